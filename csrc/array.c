@@ -1,0 +1,194 @@
+/* array.c: memory, fills, casts, strided copies, random numbers and index-based moves. */
+#include "internal.h"
+
+void *ad_alloc(int64_t nbytes) {
+    /* 64-byte aligned for SIMD; the original pointer sits just before the aligned block */
+    if (nbytes < 0 || (uint64_t)nbytes > (SIZE_MAX >> 1) - 128) return NULL;
+    unsigned char *raw = malloc((size_t)nbytes + 64 + sizeof(void *));
+    if (!raw) return NULL;
+    uintptr_t aligned = ((uintptr_t)(raw + sizeof(void *)) + 63) & ~(uintptr_t)63;
+    ((void **)aligned)[-1] = raw;
+    return (void *)aligned;
+}
+
+void ad_free(void *p) {
+    if (p) free(((void **)p)[-1]);
+}
+
+int ad_fill(int dtype, int64_t n, double value, void *y) {
+    if (n < 0 || (n > 0 && !y)) return AD_EINVAL;
+    AD_DISPATCH_ALL(dtype, {
+        T v = (T)value;
+        T *out = y;
+        for (int64_t i = 0; i < n; i++) out[i] = v;
+    })
+    return AD_OK;
+}
+
+#define AD_CAST_TO(S)                                                        \
+    switch (dst_dtype) {                                                     \
+    case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)((const S *)x)[i]; break; \
+    case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)((const S *)x)[i]; break; \
+    case AD_INT32: for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = (int32_t)((const S *)x)[i]; break; \
+    default: return AD_EDTYPE;                                               \
+    }
+
+int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y) {
+    if (n < 0 || (n > 0 && (!x || !y))) return AD_EINVAL;
+    AD_DISPATCH_ALL(src_dtype, AD_CAST_TO(T))
+    return AD_OK;
+}
+
+int ad_iter_init(ad_iter *it, int ndim, const int64_t *shape, int nops,
+                 const int64_t *const *strides, int64_t *total) {
+    if (ndim < 0 || ndim > AD_MAX_NDIM || nops < 1 || nops > AD_MAX_OPERANDS) return AD_EINVAL;
+    if (ndim > 0 && !shape) return AD_EINVAL;
+    int64_t count = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0) return AD_EINVAL;
+        count *= shape[d];
+    }
+    *total = count;
+    it->nops = nops;
+    it->ndim = 1;
+    it->shape[0] = 1;
+    for (int o = 0; o < nops; o++) it->strides[o][0] = 0;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] == 1) continue; /* size-1 dims move nothing */
+        int last = it->ndim - 1;
+        int merge = 1;
+        for (int o = 0; o < nops; o++)
+            if (it->strides[o][last] != strides[o][d] * shape[d]) merge = 0;
+        if (it->shape[last] == 1) merge = 1;
+        if (merge) {
+            it->shape[last] *= shape[d];
+            for (int o = 0; o < nops; o++) it->strides[o][last] = strides[o][d];
+        } else {
+            it->shape[it->ndim] = shape[d];
+            for (int o = 0; o < nops; o++) it->strides[o][it->ndim] = strides[o][d];
+            it->ndim++;
+        }
+    }
+    for (int d = 0; d < it->ndim; d++) it->index[d] = 0;
+    for (int o = 0; o < nops; o++) it->offset[o] = 0;
+    return AD_OK;
+}
+
+int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int64_t *xstrides,
+            void *y, const int64_t *ystrides) {
+    ad_iter it;
+    int64_t total;
+    const int64_t *st[2] = {xstrides, ystrides};
+    if (ndim > 0 && (!xstrides || !ystrides)) return AD_EINVAL;
+    int rc = ad_iter_init(&it, ndim, shape, 2, st, &total);
+    if (rc) return rc;
+    if (total == 0) return AD_OK;
+    if (!x || !y) return AD_EINVAL;
+    int64_t inner = it.shape[it.ndim - 1], sx = it.strides[0][it.ndim - 1], sy = it.strides[1][it.ndim - 1];
+    AD_DISPATCH_ALL(dtype, {
+        const T *src = x;
+        T *dst = y;
+        for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
+            const T *s = src + it.offset[0];
+            T *t = dst + it.offset[1];
+            if (sx == 1 && sy == 1) memcpy(t, s, (size_t)inner * sizeof(T));
+            else for (int64_t i = 0; i < inner; i++) t[i * sy] = s[i * sx];
+        }
+    })
+    return AD_OK;
+}
+
+/* splitmix64: a counter-based generator, so element i depends only on (seed, i) */
+static uint64_t splitmix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double uniform01(uint64_t seed, uint64_t i) {
+    /* 53 random bits in (0, 1): never exactly 0, so log() below is finite */
+    return ((double)(splitmix64(seed ^ splitmix64(i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double standard_normal(uint64_t seed, uint64_t *draw) {
+    /* Box-Muller on two fresh uniforms per draw */
+    double u1 = uniform01(seed, 2 * *draw), u2 = uniform01(seed, 2 * *draw + 1);
+    (*draw)++;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y) {
+    if (n < 0 || (n > 0 && !y) || dist < AD_UNIFORM || dist > AD_TRUNCATED_NORMAL) return AD_EINVAL;
+    if (dist != AD_UNIFORM && !(b >= 0)) return AD_EINVAL;
+    uint64_t draw = 0;
+    AD_DISPATCH_FLOAT(dtype, {
+        T *out = y;
+        for (int64_t i = 0; i < n; i++) {
+            double v;
+            if (dist == AD_UNIFORM) {
+                v = a + (b - a) * uniform01(seed, (uint64_t)i);
+            } else {
+                do v = standard_normal(seed, &draw);
+                while (dist == AD_TRUNCATED_NORMAL && (v > 2.0 || v < -2.0));
+                v = a + b * v;
+            }
+            out[i] = (T)v;
+        }
+    })
+    return AD_OK;
+}
+
+static int check_gather(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const int32_t *idx) {
+    if (outer < 0 || n < 0 || inner < 0 || nidx < 0 || (nidx > 0 && !idx)) return AD_EINVAL;
+    for (int64_t j = 0; j < nidx; j++)
+        if (idx[j] < 0 || idx[j] >= n) return AD_EINDEX;
+    return AD_OK;
+}
+
+int ad_gather(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int64_t nidx,
+              const int32_t *idx, void *y) {
+    int rc = check_gather(outer, n, inner, nidx, idx);
+    if (rc) return rc;
+    if (outer * nidx * inner == 0) return AD_OK;
+    if (!x || !y) return AD_EINVAL;
+    AD_DISPATCH_ALL(dtype, {
+        const T *src = x;
+        T *dst = y;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < nidx; j++)
+                memcpy(dst + (o * nidx + j) * inner, src + (o * n + idx[j]) * inner, (size_t)inner * sizeof(T));
+    })
+    return AD_OK;
+}
+
+int ad_scatter_add(int dtype, int64_t outer, int64_t n, int64_t inner, const void *g, int64_t nidx,
+                   const int32_t *idx, void *y) {
+    int rc = check_gather(outer, n, inner, nidx, idx);
+    if (rc) return rc;
+    if (outer * nidx * inner == 0) return AD_OK;
+    if (!g || !y) return AD_EINVAL;
+    AD_DISPATCH_ALL(dtype, {
+        const T *src = g;
+        T *dst = y;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < nidx; j++) {
+                T *t = dst + (o * n + idx[j]) * inner;
+                const T *s = src + (o * nidx + j) * inner;
+                for (int64_t i = 0; i < inner; i++) t[i] += s[i];
+            }
+    })
+    return AD_OK;
+}
+
+int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y) {
+    if (n < 0 || depth < 0 || (n > 0 && (!idx || (depth > 0 && !y)))) return AD_EINVAL;
+    for (int64_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= depth) return AD_EINDEX;
+    AD_DISPATCH_ALL(dtype, {
+        T *out = y;
+        memset(out, 0, (size_t)(n * depth) * sizeof(T));
+        for (int64_t i = 0; i < n; i++) out[i * depth + idx[i]] = (T)1;
+    })
+    return AD_OK;
+}

@@ -1,0 +1,81 @@
+/* internal.h: what every kernel file includes. The few libc/libm functions the kernels
+ * use are declared here rather than taken from libc headers, so the same sources build
+ * freestanding for WebAssembly, where these symbols resolve from Pyodide's main module. */
+#ifndef AD_INTERNAL_H
+#define AD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyautodiff.h"
+#include "simd.h"
+
+void *malloc(size_t size);
+void free(void *p);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+
+float expf(float x);
+double exp(double x);
+float logf(float x);
+double log(double x);
+float sqrtf(float x);
+double sqrt(double x);
+float tanhf(float x);
+double tanh(double x);
+float powf(float x, float y);
+double pow(double x, double y);
+float log1pf(float x);
+double log1p(double x);
+double cos(double x);
+
+#define AD_INF (__builtin_inff())
+/* the float or the double libm function, by the element type T */
+#define AD_LIBM(T, fn, x) (sizeof(T) == 4 ? (T)fn##f((float)(x)) : (T)fn((double)(x)))
+
+/* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
+#define AD_DISPATCH_FLOAT(dtype, ...)                         \
+    switch (dtype) {                                          \
+    case AD_FLOAT32: { typedef float T; __VA_ARGS__; break; } \
+    case AD_FLOAT64: { typedef double T; __VA_ARGS__; break; }\
+    default: return AD_EDTYPE;                         \
+    }
+#define AD_DISPATCH_ALL(dtype, ...)                           \
+    switch (dtype) {                                          \
+    case AD_FLOAT32: { typedef float T; __VA_ARGS__; break; } \
+    case AD_FLOAT64: { typedef double T; __VA_ARGS__; break; }\
+    case AD_INT32: { typedef int32_t T; __VA_ARGS__; break; } \
+    default: return AD_EDTYPE;                         \
+    }
+
+static inline int ad_dtype_size(int dtype) {
+    return dtype == AD_FLOAT64 ? 8 : (dtype == AD_FLOAT32 || dtype == AD_INT32) ? 4 : 0;
+}
+
+/* A strided walk over an n-d index space, innermost dimension handled by the caller's loop.
+ * Adjacent dimensions that are contiguous in every operand are merged first, so the common
+ * cases (same shapes, a broadcast row or column) become one or two long inner loops. */
+#define AD_MAX_OPERANDS 4
+typedef struct {
+    int ndim;                               /* after merging, >= 1 */
+    int64_t shape[AD_MAX_NDIM];
+    int64_t strides[AD_MAX_OPERANDS][AD_MAX_NDIM];
+    int64_t index[AD_MAX_NDIM];
+    int64_t offset[AD_MAX_OPERANDS];
+    int nops;
+} ad_iter;
+
+/* returns AD_EINVAL for bad ndim/shape; sets *total to the number of elements */
+int ad_iter_init(ad_iter *it, int ndim, const int64_t *shape, int nops,
+                 const int64_t *const *strides, int64_t *total);
+/* advance past one inner row (shape[ndim-1] elements); offsets then point at the next row */
+static inline void ad_iter_next(ad_iter *it) {
+    for (int d = it->ndim - 2; d >= 0; d--) {
+        for (int o = 0; o < it->nops; o++) it->offset[o] += it->strides[o][d];
+        if (++it->index[d] < it->shape[d]) return;
+        for (int o = 0; o < it->nops; o++) it->offset[o] -= it->strides[o][d] * it->shape[d];
+        it->index[d] = 0;
+    }
+}
+
+#endif

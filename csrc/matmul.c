@@ -1,0 +1,483 @@
+/* matmul.c: batched GEMM, c = alpha * op(a) @ op(b) + beta * c.
+ *
+ * Large products follow GotoBLAS/BLIS: a KC x NC panel of B (L3) and an MC x KC block of A (L2)
+ * are packed in exactly the order the MR x NR micro-kernel reads them, so its inner loop is only
+ * loads and FMAs on a register-resident tile of C. Packing absorbs the transposes and zero-pads
+ * ragged edges. Tiny and skinny products skip packing, whose O(mk + kn) cost would dominate,
+ * and run unpacked vector loops instead.
+ *
+ * Every hot function is stamped out by the MM_* macros once per (dtype, vector width): natively
+ * on x86 twice, baseline SSE2 and AVX2+FMA chosen at run time, elsewhere (wasm) with 16-byte
+ * vectors. Everything works on general (row, column) element strides, so op(x) = x^T is just a
+ * stride swap, and c^T = b^T a^T lets the kernels run along whichever side of c suits them. */
+#include "internal.h"
+
+#if AD_THREADS
+#include <pthread.h>
+#endif
+
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef double f64x2 __attribute__((vector_size(16)));
+#if AD_X86
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef double f64x4 __attribute__((vector_size(32)));
+#define MM_AVX2 __attribute__((target("avx2,fma"))) AD_FP_CONTRACT
+#endif
+#define MM_BASE AD_FP_CONTRACT
+#define MM_INLINE inline __attribute__((always_inline))
+
+#define MM_MIN(x, y) ((x) < (y) ? (x) : (y))
+
+/* Below this many multiply-adds (or with a side this thin) packing does not pay for itself. */
+#define MM_SMALL_MNK (32 * 32 * 32)
+#define MM_SMALL_SIDE 4
+/* Threads only for products with at least this many flops per thread. */
+#define MM_FLOPS_PER_THREAD 4e6
+
+/* Swap the roles of a and b to compute c^T = op(b)^T op(a)^T with the same kernels. */
+#define MM_TRANSPOSE_PROBLEM(T)                                            \
+    do {                                                                   \
+        int64_t t_;                                                        \
+        const T *p_ = a; a = b; b = p_;                                    \
+        t_ = m; m = n; n = t_;                                             \
+        t_ = rsa; rsa = csb; csb = t_;                                     \
+        t_ = csa; csa = rsb; rsb = t_;                                     \
+        t_ = rsc; rsc = csc; csc = t_;                                     \
+    } while (0)
+
+/* ---- micro-kernel -------------------------------------------------------------------------
+ * c[0:mr, 0:nr] = alpha * Ap @ Bp + beta * c, with Ap an MR-row panel and Bp an NR-column panel
+ * of depth kc. The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
+ * the 16 vector registers; partial tiles and strided c go through a small buffer. */
+#define MM_KERNEL(P, ATTR, T, V, MR, NR)                                                       \
+static ATTR void P##_kernel(int64_t kc, const T *restrict ap, const T *restrict bp, T *c,       \
+                            int64_t rsc, int64_t csc, int mr, int nr, T alpha, T beta) {        \
+    enum { VL = sizeof(V) / sizeof(T), NV = NR / VL };                                          \
+    V acc[MR][NV];                                                                              \
+    for (int i = 0; i < MR; i++)                                                                \
+        for (int j = 0; j < NV; j++) acc[i][j] = (V){0};                                        \
+    for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
+    for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {                                      \
+        V bv[NV];                                                                               \
+        for (int j = 0; j < NV; j++) bv[j] = *(const V *)(bp + j * VL);                         \
+        for (int i = 0; i < MR; i++)                                                            \
+            for (int j = 0; j < NV; j++) acc[i][j] += ap[i] * bv[j];                            \
+    }                                                                                           \
+    if (mr == MR && nr == NR && csc == 1) {                                                     \
+        for (int i = 0; i < MR; i++)                                                            \
+            for (int j = 0; j < NV; j++) {                                                      \
+                T *cp = c + i * rsc + j * VL;                                                   \
+                V r = alpha * acc[i][j];                                                        \
+                if (beta != 0) {                                                                \
+                    V old;                                                                      \
+                    __builtin_memcpy(&old, cp, sizeof old);                                     \
+                    r += beta * old;                                                            \
+                }                                                                               \
+                __builtin_memcpy(cp, &r, sizeof r);                                             \
+            }                                                                                   \
+    } else {                                                                                    \
+        T t[MR][NR];                                                                            \
+        __builtin_memcpy(t, acc, sizeof t);                                                     \
+        for (int i = 0; i < mr; i++)                                                            \
+            for (int j = 0; j < nr; j++) {                                                      \
+                T *cp = c + i * rsc + j * csc;                                                  \
+                *cp = beta != 0 ? alpha * t[i][j] + beta * *cp : alpha * t[i][j];               \
+            }                                                                                   \
+    }                                                                                           \
+}
+
+/* ---- packing ------------------------------------------------------------------------------
+ * x (rows x depth, strides rs/cs) -> panels of R rows: panel q holds, for each p < depth, the R
+ * values x[q*R + 0..R-1, p] (zeros past the last row). Used for A (R = MR) and for B^T (R = NR). */
+#define MM_PACK(P, ATTR, T, R, NAME)                                                            \
+static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs, int64_t cs,    \
+                            T *restrict out) {                                                  \
+    for (int64_t i0 = 0; i0 < rows; i0 += R, out += R * depth) {                                \
+        const T *x0 = x + i0 * rs;                                                              \
+        int64_t r = MM_MIN(R, rows - i0);                                                       \
+        if (r == R && rs == 1) { /* panel rows contiguous in memory: plain copies */            \
+            for (int64_t p = 0; p < depth; p++)                                                 \
+                for (int i = 0; i < R; i++) out[p * R + i] = x0[p * cs + i];                    \
+        } else if (r == R) {                                                                    \
+            for (int64_t p = 0; p < depth; p++)                                                 \
+                for (int i = 0; i < R; i++) out[p * R + i] = x0[i * rs + p * cs];               \
+        } else {                                                                                \
+            for (int64_t p = 0; p < depth; p++)                                                 \
+                for (int i = 0; i < R; i++) out[p * R + i] = i < r ? x0[i * rs + p * cs] : 0;  \
+        }                                                                                       \
+    }                                                                                           \
+}
+
+/* ---- packed driver ------------------------------------------------------------------------
+ * Loop order jc (NC) / pc (KC) / ic (MC) / jr (NR) / ir (MR): the B micro-panel stays in L1
+ * while the kernel sweeps the packed A block in L2. ap and bp are 64-byte aligned buffers. */
+#define MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                               \
+static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,           \
+                            int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
+                            int64_t rsc, int64_t csc, T alpha, T beta, T *ap, T *bp) {          \
+    int64_t kblocks = (k + KC - 1) / KC, kc0 = (k + kblocks - 1) / kblocks; /* even depths */   \
+    for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
+        int64_t nc = MM_MIN(NC, n - jc);                                                        \
+        for (int64_t pc = 0; pc < k; pc += kc0) {                                               \
+            int64_t kc = MM_MIN(kc0, k - pc);                                                   \
+            T beta_p = pc == 0 ? beta : 1;                                                      \
+            P##_pack_b(nc, kc, b + pc * rsb + jc * csb, csb, rsb, bp);                          \
+            for (int64_t ic = 0; ic < m; ic += MC) {                                            \
+                int64_t mc = MM_MIN(MC, m - ic);                                                \
+                P##_pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, ap);                      \
+                for (int64_t jr = 0; jr < nc; jr += NR)                                         \
+                    for (int64_t ir = 0; ir < mc; ir += MR)                                     \
+                        P##_kernel(kc, ap + ir * kc, bp + jr * kc,                              \
+                                   c + (ic + ir) * rsc + (jc + jr) * csc, rsc, csc,             \
+                                   (int)MM_MIN(MR, mc - ir), (int)MM_MIN(NR, nc - jr),          \
+                                   alpha, beta_p);                                              \
+            }                                                                                   \
+        }                                                                                       \
+    }                                                                                           \
+}
+
+/* ---- unpacked small path ------------------------------------------------------------------ */
+#define MM_SMALL(P, ATTR, T, V)                                                                 \
+enum { P##_VL = sizeof(V) / sizeof(T) };                                                        \
+                                                                                                \
+static ATTR MM_INLINE V P##_loadu(const T *p) {                                                 \
+    V v;                                                                                        \
+    __builtin_memcpy(&v, p, sizeof v);                                                          \
+    return v;                                                                                   \
+}                                                                                               \
+                                                                                                \
+/* c[lane0*csc ...] = alpha * v + beta * c for lanes lane0..VL-1 */                             \
+static ATTR MM_INLINE void P##_storev(T *c, int64_t csc, V v, int lane0, T alpha, T beta) {     \
+    v *= alpha;                                                                                 \
+    if (csc == 1 && lane0 == 0) {                                                               \
+        if (beta != 0) v += beta * P##_loadu(c);                                                \
+        __builtin_memcpy(c, &v, sizeof v);                                                      \
+    } else {                                                                                    \
+        for (int l = lane0; l < P##_VL; l++)                                                    \
+            c[l * csc] = beta != 0 ? v[l] + beta * c[l * csc] : v[l];                           \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+/* R rows of c, vectors along j over rows of b (which must be contiguous, n >= VL); the ragged \
+ * end is one more vector overlapping the previous one, stored from its first new lane. */      \
+static ATTR MM_INLINE void P##_rows(int R, int64_t n, int64_t k, const T *a, int64_t rsa,       \
+                                    int64_t csa, const T *b, int64_t rsb, T *c, int64_t rsc,    \
+                                    int64_t csc, T alpha, T beta) {                             \
+    enum { VL = P##_VL };                                                                       \
+    int64_t j = 0;                                                                              \
+    for (; j + 2 * VL <= n; j += 2 * VL) {                                                      \
+        V acc[4][2];                                                                            \
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = (V){0};                             \
+        for (int64_t p = 0; p < k; p++) {                                                       \
+            V b0 = P##_loadu(b + p * rsb + j), b1 = P##_loadu(b + p * rsb + j + VL);            \
+            for (int r = 0; r < R; r++) {                                                       \
+                T av = a[r * rsa + p * csa];                                                    \
+                acc[r][0] += av * b0;                                                           \
+                acc[r][1] += av * b1;                                                           \
+            }                                                                                   \
+        }                                                                                       \
+        for (int r = 0; r < R; r++) {                                                           \
+            P##_storev(c + r * rsc + j * csc, csc, acc[r][0], 0, alpha, beta);                  \
+            P##_storev(c + r * rsc + (j + VL) * csc, csc, acc[r][1], 0, alpha, beta);           \
+        }                                                                                       \
+    }                                                                                           \
+    while (j < n) {                                                                             \
+        int64_t j0 = MM_MIN(j, n - VL);                                                         \
+        V acc[4];                                                                               \
+        for (int r = 0; r < R; r++) acc[r] = (V){0};                                            \
+        for (int64_t p = 0; p < k; p++) {                                                       \
+            V b0 = P##_loadu(b + p * rsb + j0);                                                 \
+            for (int r = 0; r < R; r++) acc[r] += a[r * rsa + p * csa] * b0;                    \
+        }                                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            P##_storev(c + r * rsc + j0 * csc, csc, acc[r], (int)(j - j0), alpha, beta);        \
+        j = j0 + VL;                                                                            \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+static ATTR void P##_vecj(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,             \
+                          int64_t csa, const T *b, int64_t rsb, T *c, int64_t rsc,              \
+                          int64_t csc, T alpha, T beta) {                                       \
+    int64_t i = 0;                                                                              \
+    for (; i + 4 <= m; i += 4)                                                                  \
+        P##_rows(4, n, k, a + i * rsa, rsa, csa, b, rsb, c + i * rsc, rsc, csc, alpha, beta);   \
+    switch (m - i) {                                                                            \
+    case 3: P##_rows(3, n, k, a + i * rsa, rsa, csa, b, rsb, c + i * rsc, rsc, csc, alpha, beta); break; \
+    case 2: P##_rows(2, n, k, a + i * rsa, rsa, csa, b, rsb, c + i * rsc, rsc, csc, alpha, beta); break; \
+    case 1: P##_rows(1, n, k, a + i * rsa, rsa, csa, b, rsb, c + i * rsc, rsc, csc, alpha, beta); break; \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+/* NCOL entries of one row of c as dot products along p; a and the NCOL rows of bt (= columns \
+ * of b, ldbt apart) are contiguous in p. */                                                    \
+static ATTR MM_INLINE void P##_dots(int NCOL, int64_t k, const T *a, const T *bt, int64_t ldbt, \
+                                    T *c, int64_t csc, T alpha, T beta) {                       \
+    V acc[4];                                                                                   \
+    int64_t p = 0;                                                                              \
+    for (int q = 0; q < NCOL; q++) acc[q] = (V){0};                                             \
+    for (; p + P##_VL <= k; p += P##_VL) {                                                      \
+        V av = P##_loadu(a + p);                                                                \
+        for (int q = 0; q < NCOL; q++) acc[q] += av * P##_loadu(bt + q * ldbt + p);             \
+    }                                                                                           \
+    for (int q = 0; q < NCOL; q++) {                                                            \
+        T s = 0;                                                                                \
+        for (int l = 0; l < P##_VL; l++) s += acc[q][l];                                        \
+        for (int64_t pp = p; pp < k; pp++) s += a[pp] * bt[q * ldbt + pp];                     \
+        c[q * csc] = beta != 0 ? alpha * s + beta * c[q * csc] : alpha * s;                     \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+static ATTR void P##_dotrow(int64_t n, int64_t k, const T *a, const T *bt, int64_t ldbt, T *c,  \
+                            int64_t csc, T alpha, T beta) {                                     \
+    int64_t j = 0;                                                                              \
+    for (; j + 4 <= n; j += 4)                                                                  \
+        P##_dots(4, k, a, bt + j * ldbt, ldbt, c + j * csc, csc, alpha, beta);                  \
+    switch (n - j) {                                                                            \
+    case 3: P##_dots(3, k, a, bt + j * ldbt, ldbt, c + j * csc, csc, alpha, beta); break;       \
+    case 2: P##_dots(2, k, a, bt + j * ldbt, ldbt, c + j * csc, csc, alpha, beta); break;       \
+    case 1: P##_dots(1, k, a, bt + j * ldbt, ldbt, c + j * csc, csc, alpha, beta); break;       \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+/* Picks the loop shape from the strides: vectors along j need rows of b contiguous, dot      \
+ * products need rows of a and columns of b contiguous; the transposed problem is tried too,  \
+ * and what is still strided is copied in small stack chunks (no allocation). */                \
+static ATTR void P##_small(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,            \
+                           int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,             \
+                           int64_t rsc, int64_t csc, T alpha, T beta) {                         \
+    enum { VL = P##_VL, BUF = 2048 };                                                           \
+    T buf[BUF] __attribute__((aligned(64)));                                                    \
+    if (!(csb == 1 && n >= VL)) {                                                               \
+        int dot_here = csa == 1 && (rsb == 1 || n <= 4);                                        \
+        int dot_swap = rsb == 1 && (csa == 1 || m <= 4);                                        \
+        if (rsa == 1 && m >= VL) {                                                              \
+            MM_TRANSPOSE_PROBLEM(T);                                                            \
+        } else if (k >= 2 * VL && (dot_here || dot_swap)) {                                     \
+            if (!dot_here) MM_TRANSPOSE_PROBLEM(T);                                             \
+            if (rsb == 1) {                                                                     \
+                for (int64_t i = 0; i < m; i++)                                                 \
+                    P##_dotrow(n, k, a + i * rsa, b, csb, c + i * rsc, csc, alpha, beta);       \
+                return;                                                                         \
+            }                                                                                   \
+            /* n <= 4 strided columns of b: copy them transposed, BUF / 4 deep at a time */     \
+            for (int64_t p0 = 0; p0 < k; p0 += BUF / 4) {                                      \
+                int64_t kb = MM_MIN(BUF / 4, k - p0);                                           \
+                for (int64_t j = 0; j < n; j++)                                                 \
+                    for (int64_t p = 0; p < kb; p++) buf[j * kb + p] = b[(p0 + p) * rsb + j * csb]; \
+                for (int64_t i = 0; i < m; i++)                                                 \
+                    P##_dotrow(n, kb, a + i * rsa + p0, buf, kb, c + i * rsc, csc, alpha,       \
+                               p0 == 0 ? beta : 1);                                             \
+            }                                                                                   \
+            return;                                                                             \
+        } else if (n < VL && m >= VL) {                                                         \
+            MM_TRANSPOSE_PROBLEM(T);                                                            \
+        }                                                                                       \
+    }                                                                                           \
+    if (csb == 1 && n >= VL) {                                                                  \
+        P##_vecj(m, n, k, a, rsa, csa, b, rsb, c, rsc, csc, alpha, beta);                       \
+    } else if (n >= VL) { /* copy kb x nb blocks of b contiguous, then vectors along j */       \
+        int64_t kb = MM_MIN(k, 32), nb = BUF / kb;                                              \
+        for (int64_t p0 = 0; p0 < k; p0 += kb) {                                                \
+            int64_t kk = MM_MIN(kb, k - p0);                                                    \
+            for (int64_t j0 = 0; j0 < n; j0 += nb) {                                            \
+                int64_t nn = MM_MIN(nb, n - j0);                                                \
+                if (nn < VL) j0 = n - (nn = VL); /* redo a few columns rather than go scalar */ \
+                for (int64_t p = 0; p < kk; p++)                                                \
+                    for (int64_t j = 0; j < nn; j++)                                            \
+                        buf[p * nn + j] = b[(p0 + p) * rsb + (j0 + j) * csb];                   \
+                P##_vecj(m, nn, kk, a + p0 * csa, rsa, csa, buf, nn, c + j0 * csc, rsc, csc,    \
+                         alpha, p0 == 0 ? beta : 1);                                            \
+            }                                                                                   \
+        }                                                                                       \
+    } else { /* both sides of c shorter than a vector and k short: plain loops */               \
+        for (int64_t i = 0; i < m; i++)                                                         \
+            for (int64_t j = 0; j < n; j++) {                                                   \
+                T s = 0;                                                                        \
+                for (int64_t p = 0; p < k; p++) s += a[i * rsa + p * csa] * b[p * rsb + j * csb]; \
+                T *cp = c + i * rsc + j * csc;                                                  \
+                *cp = beta != 0 ? alpha * s + beta * *cp : alpha * s;                           \
+            }                                                                                   \
+    }                                                                                           \
+}
+
+/* ---- entry for one matrix: untyped arguments so variants fit one function pointer type ---- */
+typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa, int64_t csa,
+                     const void *b, int64_t rsb, int64_t csb, void *c, int64_t rsc, int64_t csc,
+                     double alpha, double beta);
+
+#define MM_GEMM(P, ATTR, T, MR, NR, MC, KC, NC)                                                 \
+static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_t rsa,          \
+                         int64_t csa, const void *vb, int64_t rsb, int64_t csb, void *vc,       \
+                         int64_t rsc, int64_t csc, double dalpha, double dbeta) {               \
+    const T *a = va, *b = vb;                                                                   \
+    T *c = vc, alpha = (T)dalpha, beta = (T)dbeta;                                              \
+    if (m == 0 || n == 0) return AD_OK;                                                         \
+    if (k == 0 || alpha == 0) { /* c = beta * c; beta == 0 must not read c (may be NaN) */     \
+        for (int64_t i = 0; i < m; i++)                                                         \
+            for (int64_t j = 0; j < n; j++) {                                                   \
+                T *cp = c + i * rsc + j * csc;                                                  \
+                *cp = beta != 0 ? beta * *cp : 0;                                               \
+            }                                                                                   \
+        return AD_OK;                                                                           \
+    }                                                                                           \
+    if (m * n * k < MM_SMALL_MNK || m <= MM_SMALL_SIDE || n <= MM_SMALL_SIDE) {                 \
+        P##_small(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta);                 \
+        return AD_OK;                                                                           \
+    }                                                                                           \
+    /* orient c so that its short side pads less to the register tile (e.g. n = 10 of NR) */   \
+    if (((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >                                   \
+        ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4)                            \
+        MM_TRANSPOSE_PROBLEM(T);                                                                \
+    int64_t kc = MM_MIN(KC, k), nc = (MM_MIN(NC, n) + NR - 1) / NR * NR;                        \
+    int64_t mc = (MM_MIN(MC, m) + MR - 1) / MR * MR;                                            \
+    char *mem = malloc((size_t)((mc + nc) * kc) * sizeof(T) + 128);                             \
+    if (!mem) return AD_ENOMEM;                                                                 \
+    T *ap = (T *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);                                      \
+    T *bp = (T *)(((uintptr_t)(ap + mc * kc) + 63) & ~(uintptr_t)63);                           \
+    P##_packed(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta, ap, bp);            \
+    free(mem);                                                                                  \
+    return AD_OK;                                                                               \
+}
+
+/* One complete variant: (prefix, attributes, element type, vector type, register tile MR x NR,
+ * cache blocks MC x KC of A and KC x NC of B, in elements). */
+#define MM_VARIANT(P, ATTR, T, V, MR, NR, MC, KC, NC)                                           \
+    MM_KERNEL(P, ATTR, T, V, MR, NR)                                                            \
+    MM_PACK(P, ATTR, T, MR, pack_a)                                                             \
+    MM_PACK(P, ATTR, T, NR, pack_b)                                                             \
+    MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                                   \
+    MM_SMALL(P, ATTR, T, V)                                                                     \
+    MM_GEMM(P, ATTR, T, MR, NR, MC, KC, NC)
+
+/* Blocking for this class of machine (32 KB L1d, 0.5-1 MB L2 per core, large shared L3): a
+ * KC x NR panel of B (~16 KB) stays in L1, the MC x KC block of A in L2, KC x NC of B in L3. */
+#ifndef MM_F32_MC
+#define MM_F32_MC 144
+#endif
+#ifndef MM_F32_KC
+#define MM_F32_KC 256
+#endif
+#ifndef MM_F64_MC
+#define MM_F64_MC 96
+#endif
+#ifndef MM_F64_KC
+#define MM_F64_KC 256
+#endif
+#define MM_NC 4080
+
+#if AD_X86
+MM_VARIANT(f32_avx2, MM_AVX2, float, f32x8, 6, 16, MM_F32_MC, MM_F32_KC, MM_NC)
+MM_VARIANT(f64_avx2, MM_AVX2, double, f64x4, 6, 8, MM_F64_MC, MM_F64_KC, MM_NC)
+#endif
+MM_VARIANT(f32_v16, MM_BASE, float, f32x4, 6, 8, MM_F32_MC, MM_F32_KC, MM_NC)
+MM_VARIANT(f64_v16, MM_BASE, double, f64x2, 6, 4, MM_F64_MC, MM_F64_KC, MM_NC)
+
+/* ---- run-time choices and threads ---------------------------------------------------------- */
+static int mm_avx2(void) {
+#if AD_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int ad_simd_bytes(void) {
+    return mm_avx2() ? 32 : AD_WASM ? AD_SIMD_BYTES : 16;
+}
+
+static int mm_threads = 1; /* the only global state; accessed atomically */
+
+int ad_set_num_threads(int n) {
+    if (n < 1) return AD_EINVAL;
+#if AD_THREADS
+    __atomic_store_n(&mm_threads, n > 256 ? 256 : n, __ATOMIC_RELAXED);
+#endif
+    return AD_OK;
+}
+
+int ad_get_num_threads(void) {
+    return __atomic_load_n(&mm_threads, __ATOMIC_RELAXED);
+}
+
+/* A share of a batched product: batch items [b0, b1), and of each the rows [i0, i1) and
+ * columns [j0, j1) of c. Shares are disjoint in c, so threads never synchronise. */
+typedef struct {
+    mm_fn fn;
+    int esize, transpose_a, transpose_b, status;
+    int64_t m, n, k, stride_a, stride_b, b0, b1, i0, i1, j0, j1;
+    const char *a, *b;
+    char *c;
+    double alpha, beta;
+} mm_share;
+
+static void *mm_run(void *arg) {
+    mm_share *s = arg;
+    int64_t m = s->m, n = s->n, k = s->k, es = s->esize;
+    int64_t rsa = s->transpose_a ? 1 : k, csa = s->transpose_a ? m : 1;
+    int64_t rsb = s->transpose_b ? 1 : n, csb = s->transpose_b ? k : 1;
+    for (int64_t t = s->b0; t < s->b1 && s->status == AD_OK; t++)
+        s->status = s->fn(s->i1 - s->i0, s->j1 - s->j0, k,
+                          s->a + (t * s->stride_a + s->i0 * rsa) * es, rsa, csa,
+                          s->b + (t * s->stride_b + s->j0 * csb) * es, rsb, csb,
+                          s->c + (t * m * n + s->i0 * n + s->j0) * es, n, 1, s->alpha, s->beta);
+    return NULL;
+}
+
+int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
+              const void *a, int64_t stride_a, int transpose_a,
+              const void *b, int64_t stride_b, int transpose_b,
+              void *c, double alpha, double beta) {
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0) return AD_EINVAL;
+    if (batch == 0 || m == 0 || n == 0) return AD_OK;
+    if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
+    int avx2 = mm_avx2();
+    mm_share s = {
+        .fn = dtype == AD_FLOAT32 ? f32_v16_gemm : f64_v16_gemm,
+        .esize = ad_dtype_size(dtype), .transpose_a = transpose_a, .transpose_b = transpose_b,
+        .m = m, .n = n, .k = k, .stride_a = stride_a, .stride_b = stride_b,
+        .b0 = 0, .b1 = batch, .i0 = 0, .i1 = m, .j0 = 0, .j1 = n,
+        .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,
+    };
+#if AD_X86
+    if (avx2) s.fn = dtype == AD_FLOAT32 ? f32_avx2_gemm : f64_avx2_gemm;
+#else
+    (void)avx2;
+#endif
+#if AD_THREADS
+    enum { MAXT = 64 };
+    double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
+    int nt = ad_get_num_threads();
+    if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
+    if (nt > MAXT) nt = MAXT;
+    if (nt > 1) {
+        /* split the batch if it is big enough, else the longer side of c in whole tiles */
+        mm_share sh[MAXT];
+        pthread_t th[MAXT];
+        int started[MAXT] = {0};
+        int64_t len = batch >= nt ? batch : m > n ? m : n, unit = batch >= nt ? 1 : 48;
+        int64_t step = ((len + nt - 1) / nt + unit - 1) / unit * unit;
+        int used = 0;
+        for (int64_t lo = 0; lo < len; lo += step, used++) {
+            int64_t hi = MM_MIN(lo + step, len);
+            sh[used] = s;
+            if (batch >= nt) { sh[used].b0 = lo; sh[used].b1 = hi; }
+            else if (m > n) { sh[used].i0 = lo; sh[used].i1 = hi; }
+            else { sh[used].j0 = lo; sh[used].j1 = hi; }
+        }
+        for (int t = 1; t < used; t++)
+            started[t] = pthread_create(&th[t], NULL, mm_run, &sh[t]) == 0;
+        for (int t = 0; t < used; t++)
+            if (!started[t]) mm_run(&sh[t]); /* share 0, and any thread that failed to start */
+        int status = AD_OK;
+        for (int t = 0; t < used; t++) {
+            if (started[t]) pthread_join(th[t], NULL);
+            if (sh[t].status != AD_OK) status = sh[t].status;
+        }
+        return status;
+    }
+#endif
+    mm_run(&s);
+    return s.status;
+}

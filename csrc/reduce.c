@@ -1,0 +1,118 @@
+/* reduce.c: reductions over any set of axes, argmax, softmax / log_softmax. */
+#include "internal.h"
+
+#define AD_REDUCE_IDENTITY(T, op) \
+    ((op) == AD_REDUCE_SUM ? (T)0 : (op) == AD_REDUCE_MAX ? -(T)AD_INF : (T)AD_INF)
+
+int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
+              const int64_t *ystrides, void *y, double scale) {
+    if (op < 0 || op >= AD_REDUCE_COUNT || ndim < 0 || ndim > AD_MAX_NDIM) return AD_EINVAL;
+    if (ndim > 0 && (!shape || !ystrides)) return AD_EINVAL;
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    /* y must be compact over the kept axes: its last element lies at ycount - 1 */
+    int64_t xstrides[AD_MAX_NDIM], ycount = 1, ylast = 0, step = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        if (shape[d] < 0 || ystrides[d] < 0) return AD_EINVAL;
+        xstrides[d] = step;
+        step *= shape[d];
+        if (ystrides[d] != 0) ycount *= shape[d];
+        if (shape[d] > 0) ylast += (shape[d] - 1) * ystrides[d];
+    }
+    if (ycount > 0 && ylast >= ycount) return AD_EINVAL;
+    if (ycount > 0 && !y) return AD_EINVAL;
+    ad_iter it;
+    int64_t total;
+    const int64_t *st[2] = {xstrides, ystrides};
+    int rc = ad_iter_init(&it, ndim, shape, 2, st, &total);
+    if (rc) return rc;
+    if (total > 0 && !x) return AD_EINVAL;
+    int64_t inner = it.shape[it.ndim - 1], sy = it.strides[1][it.ndim - 1];
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = x;
+        T *Y = y;
+        const T init = AD_REDUCE_IDENTITY(T, op);
+        for (int64_t i = 0; i < ycount; i++) Y[i] = init;
+        for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
+            const T *px = X + done;
+            T *py = Y + it.offset[1];
+            if (op == AD_REDUCE_SUM) {
+                if (sy == 0) {
+                    double acc = 0; /* a row reduced to one value: accumulate in double */
+                    for (int64_t i = 0; i < inner; i++) acc += px[i];
+                    *py += (T)acc;
+                } else {
+                    for (int64_t i = 0; i < inner; i++) py[i * sy] += px[i];
+                }
+            } else if (op == AD_REDUCE_MAX) {
+                for (int64_t i = 0; i < inner; i++) {
+                    T v = px[i], *t = py + i * sy;
+                    if (v > *t || v != v) *t = v;
+                }
+            } else {
+                for (int64_t i = 0; i < inner; i++) {
+                    T v = px[i], *t = py + i * sy;
+                    if (v < *t || v != v) *t = v;
+                }
+            }
+        }
+        if (scale != 1.0)
+            for (int64_t i = 0; i < ycount; i++) Y[i] = (T)(Y[i] * scale);
+    })
+    return AD_OK;
+}
+
+static int check_axis_view(int64_t outer, int64_t n, int64_t inner, const void *x, const void *y) {
+    if (outer < 0 || n < 0 || inner < 0) return AD_EINVAL;
+    if (outer * n * inner > 0 && (!x || !y)) return AD_EINVAL;
+    return AD_OK;
+}
+
+int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y) {
+    int rc = check_axis_view(outer, n, inner, x, y);
+    if (rc) return rc;
+    if (n == 0 && outer * inner > 0) return AD_EINVAL; /* no element to point at */
+    AD_DISPATCH_ALL(dtype, {
+        const T *X = x;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                const T *p = X + o * n * inner + i;
+                int32_t best = 0;
+                for (int64_t j = 1; j < n; j++)
+                    if (p[j * inner] > p[best * inner]) best = (int32_t)j;
+                y[o * inner + i] = best;
+            }
+    })
+    return AD_OK;
+}
+
+int ad_softmax(int log_, int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, void *y) {
+    int rc = check_axis_view(outer, n, inner, x, y);
+    if (rc) return rc;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = x;
+        T *Y = y;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                const T *p = X + o * n * inner + i;
+                T *q = Y + o * n * inner + i;
+                T m = -(T)AD_INF;
+                for (int64_t j = 0; j < n; j++)
+                    if (p[j * inner] > m) m = p[j * inner];
+                if (m == -(T)AD_INF) m = 0; /* all -inf: avoid inf - inf */
+                double sum = 0;
+                for (int64_t j = 0; j < n; j++) {
+                    T e = AD_LIBM(T, exp, p[j * inner] - m);
+                    sum += e;
+                    if (!log_) q[j * inner] = e;
+                }
+                if (log_) {
+                    T lse = m + (T)log(sum);
+                    for (int64_t j = 0; j < n; j++) q[j * inner] = p[j * inner] - lse;
+                } else {
+                    T inv = (T)(1.0 / sum);
+                    for (int64_t j = 0; j < n; j++) q[j * inner] *= inv;
+                }
+            }
+    })
+    return AD_OK;
+}

@@ -1,0 +1,35 @@
+/* simd.h: the only platform #ifdefs. Vector width for the vector-extension kernels
+ * (AVX2 natively through target attributes chosen at run time, SIMD128 in wasm). */
+#ifndef AD_SIMD_H
+#define AD_SIMD_H
+
+#if defined(__wasm__)
+#define AD_WASM 1
+#define AD_THREADS 0
+#if defined(__wasm_simd128__)
+#define AD_SIMD_BYTES 16
+#else
+#define AD_SIMD_BYTES 0
+#endif
+#else
+#define AD_WASM 0
+#define AD_THREADS 1
+#define AD_SIMD_BYTES 32
+#endif
+
+#if defined(__x86_64__) && !AD_WASM
+#define AD_X86 1
+#else
+#define AD_X86 0
+#endif
+
+/* GCC in ISO C mode (-std=c11) never fuses a*b+c into an FMA (-ffp-contract=off); kernels
+ * that rely on FMA contraction of vector expressions opt back in per function. Clang already
+ * contracts within an expression by default and has no optimize attribute. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AD_FP_CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define AD_FP_CONTRACT
+#endif
+
+#endif

@@ -1,0 +1,34 @@
+"""pyautodiff: automatic differentiation whose math runs in hand-written C kernels.
+
+The public API is documented in the project's API.md; `import pyautodiff as ad`.
+"""
+
+__version__ = "0.1.0"
+
+from . import _backend
+from .ops import *  # noqa: F401,F403 - the op table is the API
+from .ops import __all__ as _ops_all
+from .tape import GradientTape, stop_gradient
+from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, zeros, zeros_like
+
+
+def backend_info() -> dict:
+    return {**_backend.info, "simd": _backend.lib.ad_simd_bytes() > 0, "simd_bytes": _backend.lib.ad_simd_bytes(),
+            "threads": _backend.lib.ad_get_num_threads(), "version": __version__}
+
+
+def set_num_threads(n: int) -> None:
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expects a positive int, got {n!r}")
+    if _backend.lib.ad_set_num_threads(n):
+        raise ValueError(f"set_num_threads: {n} threads are not supported here")
+
+
+def get_num_threads() -> int:
+    return _backend.lib.ad_get_num_threads()
+
+
+from .builder import NeuralNetworks  # noqa: E402
+
+__all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
+                                   "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks"})

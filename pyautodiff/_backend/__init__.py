@@ -1,0 +1,21 @@
+"""The binding to the C kernels: cffi natively, ctypes in Pyodide; the same surface either way.
+
+Everything above this package sees:
+  lib                      the kernels of csrc/pyautodiff.h, called with the pointers below
+  C                        the header's integer constants (C.AD_FLOAT32, C.AD_ADD, ...)
+  alloc(nbytes)            (owner, ptr): 64-byte aligned storage freed when owner is collected
+  offset(ptr, nbytes)      a pointer nbytes further on
+  address(ptr)             the pointer as an int (numpy's __array_interface__)
+  view(ptr, nbytes)        a writable memoryview of bytes over the storage
+  i64(values)              an int64_t array argument (tuple in, kept alive by the caller)
+  info                     binding, platform, simd facts for backend_info()
+"""
+
+import sys
+
+if sys.platform == "emscripten":
+    from .wasm import C, address, alloc, i64, info, lib, offset, view
+else:
+    from .native import C, address, alloc, i64, info, lib, offset, view
+
+__all__ = ["C", "address", "alloc", "i64", "info", "lib", "offset", "view"]

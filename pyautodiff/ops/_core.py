@@ -1,0 +1,180 @@
+"""The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
+
+from .. import _backend as B
+from ..dtypes import CODE, FLOATS, INT32, ITEMSIZE
+from ..tape import _active, record
+from ..tensor import Tensor, as_tensor, empty
+
+lib = B.lib
+C = B.C
+i64 = B.i64
+
+
+class Op:
+    """One entry of the op table: a name and its vector-Jacobian product (None: not differentiable).
+
+    vjp(g, node, needs) returns one gradient (or None) per input; g is the upstream gradient
+    (a tuple for multi-output ops), node holds inputs, outputs and attrs, needs[i] says whether
+    input i's gradient is wanted. vjps are written with ops, so they are differentiable too.
+    """
+
+    __slots__ = ("name", "vjp")
+
+    def __init__(self, name: str, vjp):
+        self.name = name
+        self.vjp = vjp
+
+    def __repr__(self):
+        return f"<Op {self.name}>"
+
+
+OPS: dict[str, Op] = {}
+
+
+def defop(name: str, vjp=None) -> Op:
+    if name in OPS:
+        raise RuntimeError(f"op {name!r} defined twice")
+    OPS[name] = op = Op(name, vjp)
+    return op
+
+
+def defvjp(op: Op):
+    """Decorator attaching a vjp to an op declared earlier (when the rule needs ops defined later)."""
+    def attach(fn):
+        op.vjp = fn
+        return fn
+    return attach
+
+
+# Function tracing hooks here: a list receiving (kernel, args) for every kernel call, or None.
+tracer = None
+
+
+def run(name: str, operands: tuple, kernel, *args) -> None:
+    """Call a kernel; a non-zero status becomes the exception the API promises."""
+    status = kernel(*args)
+    if status:
+        from ..tensor import _check
+        _check(name, status, *operands)
+    if tracer is not None:
+        tracer.append((kernel, args))
+
+
+def out_like(shape: tuple, dtype: str) -> Tensor:
+    return empty(shape, dtype)
+
+
+def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
+    """Record the application on the active tapes (cheap when there are none)."""
+    if _active:
+        return record(op, inputs, out, attrs)
+    return out
+
+
+def describe(*tensors) -> str:
+    return ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
+
+
+def need_float(name: str, *tensors) -> None:
+    for t in tensors:
+        if t.dtype not in FLOATS:
+            raise TypeError(f"{name}: expects float32 or float64 tensors, got {describe(*tensors)}")
+
+
+def coerce(name: str, *values) -> list:
+    """Make tensors of a common dtype: Python values take the dtype of the tensor operands.
+
+    Two tensors of different dtypes are an error (as in TensorFlow), except that int32 meets a
+    float by becoming that float, which is what Python's int/float arithmetic does.
+    """
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:
+        floats = dtypes & set(FLOATS)
+        if len(floats) > 1:
+            raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
+    dtype = None
+    if dtypes:
+        dtype = next(iter(dtypes & set(FLOATS)), INT32)
+    if dtype == INT32 and any(isinstance(v, float) for v in values):
+        dtype = FLOATS[0]
+    out = []
+    for v in values:
+        t = as_tensor(v, dtype, name)
+        if dtype and t.dtype != dtype:
+            from .shape import cast
+            t = cast(t, dtype)
+        out.append(t)
+    if not dtypes and len({t.dtype for t in out}) > 1:
+        if any(t.dtype in FLOATS for t in out):
+            out = [t if t.dtype in FLOATS else _cast(t) for t in out]
+    return out
+
+
+def _cast(t):
+    from .shape import cast
+    return cast(t, FLOATS[0])
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
+
+
+def broadcast_shape(name: str, *shapes) -> tuple:
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        dims = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise ValueError(f"{name}: shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+_BSTRIDES: dict = {}
+
+
+def broadcast_strides(shape: tuple, out_shape: tuple):
+    """int64 strides for reading a contiguous `shape` over `out_shape` (0 where broadcast)."""
+    key = (shape, out_shape)
+    st = _BSTRIDES.get(key)
+    if st is None:
+        own = contiguous_strides(shape)
+        pad = len(out_shape) - len(shape)
+        st = tuple(0 if i < pad or shape[i - pad] == 1 else own[i - pad] for i in range(len(out_shape)))
+        st = _BSTRIDES[key] = i64(st)
+        if len(_BSTRIDES) > 8192:
+            _BSTRIDES.clear()
+    return st
+
+
+def normalize_axis(name: str, axis: int, ndim: int, x=None) -> int:
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < max(ndim, 1):
+        extra = f" for a tensor of shape {x.shape}" if x is not None else ""
+        raise ValueError(f"{name}: axis {axis} is out of range{extra} (rank {ndim})")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(name: str, axis, x) -> tuple:
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    out = tuple(sorted({normalize_axis(name, a, x.ndim, x) for a in axes}))
+    if len(out) != len(axes):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return out
+
+
+def itemsize(t: Tensor) -> int:
+    return ITEMSIZE[t.dtype]
+
+
+def code(t: Tensor) -> int:
+    return CODE[t.dtype]

@@ -1,0 +1,46 @@
+"""matmul: 2-D and batched (numpy broadcasting over the batch dims), with transposes."""
+
+from ..tensor import shape_size
+from ._core import broadcast_shape, code, coerce, defop, emit, lib, need_float, out_like, run
+from .elementwise import unbroadcast
+from .shape import broadcast_to
+
+
+def _vjp(g, n, needs):
+    a, b = n.inputs
+    ta, tb = n.attrs["transpose_a"], n.attrs["transpose_b"]
+    ga = gb = None
+    if needs[0]:
+        ga = matmul(b, g, tb, True) if ta else matmul(g, b, False, not tb)
+        ga = unbroadcast(ga, a.shape)
+    if needs[1]:
+        gb = matmul(g, a, True, ta) if tb else matmul(a, g, not ta, False)
+        gb = unbroadcast(gb, b.shape)
+    return ga, gb
+
+
+MATMUL = defop("matmul", _vjp)
+
+
+def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    a, b = coerce("matmul", a, b)
+    need_float("matmul", a, b)
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(f"matmul: operands must have rank >= 2, got shapes {a.shape} and {b.shape}")
+    m, ka = (a.shape[-1], a.shape[-2]) if transpose_a else a.shape[-2:]
+    kb, n = (b.shape[-1], b.shape[-2]) if transpose_b else b.shape[-2:]
+    if ka != kb:
+        raise ValueError(f"matmul: inner dimensions differ: {a.shape}{'^T' if transpose_a else ''} @ "
+                         f"{b.shape}{'^T' if transpose_b else ''} ({ka} != {kb})")
+    batch = broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+    nbatch = shape_size(batch)
+    operands = []
+    for t in (a, b):  # a batch of one broadcasts by stride 0; other mismatches are materialised
+        if t.shape[:-2] != batch and shape_size(t.shape[:-2]) != 1:
+            t = broadcast_to(t, batch + t.shape[-2:])
+        operands.append((t, 0 if shape_size(t.shape[:-2]) == 1 else t.shape[-1] * t.shape[-2]))
+    (ea, sa), (eb, sb) = operands
+    y = out_like(batch + (m, n), a.dtype)
+    run("matmul", (a, b), lib.ad_matmul, code(a), nbatch, m, n, ka, ea._ptr, sa, int(transpose_a),
+        eb._ptr, sb, int(transpose_b), y._ptr, 1.0, 0.0)
+    return emit(MATMUL, (a, b), y, {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)})

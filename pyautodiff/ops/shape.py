@@ -1,0 +1,332 @@
+"""Shape ops: reshape, transpose, broadcast, concat/split, gather, indexing, casts and copies."""
+
+from .. import _backend as B
+from ..dtypes import CODE, FLOATS, INT32, canonical
+from ..tensor import Tensor, Variable, _check_shape, shape_size
+from ._core import (as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop, emit, i64,
+                    itemsize, lib, normalize_axis, out_like, run)
+
+
+def _copy_into(name, x: Tensor, y: Tensor, shape: tuple, xstrides: tuple, ystrides: tuple, yoffset: int = 0,
+               xoffset: int = 0):
+    """Strided copy: the kernel behind transpose, broadcast, concat, split and slicing."""
+    xp = B.offset(x._ptr, xoffset * itemsize(x)) if xoffset else x._ptr
+    yp = B.offset(y._ptr, yoffset * itemsize(y)) if yoffset else y._ptr
+    run(name, (x, y), lib.ad_copy, code(x), len(shape), i64(shape), xp, i64(xstrides), yp, i64(ystrides))
+
+
+# --- identity-like ------------------------------------------------------------------------------
+
+COPY = defop("copy", lambda g, n, needs: (g,))
+
+
+def copy(x) -> Tensor:
+    x = as_tensor(x)
+    y = out_like(x.shape, x.dtype)
+    if x.size:
+        _copy_into("copy", x, y, (x.size,), (1,), (1,))
+    return emit(COPY, (x,), y)
+
+
+def write_into(var: Variable, value: Tensor, name: str) -> None:
+    """Overwrite a variable's storage (assign): not differentiable, visible to Function replays."""
+    if var.size:
+        _copy_into(name, value, var, (var.size,), (1,), (1,))
+
+
+CAST = defop("cast", lambda g, n, needs: (cast(g, n.inputs[0].dtype),))
+
+
+def cast(x, dtype) -> Tensor:
+    x = as_tensor(x)
+    dtype = canonical(dtype, "cast")
+    if dtype == x.dtype:
+        return x
+    y = out_like(x.shape, dtype)
+    run("cast", (x,), lib.ad_cast, code(x), CODE[dtype], x.size, x._ptr, y._ptr)
+    if x.dtype in FLOATS and dtype in FLOATS:
+        return emit(CAST, (x,), y)
+    return y
+
+
+RESHAPE = defop("reshape", lambda g, n, needs: (reshape(g, n.inputs[0].shape),))
+
+
+def reshape(x, shape) -> Tensor:
+    x = as_tensor(x)
+    if isinstance(shape, int):
+        shape = (shape,)
+    shape = list(shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: at most one -1 in shape {tuple(shape)}")
+    if -1 in shape:
+        known = shape_size([d for d in shape if d != -1])
+        if known == 0 or x.size % known:
+            raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) "
+                             f"into {tuple(shape)}")
+        shape[shape.index(-1)] = x.size // known
+    shape = _check_shape(shape, "reshape")
+    if shape_size(shape) != x.size:
+        raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) into {shape}")
+    if shape == x.shape and not isinstance(x, Variable):
+        return x
+    # share storage: tensors are immutable; a Variable's values are copied so later assigns don't leak
+    src = copy(x) if isinstance(x, Variable) else x
+    y = Tensor(src._owner, src._ptr, shape, x.dtype)
+    return emit(RESHAPE, (x,), y)
+
+
+def expand_dims(x, axis: int) -> Tensor:
+    x = as_tensor(x)
+    axis = normalize_axis("expand_dims", axis, x.ndim + 1, x)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def squeeze(x, axis=None) -> Tensor:
+    x = as_tensor(x)
+    if axis is None:
+        return reshape(x, tuple(d for d in x.shape if d != 1))
+    axes = {normalize_axis("squeeze", a, x.ndim, x) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
+    return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+TRANSPOSE = defop("transpose", lambda g, n, needs: (transpose(g, _inverse(n.attrs["perm"])),))
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def transpose(x, perm=None) -> Tensor:
+    x = as_tensor(x)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(perm)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"transpose: perm {perm} is not a permutation of the axes of shape {x.shape}")
+    shape = tuple(x.shape[p] for p in perm)
+    y = out_like(shape, x.dtype)
+    if y.size:
+        st = contiguous_strides(x.shape)
+        _copy_into("transpose", x, y, shape, tuple(st[p] for p in perm), contiguous_strides(shape))
+    return emit(TRANSPOSE, (x,), y, {"perm": perm})
+
+
+BROADCAST_TO = defop("broadcast_to", lambda g, n, needs: (_unbroadcast(g, n.inputs[0].shape),))
+
+
+def _unbroadcast(g, shape):
+    from .elementwise import unbroadcast
+    return unbroadcast(g, shape)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    x = as_tensor(x)
+    shape = _check_shape(shape, "broadcast_to")
+    if x.shape == shape:
+        return x
+    if broadcast_shape("broadcast_to", x.shape, shape) != shape:
+        raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}")
+    y = out_like(shape, x.dtype)
+    if y.size:
+        run("broadcast_to", (x,), lib.ad_copy, code(x), len(shape), i64(shape), x._ptr,
+            broadcast_strides(x.shape, shape), y._ptr, i64(contiguous_strides(shape)))
+    return emit(BROADCAST_TO, (x,), y)
+
+
+# --- concat / split -------------------------------------------------------------------------------
+
+CONCAT = defop("concat", lambda g, n, needs: split(g, [x.shape[n.attrs["axis"]] for x in n.inputs],
+                                                   n.attrs["axis"]))
+
+
+def concat(values, axis: int = 0) -> Tensor:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError("concat: expects a non-empty list of tensors")
+    xs = [as_tensor(v) for v in values]
+    first = xs[0]
+    axis = normalize_axis("concat", axis, first.ndim, first)
+    for x in xs:
+        if x.dtype != first.dtype or x.ndim != first.ndim or \
+                any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != axis):
+            raise ValueError(f"concat: tensors must match except on axis {axis}: "
+                             f"{', '.join(f'{t.shape} {t.dtype}' for t in xs)}")
+    shape = first.shape[:axis] + (sum(x.shape[axis] for x in xs),) + first.shape[axis + 1:]
+    y = out_like(shape, first.dtype)
+    ystrides = contiguous_strides(shape)
+    at = 0
+    for x in xs:
+        if x.size:
+            _copy_into("concat", x, y, x.shape, contiguous_strides(x.shape), ystrides, at * ystrides[axis])
+        at += x.shape[axis]
+    return emit(CONCAT, tuple(xs), y, {"axis": axis})
+
+
+SPLIT = defop("split", lambda gs, n, needs: (concat(list(gs) if isinstance(gs, (list, tuple)) else [gs],
+                                                    n.attrs["axis"]),))
+
+
+def split(x, num_or_sizes, axis: int = 0) -> list:
+    x = as_tensor(x)
+    axis = normalize_axis("split", axis, x.ndim, x)
+    n = x.shape[axis]
+    if isinstance(num_or_sizes, int):
+        if num_or_sizes <= 0 or n % num_or_sizes:
+            raise ValueError(f"split: axis {axis} of shape {x.shape} cannot be split into {num_or_sizes} parts")
+        sizes = [n // num_or_sizes] * num_or_sizes
+    else:
+        sizes = [int(s) for s in num_or_sizes]
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of shape {x.shape})")
+    xstrides = contiguous_strides(x.shape)
+    outs, at = [], 0
+    for s in sizes:
+        shape = x.shape[:axis] + (s,) + x.shape[axis + 1:]
+        y = out_like(shape, x.dtype)
+        if y.size:
+            _copy_into("split", x, y, shape, xstrides, contiguous_strides(shape), 0, at * xstrides[axis])
+        outs.append(y)
+        at += s
+    emit(SPLIT, (x,), tuple(outs), {"axis": axis})
+    return outs
+
+
+def stack(values, axis: int = 0) -> Tensor:
+    xs = [as_tensor(v) for v in values]
+    if not xs:
+        raise ValueError("stack: expects a non-empty list of tensors")
+    return concat([expand_dims(x, axis) for x in xs], axis)
+
+
+# --- gather / scatter ------------------------------------------------------------------------------
+
+def _view3(x_shape, axis):
+    outer = shape_size(x_shape[:axis])
+    return outer, x_shape[axis], shape_size(x_shape[axis + 1:])
+
+
+def _indices(name, indices) -> Tensor:
+    idx = as_tensor(indices, INT32, name)
+    if idx.dtype != INT32:
+        raise TypeError(f"{name}: indices must be int32, got {idx.dtype}")
+    return idx
+
+
+GATHER = defop("gather", lambda g, n, needs: (
+    scatter_add(g, n.inputs[1], n.attrs["axis"], n.inputs[0].shape[n.attrs["axis"]]) if needs[0] else None,
+    None))
+
+
+def gather(x, indices, axis: int = 0) -> Tensor:
+    x = as_tensor(x)
+    idx = _indices("gather", indices)
+    axis = normalize_axis("gather", axis, x.ndim, x)
+    outer, n, inner = _view3(x.shape, axis)
+    shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
+    y = out_like(shape, x.dtype)
+    run("gather", (x, idx), lib.ad_gather, code(x), outer, n, inner, x._ptr, idx.size, idx._ptr, y._ptr)
+    return emit(GATHER, (x, idx), y, {"axis": axis})
+
+
+SCATTER_ADD = defop("scatter_add", lambda g, n, needs: (
+    gather(g, n.inputs[1], n.attrs["axis"]) if needs[0] else None, None))
+
+
+def scatter_add(updates, indices, axis: int, size: int) -> Tensor:
+    """zeros with `size` entries along axis, plus updates added at indices (gather's adjoint)."""
+    g = as_tensor(updates)
+    idx = _indices("scatter_add", indices)
+    shape = g.shape[:axis] + (size,) + g.shape[axis + idx.ndim:]
+    outer, _, inner = _view3(shape, axis)
+    y = out_like(shape, g.dtype)
+    run("scatter_add", (g, idx), lib.ad_fill, code(g), y.size, 0.0, y._ptr)
+    run("scatter_add", (g, idx), lib.ad_scatter_add, code(g), outer, size, inner, g._ptr, idx.size, idx._ptr,
+        y._ptr)
+    return emit(SCATTER_ADD, (g, idx), y, {"axis": axis})
+
+
+def repeat(x, repeats: int, axis: int | None = None) -> Tensor:
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    axis = normalize_axis("repeat", axis, x.ndim, x)
+    if not isinstance(repeats, int) or repeats < 0:
+        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
+    return gather(x, [i for i in range(x.shape[axis]) for _ in range(repeats)], axis)
+
+
+def one_hot(indices, depth: int, dtype="float32") -> Tensor:
+    idx = _indices("one_hot", indices)
+    dtype = canonical(dtype, "one_hot")
+    if not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"one_hot: depth must be a non-negative int, got {depth!r}")
+    y = out_like(idx.shape + (depth,), dtype)
+    run("one_hot", (idx,), lib.ad_one_hot, CODE[dtype], idx.size, idx._ptr, depth, y._ptr)
+    return y
+
+
+def shape(x) -> tuple:
+    return as_tensor(x).shape
+
+
+# --- indexing (read-only, differentiable) ----------------------------------------------------------
+
+SLICE = defop("slice", lambda g, n, needs: (_slice_grad(g, n.inputs[0].shape, n.attrs["spec"]),))
+SLICE_GRAD = defop("slice_grad", lambda gg, n, needs: (_slice(gg, n.attrs["spec"]),))
+
+
+def _index_spec(x: Tensor, key) -> tuple:
+    """(start offset, shape, strides over x) of basic indexing x[key]; ints drop their axis."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if sum(k is Ellipsis for k in key) > 1:
+        raise IndexError(f"getitem: more than one Ellipsis in {key!r}")
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (x.ndim - len(key) + 1) + key[i + 1:]
+    if len(key) > x.ndim:
+        raise IndexError(f"getitem: too many indices ({len(key)}) for shape {x.shape}")
+    xst = contiguous_strides(x.shape)
+    start, shape, strides = 0, [], []
+    for axis, k in enumerate(key + (slice(None),) * (x.ndim - len(key))):
+        dim = x.shape[axis]
+        if isinstance(k, Tensor) and k.dtype == INT32 and k.ndim == 0:
+            k = int(k)
+        if isinstance(k, int) and not isinstance(k, bool):
+            if not -dim <= k < dim:
+                raise IndexError(f"getitem: index {k} is out of range for axis {axis} of shape {x.shape}")
+            start += (k % dim) * xst[axis]
+        elif isinstance(k, slice):
+            lo, hi, step = k.indices(dim)
+            count = len(range(lo, hi, step))
+            start += lo * xst[axis] if count else 0
+            shape.append(count)
+            strides.append(step * xst[axis])
+        else:
+            raise TypeError(f"getitem: unsupported index {k!r} for shape {x.shape} (ints, slices, ... only)")
+    return start, tuple(shape), tuple(strides)
+
+
+def _slice(x: Tensor, spec) -> Tensor:
+    start, shape, strides = spec
+    y = out_like(shape, x.dtype)
+    if y.size:
+        _copy_into("getitem", x, y, shape, strides, contiguous_strides(shape), 0, start)
+    return emit(SLICE, (x,), y, {"spec": spec})
+
+
+def _slice_grad(g: Tensor, full_shape: tuple, spec) -> Tensor:
+    start, shape, strides = spec
+    y = out_like(full_shape, g.dtype)
+    run("getitem", (g,), lib.ad_fill, code(g), y.size, 0.0, y._ptr)
+    if g.size:
+        _copy_into("getitem", g, y, shape, contiguous_strides(shape), strides, start)
+    return emit(SLICE_GRAD, (g,), y, {"spec": spec})
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    return _slice(x, _index_spec(x, key))

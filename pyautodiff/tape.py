@@ -1,0 +1,213 @@
+"""GradientTape: records op applications on tracked tensors; gradient() walks them in reverse.
+
+A tensor is tracked by a tape when it was watched (explicitly, or as a trainable Variable read
+inside the tape) or produced by an op the tape recorded. Records hold their tensors, so ids stay
+unique while the tape lives. Backward rules are ops themselves: while a tape computes gradients,
+any outer tape records them, which is how nested tapes give higher-order derivatives.
+"""
+
+from contextlib import contextmanager
+
+from .dtypes import FLOATS
+from .tensor import Tensor, Variable
+
+_active: list = []  # tapes inside their `with` block, innermost last
+
+
+class Node:
+    __slots__ = ("op", "inputs", "outputs", "attrs")
+
+    def __init__(self, op, inputs, outputs, attrs):
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+
+
+def record(op, inputs: tuple, outputs, attrs: dict | None = None):
+    """Called by every differentiable op after its kernel ran; returns outputs unchanged."""
+    if _active:
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        for tape in _active:
+            if tape._recording and tape._tracks_any(inputs):
+                tape._nodes.append(Node(op, inputs, outs, attrs))
+                for o in outs:
+                    tape._ids.add(id(o))
+    return outputs
+
+
+def recording() -> bool:
+    return any(t._recording for t in _active)
+
+
+def _structure(sources):
+    """Flatten one tensor / list / tuple / dict of tensors; return (flat, rebuild)."""
+    if isinstance(sources, dict):
+        keys = list(sources)
+        return [sources[k] for k in keys], lambda vals: dict(zip(keys, vals))
+    if isinstance(sources, (list, tuple)):
+        kind = type(sources)
+        return list(sources), lambda vals: kind(vals)
+    return [sources], lambda vals: vals[0]
+
+
+class GradientTape:
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._nodes: list[Node] = []
+        self._ids: set[int] = set()
+        self._watched: list[Tensor] = []
+        self._recording = False
+        self._used = False
+
+    # --- context ---
+    def __enter__(self):
+        self._recording = True
+        _active.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        self._recording = False
+        if self in _active:
+            _active.remove(self)
+        return False
+
+    @contextmanager
+    def stop_recording(self):
+        was, self._recording = self._recording, False
+        try:
+            yield
+        finally:
+            self._recording = was
+
+    def reset(self) -> None:
+        self._nodes.clear()
+        self._ids.clear()
+        self._watched.clear()
+        self._used = False
+
+    # --- tracking ---
+    def watch(self, tensors) -> None:
+        for t in _structure(tensors)[0]:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"GradientTape.watch: expected tensors, got {type(t).__name__}")
+            if t.dtype in FLOATS and id(t) not in self._ids:
+                self._ids.add(id(t))
+                self._watched.append(t)
+
+    def watched_variables(self) -> list:
+        return [t for t in self._watched if isinstance(t, Variable)]
+
+    def _tracks_any(self, inputs) -> bool:
+        ids = self._ids
+        hit = False
+        for x in inputs:
+            if id(x) in ids:
+                hit = True
+            elif self.watch_accessed_variables and type(x) is not Tensor and isinstance(x, Variable) \
+                    and x.trainable and x.dtype in FLOATS:
+                self._ids.add(id(x))
+                self._watched.append(x)
+                hit = True
+        return hit
+
+    # --- differentiation ---
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"gradient: unconnected_gradients must be 'none' or 'zero', "
+                             f"got {unconnected_gradients!r}")
+        if self._used and not self.persistent:
+            raise RuntimeError("GradientTape.gradient can only be called once on a non-persistent tape; "
+                               "use GradientTape(persistent=True) to compute several gradients")
+        flat, rebuild = _structure(sources)
+        for s in flat:
+            if not isinstance(s, Tensor):
+                raise TypeError(f"gradient: sources must be tensors, got {type(s).__name__}")
+        grads = self._gradients(target, flat, output_gradients)
+        if unconnected_gradients == "zero":
+            from .tensor import zeros_like
+            grads = [zeros_like(s) if g is None and s.dtype in FLOATS else g for s, g in zip(flat, grads)]
+        if not self.persistent:
+            self._used = True
+            self._nodes = []
+        return rebuild(grads)
+
+    def _gradients(self, target, sources: list, output_gradients) -> list:
+        from . import ops
+        targets, _ = _structure(target)
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds, _ = _structure(output_gradients)
+            if len(seeds) != len(targets):
+                raise ValueError(f"gradient: {len(targets)} targets but {len(seeds)} output_gradients")
+        grads: dict[int, Tensor] = {}
+        was, self._recording = self._recording, False  # never record our own backward pass
+        try:
+            for t, seed in zip(targets, seeds):
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"gradient: target must be a tensor, got {type(t).__name__}")
+                if t.dtype not in FLOATS:
+                    continue
+                g = ops.ones_like(t) if seed is None else ops.broadcast_to(ops.as_tensor(seed, t.dtype), t.shape)
+                _accumulate(grads, t, g)
+            source_ids = {id(s) for s in sources}
+            reach = _reachable(self._nodes, source_ids)
+            for node in reversed(self._nodes):
+                gouts = [grads.get(id(o)) for o in node.outputs]
+                if all(g is None for g in gouts):
+                    continue
+                needs = tuple(id(x) in reach for x in node.inputs)
+                if not any(needs):
+                    continue
+                gouts = [ops.zeros_like(o) if g is None else g for o, g in zip(node.outputs, gouts)]
+                gins = node.op.vjp(gouts if len(gouts) > 1 else gouts[0], node, needs)
+                for x, gx, need in zip(node.inputs, gins, needs):
+                    if need and gx is not None and x.dtype in FLOATS:
+                        _accumulate(grads, x, gx)
+        finally:
+            self._recording = was
+        return [grads.get(id(s)) if s.dtype in FLOATS else None for s in sources]
+
+    def jacobian(self, target, sources, unconnected_gradients="none"):
+        """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
+        from . import ops
+        if self._used and not self.persistent:
+            raise RuntimeError("GradientTape.jacobian can only be called once on a non-persistent tape")
+        flat, rebuild = _structure(sources)
+        rows = [[] for _ in flat]
+        for i in range(target.size):
+            seed = ops.reshape(ops.one_hot(ops.array([i]), target.size, dtype=target.dtype), target.shape)
+            for r, g, s in zip(rows, self._gradients(target, flat, seed), flat):
+                r.append(ops.zeros_like(s) if g is None else g)
+        out = []
+        for r, s in zip(rows, flat):
+            stacked = ops.stack(r, 0) if r else ops.zeros((0,) + s.shape, s.dtype)
+            out.append(ops.reshape(stacked, target.shape + s.shape))
+        if not self.persistent:
+            self._used = True
+            self._nodes = []
+        return rebuild(out)
+
+
+def _accumulate(grads: dict, x: Tensor, g: Tensor) -> None:
+    from .ops import add
+    prev = grads.get(id(x))
+    grads[id(x)] = g if prev is None else add(prev, g)
+
+
+def _reachable(nodes: list, ids: set) -> set:
+    """Ids of tensors that depend on the sources: only their gradients are worth computing."""
+    reach = set(ids)
+    for node in nodes:
+        if any(id(x) in reach for x in node.inputs):
+            reach.update(id(o) for o in node.outputs)
+    return reach
+
+
+def stop_gradient(x) -> Tensor:
+    """The same values, cut off from every tape."""
+    from .ops import as_tensor
+    x = as_tensor(x)
+    return Tensor(x._owner, x._ptr, x.shape, x.dtype)

@@ -1,0 +1,308 @@
+"""Tensor and Variable: shape, dtype and contiguous C-order storage owned by the binding."""
+
+import array as _array
+import numbers
+
+from . import _backend as B
+from .dtypes import CODE, FLOAT32, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
+
+_lib = B.lib
+
+
+def _check(op: str, status: int, *tensors) -> None:
+    """Turn a kernel's status into the exception the API promises."""
+    if status:
+        desc = ", ".join(f"{t.shape} {t.dtype}" for t in tensors if isinstance(t, Tensor))
+        kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
+        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype"}.get(
+            status, "invalid arguments")
+        raise kind(f"{op}: {what} (kernel status {status}; operands: {desc or 'none'})")
+
+
+def shape_size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class Tensor:
+    """An immutable n-d array. Ops make new tensors; only Variables change in place."""
+
+    __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "__weakref__")
+    __array_priority__ = 100  # numpy defers binary operators to us
+
+    def __init__(self, owner, ptr, shape: tuple, dtype: str):
+        self._owner = owner
+        self._ptr = ptr
+        self.shape = shape
+        self.dtype = dtype
+        self.size = shape_size(shape)
+
+    # --- facts ---
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * ITEMSIZE[self.dtype]
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # --- values ---
+    def _memview(self) -> memoryview:
+        return B.view(self._ptr, self.nbytes).cast(FORMAT[self.dtype])
+
+    def tolist(self):
+        flat = self._memview().tolist() if self.size else []
+        return _nest(flat, self.shape)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item: tensor of shape {self.shape} has {self.size} elements, not 1")
+        return self._memview()[0]
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype != INT32:
+            raise TypeError(f"only int32 tensors can be used as an index, not {self.dtype}")
+        return int(self.item())
+
+    @property
+    def __array_interface__(self):
+        return {"shape": self.shape, "typestr": {"float32": "<f4", "float64": "<f8", "int32": "<i4"}[self.dtype],
+                "data": (B.address(self._ptr), False), "version": 3}
+
+    def numpy(self):
+        import numpy as np
+        return np.array(self)
+
+    def __repr__(self) -> str:
+        return f"<Tensor shape={self.shape} dtype={self.dtype} values={_format(self.tolist())}>"
+
+    def __str__(self) -> str:
+        return _format(self.tolist())
+
+    def __format__(self, spec: str) -> str:
+        return format(self.item(), spec) if spec and self.size == 1 else str(self)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __hash__(self):
+        return id(self)
+
+    # operators are attached by pyautodiff.ops (they are ops, recorded by tapes)
+
+
+def _nest(flat: list, shape: tuple):
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return flat
+    step = len(flat) // shape[0] if shape[0] else 0
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _format(v) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_format(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
+    return str(v)
+
+
+def empty(shape: tuple, dtype: str) -> Tensor:
+    """An uninitialised tensor (for kernels to write)."""
+    nbytes = shape_size(shape) * ITEMSIZE[dtype]
+    owner, ptr = B.alloc(nbytes)
+    return Tensor(owner, ptr, shape, dtype)
+
+
+def _check_shape(shape, op: str) -> tuple:
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{op}: shape must be a tuple of ints, got {shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{op}: negative dimension in shape {shape}")
+    if len(shape) > B.C.AD_MAX_NDIM:
+        raise ValueError(f"{op}: at most {B.C.AD_MAX_NDIM} dimensions, got shape {shape}")
+    nbytes = shape_size(shape) * 8
+    if nbytes >= 2**62:
+        raise MemoryError(f"{op}: shape {shape} is too large to allocate")
+    return shape
+
+
+def full(shape, value, dtype=None) -> Tensor:
+    shape = _check_shape(shape, "full")
+    dtype = canonical(dtype, "full") or FLOAT32
+    t = empty(shape, dtype)
+    _check("full", _lib.ad_fill(CODE[dtype], t.size, float(value), t._ptr), t)
+    return t
+
+
+def zeros(shape, dtype="float32") -> Tensor:
+    return full(shape, 0.0, dtype)
+
+
+def ones(shape, dtype="float32") -> Tensor:
+    return full(shape, 1.0, dtype)
+
+
+def zeros_like(x, dtype=None) -> Tensor:
+    x = as_tensor(x)
+    return full(x.shape, 0.0, dtype or x.dtype)
+
+
+def ones_like(x, dtype=None) -> Tensor:
+    x = as_tensor(x)
+    return full(x.shape, 1.0, dtype or x.dtype)
+
+
+def _flatten(value, op: str):
+    """Nested lists/tuples of numbers -> (flat list, shape, saw_float); ragged or non-numeric raises."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return [], (0,), False
+        parts = [_flatten(v, op) for v in value]
+        shape0 = parts[0][1]
+        if any(p[1] != shape0 for p in parts):
+            raise ValueError(f"{op}: ragged nested sequence: sub-shapes {sorted({p[1] for p in parts})}")
+        flat = [x for p in parts for x in p[0]]
+        return flat, (len(value),) + shape0, any(p[2] for p in parts)
+    if isinstance(value, bool):
+        return [int(value)], (), False
+    if isinstance(value, numbers.Integral):
+        return [int(value)], (), False
+    if isinstance(value, numbers.Real):
+        return [float(value)], (), True
+    if isinstance(value, Tensor):
+        return value.tolist() if value.shape else [value.item()], value.shape, value.dtype in FLOATS
+    raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} value {value!r}")
+
+
+def _from_numpy(value, dtype, op):
+    import numpy as np
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: cannot make a tensor from a numpy array of dtype {value.dtype}")
+    if dtype is None:
+        dtype = FLOAT64 if value.dtype == np.float64 else (INT32 if value.dtype.kind in "biu" else FLOAT32)
+    arr = np.ascontiguousarray(value, dtype=dtype)
+    shape = _check_shape(arr.shape, op)
+    t = empty(shape, dtype)
+    if t.size:
+        B.view(t._ptr, t.nbytes)[:] = memoryview(arr).cast("B")
+    return t
+
+
+def array(value, dtype=None, _op: str = "array") -> Tensor:
+    """A new tensor from a Python scalar, nested lists, a numpy array or another Tensor (always a copy)."""
+    dtype = canonical(dtype, _op)
+    if isinstance(value, Tensor):
+        from .ops import cast, copy
+        return cast(value, dtype) if dtype and dtype != value.dtype else copy(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "dtype"):
+        return _from_numpy(value, dtype, _op)
+    flat, shape, saw_float = _flatten(value, _op)
+    shape = _check_shape(shape, _op)
+    if dtype is None:
+        dtype = FLOAT32 if saw_float else INT32
+    if dtype == INT32 and saw_float:
+        flat = [int(v) for v in flat]
+    t = empty(shape, dtype)
+    if t.size:
+        try:
+            data = _array.array(FORMAT[dtype], flat)
+        except OverflowError:
+            raise ValueError(f"{_op}: value out of range for {dtype}") from None
+        B.view(t._ptr, t.nbytes)[:] = memoryview(data).cast("B")
+    return t
+
+
+_SCALARS: dict = {}
+
+
+def as_tensor(value, dtype=None, op: str = "op") -> Tensor:
+    """Tensors pass through; Python scalars/lists/numpy arrays become tensors (of dtype when given)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and dtype is not None:
+        key = (value, dtype, type(value))
+        t = _SCALARS.get(key)
+        if t is None:  # constants such as the 2 in x * 2 are made once
+            if len(_SCALARS) > 1024:
+                _SCALARS.clear()
+            t = _SCALARS[key] = array(value, dtype, op)
+        return t
+    return array(value, dtype, op)
+
+
+def constant(value, dtype=None) -> Tensor:
+    return array(value, dtype, "constant")
+
+
+class Variable(Tensor):
+    """A mutable tensor: assign/assign_add/assign_sub write its storage in place."""
+
+    __slots__ = ("name", "trainable")
+    _count = 0
+
+    def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
+        t = array(value, dtype, "Variable")
+        super().__init__(t._owner, t._ptr, t.shape, t.dtype)
+        Variable._count += 1
+        self.name = name or f"Variable_{Variable._count}"
+        self.trainable = trainable
+
+    def value(self) -> Tensor:
+        from .ops import copy
+        return copy(self)
+
+    def _incoming(self, value, op: str) -> Tensor:
+        t = as_tensor(value, self.dtype, op)
+        if t.dtype != self.dtype:
+            raise TypeError(f"{op}: variable {self.name!r} is {self.dtype}, value is {t.dtype}")
+        if t.shape != self.shape:
+            from .ops import broadcast_to
+            try:
+                t = broadcast_to(t, self.shape)
+            except ValueError:
+                raise ValueError(f"{op}: variable {self.name!r} has shape {self.shape}, value has shape "
+                                 f"{t.shape}") from None
+        return t
+
+    def assign(self, value) -> "Variable":
+        from .ops import write_into
+        write_into(self, self._incoming(value, "assign"), "assign")
+        return self
+
+    def assign_add(self, delta) -> "Variable":
+        from .ops import write_into, add
+        write_into(self, add(self, self._incoming(delta, "assign_add")), "assign_add")
+        return self
+
+    def assign_sub(self, delta) -> "Variable":
+        from .ops import write_into, subtract
+        write_into(self, subtract(self, self._incoming(delta, "assign_sub")), "assign_sub")
+        return self
+
+    def __repr__(self) -> str:
+        return (f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} "
+                f"values={_format(self.tolist())}>")
+
