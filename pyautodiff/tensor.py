@@ -4,7 +4,7 @@ import array as _array
 import numbers
 
 from . import _backend as B
-from .dtypes import CODE, FLOAT32, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
+from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
 
 _lib = B.lib
 
@@ -203,7 +203,7 @@ def _from_numpy(value, dtype, op):
         raise TypeError(f"{op}: cannot make a tensor from a numpy array of dtype {value.dtype}")
     if dtype is None:
         dtype = FLOAT64 if value.dtype == np.float64 else (INT32 if value.dtype.kind in "biu" else FLOAT32)
-    arr = np.ascontiguousarray(value, dtype=dtype)
+    arr = np.asarray(value, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d 1-d)
     shape = _check_shape(arr.shape, op)
     t = empty(shape, dtype)
     if t.size:

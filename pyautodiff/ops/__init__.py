@@ -3,7 +3,7 @@
 from ..tape import stop_gradient
 from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like
 from ._core import OPS
-from .elementwise import (abs, add, clip_by_value, divide, equal, exp, greater, greater_equal, increment, less,
+from .elementwise import (abs, add, add_n, clip_by_value, divide, equal, exp, greater, greater_equal, increment, less,
                           less_equal, log, maximum, minimum, multiply, negative, not_equal, pow, reciprocal, relu,
                           relu_grad, scale, sigmoid, sigmoid_grad, sign, sqrt, square, subtract, tanh, tanh_grad,
                           unbroadcast, where)

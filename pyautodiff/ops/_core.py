@@ -66,7 +66,7 @@ def out_like(shape: tuple, dtype: str) -> Tensor:
 
 def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
     """Record the application on the active tapes (cheap when there are none)."""
-    if _active:
+    if _active and op.vjp is not None:
         return record(op, inputs, out, attrs)
     return out
 

@@ -256,3 +256,14 @@ def where(cond, a, b):
         cond._ptr, broadcast_strides(cond.shape, shape), a._ptr, broadcast_strides(a.shape, shape),
         b._ptr, broadcast_strides(b.shape, shape), y._ptr)
     return emit(WHERE, (cond, a, b), y)
+
+
+def add_n(values):
+    """The sum of a list of tensors of one shape."""
+    values = list(values)
+    if not values:
+        raise ValueError("add_n: expects a non-empty list of tensors")
+    total = values[0]
+    for v in values[1:]:
+        total = add(total, v)
+    return total

@@ -1,0 +1,95 @@
+"""Every differentiable op's gradient against central finite differences in float64 (no numpy)."""
+
+import pytest
+
+import pyautodiff as ad
+from conftest import gradcheck, rand
+from pyautodiff.ops.shape import _index_spec, _slice_grad
+
+pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
+idx = ad.array([2, 0, 2, 1])
+
+# op name -> (function of the inputs, inputs); each exercises broadcasting where the op broadcasts
+CASES = {
+    "negative": (ad.negative, [rand((2, 3), seed=1)]),
+    "abs": (ad.abs, [rand((2, 3), seed=2)]),
+    "square": (ad.square, [rand((2, 3), seed=3)]),
+    "sqrt": (ad.sqrt, [pos((2, 3), 4)]),
+    "exp": (ad.exp, [rand((2, 3), seed=5)]),
+    "log": (ad.log, [pos((2, 3), 6)]),
+    "sigmoid": (ad.sigmoid, [rand((2, 3), lo=-3, hi=3, seed=7)]),
+    "tanh": (ad.tanh, [rand((2, 3), seed=8)]),
+    "relu": (ad.relu, [rand((2, 3), seed=9)]),
+    "affine": (lambda x: ad.increment(x, 0.5, -2.0), [rand((2, 3), seed=10)]),
+    "clip_by_value": (lambda x: ad.clip_by_value(x, -0.5, 0.5), [rand((3, 4), seed=11)]),
+    "reciprocal": (ad.reciprocal, [pos((2, 3), 12)]),
+    "add": (ad.add, [rand((2, 3), seed=13), rand((3,), seed=14)]),
+    "subtract": (ad.subtract, [rand((2, 1), seed=15), rand((1, 3), seed=16)]),
+    "multiply": (ad.multiply, [rand((2, 3), seed=17), rand((2, 1), seed=18)]),
+    "divide": (ad.divide, [rand((2, 3), seed=19), pos((3,), 20)]),
+    "pow": (ad.pow, [pos((2, 3), 21), rand((3,), seed=22)]),
+    "maximum": (ad.maximum, [rand((2, 3), seed=23), rand((3,), seed=24)]),
+    "minimum": (ad.minimum, [rand((2, 3), seed=25), rand((2, 1), seed=26)]),
+    "sigmoid_grad": (ad.sigmoid_grad, [rand((2, 3), seed=27), rand((2, 3), seed=28)]),
+    "tanh_grad": (ad.tanh_grad, [rand((2, 3), seed=29), rand((2, 3), seed=30)]),
+    "relu_grad": (ad.relu_grad, [rand((2, 3), seed=31), rand((2, 3), seed=32)]),
+    "where": (lambda a, b: ad.where(ad.array([[1, 0, 1]]), a, b), [rand((2, 3), seed=33), rand((2, 1), seed=34)]),
+    "copy": (ad.copy, [rand((2, 3), seed=35)]),
+    # values and step exact in float32, so the round trip through float32 loses nothing
+    "cast": (lambda x: ad.cast(ad.cast(x, "float32"), "float64") * 1.5, [ad.array([0.5, -1.25], "float64")],
+             {"eps": 2.0 ** -10}),
+    "reshape": (lambda x: ad.reshape(x, (3, -1)) * rand((3, 2), seed=37), [rand((2, 3), seed=38)]),
+    "transpose": (lambda x: ad.transpose(x, (2, 0, 1)) * rand((4, 2, 3), seed=39), [rand((2, 3, 4), seed=40)]),
+    "broadcast_to": (lambda x: ad.broadcast_to(x, (2, 3, 2)) * rand((2, 3, 2), seed=41), [rand((3, 1), seed=42)]),
+    "concat": (lambda a, b: ad.concat([a, b], 1) * rand((2, 5), seed=43), [rand((2, 2), seed=44), rand((2, 3), seed=45)]),
+    "split": (lambda x: ad.split(x, [1, 3], 1)[1] * rand((2, 3), seed=46), [rand((2, 4), seed=47)]),
+    "gather": (lambda x: ad.gather(x, idx, 0) * rand((4, 2), seed=48), [rand((3, 2), seed=49)]),
+    "scatter_add": (lambda g: ad.scatter_add(g, idx, 0, 3) * rand((3, 2), seed=50), [rand((4, 2), seed=51)]),
+    "slice": (lambda x: x[1:, ::2] * rand((2, 2), seed=52), [rand((3, 4), seed=53)]),
+    "slice_grad": (lambda x: _slice_grad(x, (3, 4), _index_spec(ad.zeros((3, 4)), (slice(1, None), slice(None, None, 2))))
+                   * rand((3, 4), seed=54), [rand((2, 2), seed=55)]),
+    "reduce_sum": (lambda x: ad.reduce_sum(x, (0, 2)) * rand((3,), seed=56), [rand((2, 3, 2), seed=57)]),
+    "reduce_mean": (lambda x: ad.reduce_mean(x, 1, keepdims=True) * rand((2, 1), seed=58), [rand((2, 3), seed=59)]),
+    "reduce_max": (lambda x: ad.reduce_max(x, 1) * rand((2,), seed=60), [rand((2, 3), seed=61)]),
+    "reduce_min": (lambda x: ad.reduce_min(x, 0) * rand((3,), seed=62), [rand((2, 3), seed=63)]),
+    "softmax": (lambda x: ad.softmax(x, 0) * rand((3, 2), seed=64), [rand((3, 2), seed=65)]),
+    "log_softmax": (lambda x: ad.log_softmax(x) * rand((2, 3), seed=66), [rand((2, 3), seed=67)]),
+    "matmul": (ad.matmul, [rand((2, 3), seed=68), rand((3, 4), seed=69)]),
+}
+
+MATMUL_VARIANTS = [
+    ((3, 2), (3, 4), True, False), ((2, 3), (4, 3), False, True), ((3, 2), (4, 3), True, True),
+    ((2, 2, 3), (3, 4), False, False), ((3, 4), (2, 4, 2), False, False), ((2, 1, 2, 3), (3, 3, 2), False, False),
+]
+
+
+def test_every_differentiable_op_has_a_case():
+    differentiable = {name for name, op in ad.ops.OPS.items() if op.vjp is not None}
+    assert differentiable - set(CASES) == set(), "add a gradcheck case for the new op"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_matches_finite_differences(name):
+    fn, inputs, *options = CASES[name]
+    gradcheck(fn, inputs, **(options[0] if options else {}))
+
+
+@pytest.mark.parametrize("sa,sb,ta,tb", MATMUL_VARIANTS)
+def test_matmul_variants(sa, sb, ta, tb):
+    gradcheck(lambda a, b: ad.matmul(a, b, ta, tb), [rand(sa, seed=70), rand(sb, seed=71)])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "exp", "log", "sqrt", "square", "divide", "matmul", "softmax",
+                                  "log_softmax", "pow", "reduce_max"])
+def test_second_order(name):
+    """The gradient of the (sum of the) gradient: vjps are differentiable too."""
+    fn, inputs, *_ = CASES[name]
+
+    def first_grad_sum(*xs):
+        srcs = [x for x in xs if isinstance(x, ad.Tensor)]
+        with ad.GradientTape() as t:
+            for s in srcs:
+                t.watch(s)
+            y = ad.reduce_sum(fn(*xs))
+        return ad.add_n([ad.reduce_sum(g * g) for g in t.gradient(y, srcs, unconnected_gradients="zero")])
+    gradcheck(first_grad_sum, inputs, rtol=1e-4)

@@ -1,0 +1,215 @@
+"""Every kernel against numpy, in both float dtypes, with broadcasting and empty-tensor edge cases."""
+
+import pytest
+
+import pyautodiff as ad
+
+np = pytest.importorskip("numpy")
+
+DTYPES = ["float32", "float64"]
+TOL = {"float32": dict(rtol=2e-5, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
+RNG = np.random.default_rng(0)
+
+
+def arr(shape, dtype, lo=-2.0, hi=2.0):
+    return RNG.uniform(lo, hi, size=shape).astype(dtype)
+
+
+def close(t, expected, dtype):
+    got = np.asarray(t)
+    assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
+    np.testing.assert_allclose(got, expected, **TOL[dtype])
+
+
+UNARY = {
+    "negative": (np.negative, None), "abs": (np.abs, None), "square": (np.square, None),
+    "sqrt": (np.sqrt, (0.1, 3)), "exp": (np.exp, None), "log": (np.log, (0.1, 3)),
+    "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), None), "tanh": (np.tanh, None),
+    "relu": (lambda x: np.maximum(x, 0), None), "sign": (np.sign, None), "reciprocal": (np.reciprocal, (0.5, 2)),
+}
+SHAPES = [(), (1,), (7,), (3, 4), (2, 3, 5), (0,), (2, 0, 3), (33, 17)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_unary(name, dtype, shape):
+    ref, rng = UNARY[name]
+    x = arr(shape, dtype, *(rng or (-3, 3)))
+    close(getattr(ad, name)(ad.array(x)), ref(x), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_parametrised_unary(dtype):
+    x = arr((4, 5), dtype)
+    close(ad.scale(2.5, ad.array(x)), 2.5 * x, dtype)
+    close(ad.increment(ad.array(x), 1.5, -3.0), -3.0 * x + 1.5, dtype)
+    close(ad.clip_by_value(ad.array(x), -0.5, 0.25), np.clip(x, -0.5, 0.25), dtype)
+
+
+def test_sigmoid_extremes_are_finite():
+    x = ad.array([-1e4, -100.0, 0.0, 100.0, 1e4])
+    assert ad.sigmoid(x).tolist() == [0.0, pytest.approx(3.7e-44, abs=1e-43), 0.5, 1.0, 1.0]
+
+
+BINARY = {
+    "add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
+    "maximum": np.maximum, "minimum": np.minimum, "pow": np.power,
+    "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal,
+}
+BROADCASTS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3, 4), (3, 1)),
+              ((5, 1, 3), (1, 4, 1)), ((0, 3), (3,)), ((1,), ()), ((2, 1, 1, 3), (4, 1)), ((64, 128), (128,))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("sa,sb", BROADCASTS)
+def test_binary_broadcasting(name, dtype, sa, sb):
+    a = arr(sa, dtype, 0.5, 2) if name == "pow" else arr(sa, dtype)
+    b = arr(sb, dtype)
+    if name.endswith("equal"):
+        b = np.broadcast_to(b, np.broadcast_shapes(sa, sb)).copy()
+        b.flat[::2] = np.broadcast_to(a, b.shape).flat[::2]  # make some elements equal
+    close(getattr(ad, name)(ad.array(a), ad.array(b)), BINARY[name](a, b).astype(dtype), dtype)
+
+
+def test_int32_arithmetic_and_operators():
+    a, b = np.array([[1, -2, 3]], np.int32), np.array([[4], [5]], np.int32)
+    ta, tb = ad.array(a), ad.array(b)
+    assert (ta + tb).dtype == "int32"
+    np.testing.assert_array_equal(np.asarray(ta * tb - 1), a * b - 1)
+    np.testing.assert_array_equal(np.asarray(ad.maximum(ta, tb)), np.maximum(a, b))
+    assert (ta / tb).dtype == "float32"
+    np.testing.assert_allclose(np.asarray(ta / tb), a / b, rtol=1e-6)
+    x = ad.array([1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(2 - x), [1.0, 0.0])
+    np.testing.assert_allclose(np.asarray(1 / x), [1.0, 0.5])
+    np.testing.assert_allclose(np.asarray(x ** 2), [1.0, 4.0])
+    np.testing.assert_allclose(np.asarray(-x), [-1.0, -2.0])
+    np.testing.assert_allclose(np.asarray(abs(-x)), [1.0, 2.0])
+    assert (x == ad.array([1.0, 0.0])).tolist() == [1.0, 0.0]
+    assert (x > 1.5).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_where(dtype):
+    c = RNG.integers(0, 2, size=(3, 1, 4)).astype(np.int32)
+    a, b = arr((2, 4), dtype), arr((3, 2, 1), dtype)
+    close(ad.where(ad.array(c), ad.array(a), ad.array(b)), np.where(c != 0, a, b), dtype)
+    close(ad.where(ad.array(a) > 0, ad.array(a), 0.0), np.where(a > 0, a, 0), dtype)
+
+
+AXES = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2), ()]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("name", ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min"])
+def test_reductions(name, dtype, axis, keepdims):
+    x = arr((3, 4, 5), dtype)
+    ref = {"reduce_sum": np.sum, "reduce_mean": np.mean, "reduce_max": np.max, "reduce_min": np.min}[name]
+    close(getattr(ad, name)(ad.array(x), axis, keepdims), ref(x, axis=axis, keepdims=keepdims), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reductions_edge_shapes(dtype):
+    for shape, axis in [((0, 3), 0), ((0, 3), 1), ((1,), None), ((), None), ((1000,), None), ((2, 1, 3), 1)]:
+        x = arr(shape, dtype)
+        close(ad.reduce_sum(ad.array(x), axis), np.sum(x, axis=axis), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_and_argmax(dtype, axis):
+    x = arr((4, 5, 3), dtype, -5, 5)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    sm = e / e.sum(axis=axis, keepdims=True)
+    close(ad.softmax(ad.array(x), axis), sm, dtype)
+    close(ad.log_softmax(ad.array(x), axis), np.log(sm), dtype)
+    np.testing.assert_array_equal(np.asarray(ad.argmax(ad.array(x), axis)), np.argmax(x, axis=axis))
+
+
+def test_softmax_extreme_logits_finite():
+    x = ad.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [3.4e38, 0.0, -3.4e38]])
+    for y in (ad.softmax(x), ad.log_softmax(x)):
+        v = np.asarray(y)
+        assert np.all(np.isfinite(v[:2])), v
+    np.testing.assert_allclose(np.asarray(ad.softmax(x))[0], [1, 0, 0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (6, 128, 2), (6, 2, 128), (17, 33, 9), (64, 64, 64), (0, 3, 2),
+                                   (3, 0, 2), (3, 2, 0), (130, 70, 257)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul(dtype, m, n, k, ta, tb):
+    a, b = arr((m, k), dtype), arr((k, n), dtype)
+    ta_, tb_ = (a.T.copy() if ta else a), (b.T.copy() if tb else b)
+    got = ad.matmul(ad.array(ta_), ad.array(tb_), ta, tb)
+    np.testing.assert_allclose(np.asarray(got), a.astype(np.float64) @ b, rtol=1e-4 if dtype == "float32" else 1e-11,
+                               atol=1e-4 if dtype == "float32" else 1e-11)
+
+
+@pytest.mark.parametrize("sa,sb", [((4, 3, 5), (4, 5, 2)), ((3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)),
+                                   ((2, 1, 3, 5), (4, 5, 2)), ((1, 3, 5), (2, 5, 6))])
+def test_batched_matmul_broadcast(sa, sb):
+    a, b = arr(sa, "float64"), arr(sb, "float64")
+    close(ad.matmul(ad.array(a), ad.array(b)), np.matmul(a, b), "float64")
+    close(a @ ad.array(b), np.matmul(a, b), "float64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES + ["int32"])
+def test_shape_ops(dtype):
+    x = (arr((2, 3, 4), "float64") * 10).astype(dtype)
+    t = ad.array(x)
+    close(ad.transpose(t), x.T, "float64")
+    close(ad.transpose(t, (1, 0, 2)), x.transpose(1, 0, 2), "float64")
+    close(ad.reshape(t, (4, -1)), x.reshape(4, -1), "float64")
+    close(ad.expand_dims(t, -1), x[..., None], "float64")
+    close(ad.squeeze(ad.array(x[:, :1])), x[:, 0], "float64")
+    close(ad.broadcast_to(ad.array(x[:1]), (3, 3, 4)), np.broadcast_to(x[:1], (3, 3, 4)), "float64")
+    close(ad.concat([t, t[:, :1]], 1), np.concatenate([x, x[:, :1]], 1), "float64")
+    parts = ad.split(t, [1, 3], 2)
+    for p, r in zip(parts, np.split(x, [1], 2)):
+        close(p, r, "float64")
+    close(ad.stack([t, t], 1), np.stack([x, x], 1), "float64")
+    close(ad.repeat(t, 2, 1), np.repeat(x, 2, 1), "float64")
+    close(ad.gather(t, [2, 0, 2], 1), np.take(x, [2, 0, 2], 1), "float64")
+    close(ad.gather(t, ad.array([[1, 0], [0, 1]]), 0), np.take(x, [[1, 0], [0, 1]], 0), "float64")
+    close(t[1], x[1], "float64")
+    close(t[:, 1:, ::-2], x[:, 1:, ::-2], "float64")
+    close(t[..., 1], x[..., 1], "float64")
+    close(t[-1, 2, 3], x[-1, 2, 3], "float64")
+
+
+def test_cast_and_one_hot():
+    x = np.array([1.7, -2.2, 3.0], np.float64)
+    assert ad.cast(ad.array(x), "int32").tolist() == [1, -2, 3]
+    assert ad.cast(ad.array(x), "float32").dtype == "float32"
+    np.testing.assert_array_equal(np.asarray(ad.one_hot([2, 0], 3)), np.eye(3, dtype=np.float32)[[2, 0]])
+
+
+def test_numpy_interop_zero_copy():
+    t = ad.array(np.arange(6, dtype=np.float32).reshape(2, 3))
+    v = np.asarray(t)
+    assert v.dtype == np.float32 and v.shape == (2, 3)
+    assert v.__array_interface__["data"][0] == ad._backend.address(t._ptr)
+    assert ad.array(np.arange(3)).dtype == "int32"
+    assert ad.array(np.arange(3.0)).dtype == "float64"
+    assert t.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert (np.float32(2) * t).dtype == "float32"
+
+
+def test_creation():
+    assert ad.array(1.5).dtype == "float32" and ad.array(2).dtype == "int32"
+    assert ad.array([[1, 2], [3, 4]], dtype="float64").tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert ad.zeros((2, 3)).tolist() == [[0.0] * 3] * 2
+    assert ad.ones((2,), "int32").tolist() == [1, 1]
+    assert ad.full((2,), 7.0, "float64").tolist() == [7.0, 7.0]
+    assert ad.zeros_like(ad.ones((3,), "float64")).dtype == "float64"
+    assert ad.array([]).shape == (0,)
+    t = ad.array([[1.0, 2.0]])
+    assert len(t) == 1 and t.ndim == 2 and t.size == 2
+    assert "shape=(1, 2)" in repr(t) and "float32" in repr(t)
+    assert float(ad.array([3.0])) == 3.0 and int(ad.array(4)) == 4
