@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 CSRC := $(wildcard csrc/*.c csrc/*.h)
-PYSRC := $(shell find pyautodiff -name '*.py')
+PYSRC := $(shell find pyautodiff -name '*.py' -not -path '*/__pycache__/*')
 
-.PHONY: all venv build test test-native test-install clean
+.PHONY: all venv build test test-native test-install wasm-deps wasm test-wasm clean
 
 all: build
 
@@ -36,7 +36,57 @@ test-install:
 	cd examples && ../build/install-venv/bin/python basic_usage.py | grep -q "c = 6 da = 3 db = 2"
 	@echo "test-install: pip install . works"
 
-test: test-native test-install
+# --- WebAssembly: the same csrc/ as a Pyodide side module, packed with the package into a wheel ---
+WASM_CC := clang-19
+WASM_LD := wasm-ld-19
+# -nostdlibinc: clang's own stddef/stdint only (there is no wasm sysroot; internal.h declares libc/libm)
+WASM_CFLAGS := --target=wasm32-unknown-emscripten -fPIC -fvisibility=default -O3 -msimd128 -nostdlibinc \
+               -Wall -Wextra -Wno-unused-function
+WASM_LDFLAGS := --experimental-pic -shared --unresolved-symbols=import-dynamic
+WASM_BUILD := build/wasm
+WASM_WHEELS := build/wasm-wheels
+WASM_OBJS := $(patsubst csrc/%.c,$(WASM_BUILD)/%.o,$(wildcard csrc/*.c))
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+WASM_WHEEL := dist/pyautodiff-$(VERSION)-cp314-cp314-pyemscripten_2026_0_wasm32.whl
+PYTEST_WHEELS := pytest==9.2.0 iniconfig==2.3.1 packaging==26.4 pluggy==1.7.0 pygments==2.21.0
+PYODIDE_MJS := web/node_modules/pyodide/pyodide.mjs
+
+$(WASM_BUILD)/.toolchain:
+	@mkdir -p $(@D)
+	command -v $(WASM_CC) >/dev/null && command -v $(WASM_LD) >/dev/null || \
+	  { apt-get update && apt-get install -y clang-19 lld-19; }
+	touch $@
+
+$(PYODIDE_MJS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WASM_WHEELS)/.stamp:
+	$(PYTHON) -m pip download --disable-pip-version-check --quiet --only-binary=:all: --python-version 3.14 \
+	  --platform any --implementation py --no-deps -d $(WASM_WHEELS) $(PYTEST_WHEELS)
+	touch $@
+
+wasm-deps: $(WASM_BUILD)/.toolchain $(PYODIDE_MJS) $(WASM_WHEELS)/.stamp
+
+$(WASM_BUILD)/%.o: csrc/%.c $(WASM_BUILD)/.toolchain
+	$(WASM_CC) $(WASM_CFLAGS) -MMD -MP -Icsrc -c $< -o $@
+
+-include $(WASM_OBJS:.o=.d)
+
+$(WASM_BUILD)/libpyautodiff.so: $(WASM_OBJS)
+	$(WASM_LD) $(WASM_LDFLAGS) $^ -o $@
+
+# any change in csrc/ or pyautodiff/ rebuilds the wheel: a stale wheel cannot be made
+$(WASM_WHEEL): $(WASM_BUILD)/libpyautodiff.so csrc/pyautodiff.h $(PYSRC) pyproject.toml tools/wasm_wheel.py $(PYODIDE_MJS)
+	$(PYTHON) tools/wasm_wheel.py --so $< --header csrc/pyautodiff.h --out dist/
+
+wasm: $(WASM_WHEEL)
+
+# the test suite inside Pyodide under Node, offline; Node's exit code is pytest's
+test-wasm: wasm $(WASM_WHEELS)/.stamp
+	node tests/wasm/run_pytest.mjs --wheels $(WASM_WHEELS) --dist $(WASM_WHEEL) $(PYTEST_ARGS)
+
+test: test-native test-install test-wasm
 
 clean:
 	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info
