@@ -93,11 +93,13 @@ log(`loadPackage(${path.basename(projectWheel)}) ${ms(t)}`);
 // loadPackage reports failures through errorCallback instead of throwing.
 if (loadErrors.length) die(4, `loadPackage failed:\n  ${loadErrors.join("\n  ")}`);
 
-// Mount the host tests/ at its real absolute path (NODEFS, read-write), cwd = repo root.
-const testsHost = path.join(repo, "tests");
-py.FS.mkdirTree(testsHost);
-if (typeof py.mountNodeFS === "function") py.mountNodeFS(testsHost, testsHost);
-else py.FS.mount(py.FS.filesystems.NODEFS, { root: testsHost }, testsHost);
+// Mount the host tests/ and examples/ at their real absolute paths (NODEFS), cwd = repo root.
+for (const dir of ["tests", "examples"]) {
+  const host = path.join(repo, dir);
+  py.FS.mkdirTree(host);
+  if (typeof py.mountNodeFS === "function") py.mountNodeFS(host, host);
+  else py.FS.mount(py.FS.filesystems.NODEFS, { root: host }, host);
+}
 // pyproject.toml (for [tool.pytest.ini_options]) is copied, not mounted, so the
 // source tree's pyautodiff/ (with a host .so) can never shadow the installed wheel.
 for (const f of ["pyproject.toml", "pytest.ini", "conftest.py"]) {
