@@ -46,7 +46,8 @@ def defvjp(op: Op):
     return attach
 
 
-# Function tracing hooks here: a list receiving (kernel, args) for every kernel call, or None.
+# Function tracing hooks here: a list receiving (kernel, args, operands) for every kernel call and each
+# tensor out_like makes (so a trace keeps every buffer its kernels touch alive), or None.
 tracer = None
 
 
@@ -57,11 +58,14 @@ def run(name: str, operands: tuple, kernel, *args) -> None:
         from ..tensor import _check
         _check(name, status, *operands)
     if tracer is not None:
-        tracer.append((kernel, args))
+        tracer.append((kernel, args, operands))
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
-    return empty(shape, dtype)
+    t = empty(shape, dtype)
+    if tracer is not None:
+        tracer.append(t)
+    return t
 
 
 def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
@@ -84,36 +88,24 @@ def need_float(name: str, *tensors) -> None:
 def coerce(name: str, *values) -> list:
     """Make tensors of a common dtype: Python values take the dtype of the tensor operands.
 
-    Two tensors of different dtypes are an error (as in TensorFlow), except that int32 meets a
-    float by becoming that float, which is what Python's int/float arithmetic does.
+    Two tensors of different float dtypes are an error (as in TensorFlow); int32 meeting a float
+    (tensor or Python number) becomes that float, as Python's int/float arithmetic does.
     """
     tensors = [v for v in values if isinstance(v, Tensor)]
     dtypes = {t.dtype for t in tensors}
-    if len(dtypes) > 1:
-        floats = dtypes & set(FLOATS)
-        if len(floats) > 1:
-            raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
-    dtype = None
-    if dtypes:
-        dtype = next(iter(dtypes & set(FLOATS)), INT32)
+    if len(dtypes & set(FLOATS)) > 1:
+        raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
+    floats = [d for d in FLOATS if d in dtypes]
+    dtype = floats[0] if floats else (INT32 if dtypes else None)
     if dtype == INT32 and any(isinstance(v, float) for v in values):
         dtype = FLOATS[0]
-    out = []
-    for v in values:
-        t = as_tensor(v, dtype, name)
-        if dtype and t.dtype != dtype:
-            from .shape import cast
-            t = cast(t, dtype)
-        out.append(t)
-    if not dtypes and len({t.dtype for t in out}) > 1:
-        if any(t.dtype in FLOATS for t in out):
-            out = [t if t.dtype in FLOATS else _cast(t) for t in out]
+    out = [as_tensor(v, dtype, name) for v in values]
+    if dtype is None and len({t.dtype for t in out}) > 1:  # only Python values: ints meet floats
+        dtype = FLOATS[0]
+    if dtype is not None and any(t.dtype != dtype for t in out):
+        from .shape import cast
+        out = [cast(t, dtype) for t in out]
     return out
-
-
-def _cast(t):
-    from .shape import cast
-    return cast(t, FLOATS[0])
 
 
 def contiguous_strides(shape: tuple) -> tuple:

@@ -118,14 +118,35 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return reshape(reduce_sum(g, axes), shape) if axes else reshape(g, shape)
 
 
+_UNIT = i64((1,))
+_BROADCASTS: dict = {}  # (shape a, shape b) -> (shape, ndim, and the int64 arrays the kernel takes)
+
+
 def _binary(op, kernel_op: int, a, b, floats_only=False):
-    a, b = coerce(op.name, a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
+        if isinstance(a, Tensor) and a.dtype in FLOATS and type(b) in (int, float):
+            b = as_tensor(b, a.dtype)  # x * 2: the cached constant, no dtype search
+        elif isinstance(b, Tensor) and b.dtype in FLOATS and type(a) in (int, float):
+            a = as_tensor(a, b.dtype)
+        else:
+            a, b = coerce(op.name, a, b)
     if floats_only:
         need_float(op.name, a, b)
-    shape = a.shape if a.shape == b.shape else broadcast_shape(op.name, a.shape, b.shape)
+    if a.shape == b.shape:  # the common case: one flat loop
+        y = out_like(a.shape, a.dtype)
+        run(op.name, (a, b), lib.ad_binary, kernel_op, code(a), 1, i64((a.size,)), a._ptr, _UNIT, b._ptr, _UNIT,
+            y._ptr)
+        return emit(op, (a, b), y)
+    plan = _BROADCASTS.get((a.shape, b.shape))
+    if plan is None:
+        shape = broadcast_shape(op.name, a.shape, b.shape)
+        plan = _BROADCASTS[(a.shape, b.shape)] = (shape, len(shape), i64(shape), broadcast_strides(a.shape, shape),
+                                                  broadcast_strides(b.shape, shape))
+        if len(_BROADCASTS) > 4096:
+            _BROADCASTS.clear()
+    shape, ndim, shape64, astrides, bstrides = plan
     y = out_like(shape, a.dtype)
-    run(op.name, (a, b), lib.ad_binary, kernel_op, code(a), len(shape), i64(shape),
-        a._ptr, broadcast_strides(a.shape, shape), b._ptr, broadcast_strides(b.shape, shape), y._ptr)
+    run(op.name, (a, b), lib.ad_binary, kernel_op, code(a), ndim, shape64, a._ptr, astrides, b._ptr, bstrides, y._ptr)
     return emit(op, (a, b), y)
 
 
