@@ -45,27 +45,22 @@ typedef double f64x4 __attribute__((vector_size(32)));
         t_ = rsc; rsc = csc; csc = t_;                                     \
     } while (0)
 
-/* ---- micro-kernel -------------------------------------------------------------------------
- * c[0:mr, 0:nr] = alpha * Ap @ Bp + beta * c, with Ap an MR-row panel and Bp an NR-column panel
- * of depth kc. The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
- * the 16 vector registers; partial tiles and strided c go through a small buffer. */
+/* ---- micro-kernels -------------------------------------------------------------------------
+ * c[0:mr, 0:nr] = alpha * A @ Bp + beta * c for an MR x NR tile of c, Bp an NR-column panel of
+ * depth kc. The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
+ * the 16 vector registers. A comes either packed (MR values per p, contiguous) or straight from
+ * MR rows of a row-major a: broadcasting from rows costs the same as from a panel, and skipping
+ * that pack (a transposition) matters when n is small. */
 #define MM_KERNEL(P, ATTR, T, V, MR, NR)                                                       \
-static ATTR void P##_kernel(int64_t kc, const T *restrict ap, const T *restrict bp, T *c,       \
-                            int64_t rsc, int64_t csc, int mr, int nr, T alpha, T beta) {        \
-    enum { VL = sizeof(V) / sizeof(T), NV = NR / VL };                                          \
-    V acc[MR][NV];                                                                              \
-    for (int i = 0; i < MR; i++)                                                                \
-        for (int j = 0; j < NV; j++) acc[i][j] = (V){0};                                        \
-    for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
-    for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {                                      \
-        V bv[NV];                                                                               \
-        for (int j = 0; j < NV; j++) bv[j] = *(const V *)(bp + j * VL);                         \
-        for (int i = 0; i < MR; i++)                                                            \
-            for (int j = 0; j < NV; j++) acc[i][j] += ap[i] * bv[j];                            \
-    }                                                                                           \
+enum { P##_NV = NR / (sizeof(V) / sizeof(T)) };                                                 \
+                                                                                                \
+/* partial tiles and strided c go through a small buffer */                                     \
+static ATTR MM_INLINE void P##_store_tile(V acc[MR][P##_NV], T *c, int64_t rsc, int64_t csc,    \
+                                          int mr, int nr, T alpha, T beta) {                    \
+    enum { VL = sizeof(V) / sizeof(T) };                                                        \
     if (mr == MR && nr == NR && csc == 1) {                                                     \
         for (int i = 0; i < MR; i++)                                                            \
-            for (int j = 0; j < NV; j++) {                                                      \
+            for (int j = 0; j < P##_NV; j++) {                                                  \
                 T *cp = c + i * rsc + j * VL;                                                   \
                 V r = alpha * acc[i][j];                                                        \
                 if (beta != 0) {                                                                \
@@ -84,6 +79,43 @@ static ATTR void P##_kernel(int64_t kc, const T *restrict ap, const T *restrict 
                 *cp = beta != 0 ? alpha * t[i][j] + beta * *cp : alpha * t[i][j];               \
             }                                                                                   \
     }                                                                                           \
+}                                                                                               \
+                                                                                                \
+static ATTR void P##_kernel(int64_t kc, const T *restrict ap, const T *restrict bp, T *c,       \
+                            int64_t rsc, int64_t csc, int mr, int nr, T alpha, T beta) {        \
+    enum { VL = sizeof(V) / sizeof(T) };                                                        \
+    V acc[MR][P##_NV];                                                                          \
+    for (int i = 0; i < MR; i++)                                                                \
+        for (int j = 0; j < P##_NV; j++) acc[i][j] = (V){0};                                    \
+    for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
+    for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {                                      \
+        V bv[P##_NV];                                                                           \
+        for (int j = 0; j < P##_NV; j++) bv[j] = *(const V *)(bp + j * VL);                     \
+        for (int i = 0; i < MR; i++)                                                            \
+            for (int j = 0; j < P##_NV; j++) acc[i][j] += ap[i] * bv[j];                        \
+    }                                                                                           \
+    P##_store_tile(acc, c, rsc, csc, mr, nr, alpha, beta);                                      \
+}                                                                                               \
+                                                                                                \
+/* a points at row 0 of the tile, rows rsa apart and contiguous in p; rows past mr repeat the  \
+ * last one so the loop stays branch-free. */                                                   \
+static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *restrict bp,     \
+                                 T *c, int64_t rsc, int64_t csc, int mr, int nr, T alpha,       \
+                                 T beta) {                                                      \
+    enum { VL = sizeof(V) / sizeof(T) };                                                        \
+    V acc[MR][P##_NV];                                                                          \
+    const T *ar[MR];                                                                            \
+    for (int i = 0; i < MR; i++) ar[i] = a + MM_MIN(i, mr - 1) * rsa;                           \
+    for (int i = 0; i < MR; i++)                                                                \
+        for (int j = 0; j < P##_NV; j++) acc[i][j] = (V){0};                                    \
+    for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
+    for (int64_t p = 0; p < kc; p++, bp += NR) {                                                \
+        V bv[P##_NV];                                                                           \
+        for (int j = 0; j < P##_NV; j++) bv[j] = *(const V *)(bp + j * VL);                     \
+        for (int i = 0; i < MR; i++)                                                            \
+            for (int j = 0; j < P##_NV; j++) acc[i][j] += ar[i][p] * bv[j];                     \
+    }                                                                                           \
+    P##_store_tile(acc, c, rsc, csc, mr, nr, alpha, beta);                                      \
 }
 
 /* ---- packing ------------------------------------------------------------------------------
@@ -110,7 +142,8 @@ static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs,
 
 /* ---- packed driver ------------------------------------------------------------------------
  * Loop order jc (NC) / pc (KC) / ic (MC) / jr (NR) / ir (MR): the B micro-panel stays in L1
- * while the kernel sweeps the packed A block in L2. ap and bp are 64-byte aligned buffers. */
+ * while the kernel sweeps the A block in L2 (packed unless a is row-major: see the kernels).
+ * ap and bp are 64-byte aligned buffers. */
 #define MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                               \
 static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,           \
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
@@ -124,13 +157,19 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
             P##_pack_b(nc, kc, b + pc * rsb + jc * csb, csb, rsb, bp);                          \
             for (int64_t ic = 0; ic < m; ic += MC) {                                            \
                 int64_t mc = MM_MIN(MC, m - ic);                                                \
-                P##_pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, ap);                      \
+                const T *a0 = a + ic * rsa + pc * csa;                                          \
+                if (csa != 1) P##_pack_a(mc, kc, a0, rsa, csa, ap);                             \
                 for (int64_t jr = 0; jr < nc; jr += NR)                                         \
-                    for (int64_t ir = 0; ir < mc; ir += MR)                                     \
-                        P##_kernel(kc, ap + ir * kc, bp + jr * kc,                              \
-                                   c + (ic + ir) * rsc + (jc + jr) * csc, rsc, csc,             \
-                                   (int)MM_MIN(MR, mc - ir), (int)MM_MIN(NR, nc - jr),          \
-                                   alpha, beta_p);                                              \
+                    for (int64_t ir = 0; ir < mc; ir += MR) {                                   \
+                        T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;                          \
+                        int mr = (int)MM_MIN(MR, mc - ir), nr = (int)MM_MIN(NR, nc - jr);       \
+                        if (csa == 1)                                                           \
+                            P##_kernel_rows(kc, a0 + ir * rsa, rsa, bp + jr * kc, ct, rsc, csc, \
+                                            mr, nr, alpha, beta_p);                             \
+                        else                                                                    \
+                            P##_kernel(kc, ap + ir * kc, bp + jr * kc, ct, rsc, csc, mr, nr,    \
+                                       alpha, beta_p);                                          \
+                    }                                                                           \
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \
@@ -278,10 +317,10 @@ static ATTR void P##_small(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     } else if (n >= VL) { /* copy kb x nb blocks of b contiguous, then vectors along j */       \
         int64_t kb = MM_MIN(k, 32), nb = BUF / kb;                                              \
         for (int64_t p0 = 0; p0 < k; p0 += kb) {                                                \
-            int64_t kk = MM_MIN(kb, k - p0);                                                    \
-            for (int64_t j0 = 0; j0 < n; j0 += nb) {                                            \
-                int64_t nn = MM_MIN(nb, n - j0);                                                \
-                if (nn < VL) j0 = n - (nn = VL); /* redo a few columns rather than go scalar */ \
+            int64_t kk = MM_MIN(kb, k - p0), nn;                                                \
+            for (int64_t j0 = 0; j0 < n; j0 += nn) {                                            \
+                /* every block at least VL wide: leave VL columns for the last one */           \
+                nn = n - j0 <= nb ? n - j0 : MM_MIN(nb, n - j0 - VL);                           \
                 for (int64_t p = 0; p < kk; p++)                                                \
                     for (int64_t j = 0; j < nn; j++)                                            \
                         buf[p * nn + j] = b[(p0 + p) * rsb + (j0 + j) * csb];                   \
@@ -324,9 +363,10 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
         P##_small(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta);                 \
         return AD_OK;                                                                           \
     }                                                                                           \
-    /* orient c so that its short side pads less to the register tile (e.g. n = 10 of NR) */   \
-    if (((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >                                   \
-        ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4)                            \
+    /* Compute c^T instead when a is stored transposed (rsa == 1) and either b is too (then    \
+     * neither operand needs a transposing pack) or c^T pads much less to the register tile. */ \
+    if (rsa == 1 && (csb != 1 || ((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >          \
+                                 ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4))  \
         MM_TRANSPOSE_PROBLEM(T);                                                                \
     int64_t kc = MM_MIN(KC, k), nc = (MM_MIN(NC, n) + NR - 1) / NR * NR;                        \
     int64_t mc = (MM_MIN(MC, m) + MR - 1) / MR * MR;                                            \
@@ -424,6 +464,82 @@ static void *mm_run(void *arg) {
     return NULL;
 }
 
+#if AD_THREADS
+/* Persistent workers: a threaded call then costs a condition-variable wake-up (a few us) rather
+ * than pthread_create + join (~20 us). One caller at a time owns them; a concurrent caller
+ * starts threads of its own. Workers are created on demand, and a forked child (which inherits
+ * none) starts over with an empty pool. */
+enum { MM_MAXT = 64 };
+static struct {
+    pthread_mutex_t busy, lock;
+    pthread_cond_t wake, done;
+    int nworkers, remaining;
+    mm_share *todo[MM_MAXT]; /* todo[w] is worker w's share, NULL when idle */
+} mm_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+             PTHREAD_COND_INITIALIZER, 0, 0, {0}};
+static pthread_once_t mm_pool_once = PTHREAD_ONCE_INIT;
+
+static void mm_pool_after_fork(void) {
+    pthread_mutex_init(&mm_pool.busy, NULL);
+    pthread_mutex_init(&mm_pool.lock, NULL);
+    pthread_cond_init(&mm_pool.wake, NULL);
+    pthread_cond_init(&mm_pool.done, NULL);
+    mm_pool.nworkers = mm_pool.remaining = 0;
+    memset(mm_pool.todo, 0, sizeof mm_pool.todo);
+}
+
+static void mm_pool_init(void) { pthread_atfork(NULL, NULL, mm_pool_after_fork); }
+
+static void *mm_worker(void *arg) {
+    int w = (int)(intptr_t)arg;
+    pthread_mutex_lock(&mm_pool.lock);
+    for (;;) {
+        while (!mm_pool.todo[w]) pthread_cond_wait(&mm_pool.wake, &mm_pool.lock);
+        mm_share *s = mm_pool.todo[w];
+        pthread_mutex_unlock(&mm_pool.lock);
+        mm_run(s);
+        pthread_mutex_lock(&mm_pool.lock);
+        mm_pool.todo[w] = NULL;
+        if (--mm_pool.remaining == 0) pthread_cond_signal(&mm_pool.done);
+    }
+    return NULL;
+}
+
+/* runs sh[0] on the calling thread and sh[1..n) on others; returns when all are done */
+static void mm_parallel(mm_share *sh, int n) {
+    pthread_once(&mm_pool_once, mm_pool_init);
+    if (pthread_mutex_trylock(&mm_pool.busy) == 0) {
+        pthread_mutex_lock(&mm_pool.lock);
+        while (mm_pool.nworkers < n - 1) {
+            pthread_t th;
+            if (pthread_create(&th, NULL, mm_worker, (void *)(intptr_t)(mm_pool.nworkers + 1)))
+                break;
+            pthread_detach(th);
+            mm_pool.nworkers++;
+        }
+        int given = MM_MIN(n - 1, mm_pool.nworkers);
+        for (int t = 1; t <= given; t++) mm_pool.todo[t] = &sh[t];
+        mm_pool.remaining = given;
+        pthread_cond_broadcast(&mm_pool.wake);
+        pthread_mutex_unlock(&mm_pool.lock);
+        mm_run(&sh[0]);
+        for (int t = given + 1; t < n; t++) mm_run(&sh[t]); /* workers that failed to start */
+        pthread_mutex_lock(&mm_pool.lock);
+        while (mm_pool.remaining > 0) pthread_cond_wait(&mm_pool.done, &mm_pool.lock);
+        pthread_mutex_unlock(&mm_pool.lock);
+        pthread_mutex_unlock(&mm_pool.busy);
+        return;
+    }
+    pthread_t th[MM_MAXT];
+    int started[MM_MAXT] = {0};
+    for (int t = 1; t < n; t++) started[t] = pthread_create(&th[t], NULL, mm_run, &sh[t]) == 0;
+    for (int t = 0; t < n; t++)
+        if (!started[t]) mm_run(&sh[t]);
+    for (int t = 1; t < n; t++)
+        if (started[t]) pthread_join(th[t], NULL);
+}
+#endif
+
 int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               const void *a, int64_t stride_a, int transpose_a,
               const void *b, int64_t stride_b, int transpose_b,
@@ -446,16 +562,13 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     (void)avx2;
 #endif
 #if AD_THREADS
-    enum { MAXT = 64 };
     double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
     int nt = ad_get_num_threads();
     if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
-    if (nt > MAXT) nt = MAXT;
+    if (nt > MM_MAXT) nt = MM_MAXT;
     if (nt > 1) {
         /* split the batch if it is big enough, else the longer side of c in whole tiles */
-        mm_share sh[MAXT];
-        pthread_t th[MAXT];
-        int started[MAXT] = {0};
+        mm_share sh[MM_MAXT];
         int64_t len = batch >= nt ? batch : m > n ? m : n, unit = batch >= nt ? 1 : 48;
         int64_t step = ((len + nt - 1) / nt + unit - 1) / unit * unit;
         int used = 0;
@@ -466,16 +579,10 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
             else if (m > n) { sh[used].i0 = lo; sh[used].i1 = hi; }
             else { sh[used].j0 = lo; sh[used].j1 = hi; }
         }
-        for (int t = 1; t < used; t++)
-            started[t] = pthread_create(&th[t], NULL, mm_run, &sh[t]) == 0;
+        mm_parallel(sh, used);
         for (int t = 0; t < used; t++)
-            if (!started[t]) mm_run(&sh[t]); /* share 0, and any thread that failed to start */
-        int status = AD_OK;
-        for (int t = 0; t < used; t++) {
-            if (started[t]) pthread_join(th[t], NULL);
-            if (sh[t].status != AD_OK) status = sh[t].status;
-        }
-        return status;
+            if (sh[t].status != AD_OK) return sh[t].status;
+        return AD_OK;
     }
 #endif
     mm_run(&s);

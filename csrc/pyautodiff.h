@@ -117,3 +117,80 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               const void *a, int64_t stride_a, int transpose_a,
               const void *b, int64_t stride_b, int transpose_b,
               void *c, double alpha, double beta);
+
+/* nn.c */
+/* activations fused into the dense kernels */
+#define AD_ACT_LINEAR 0
+#define AD_ACT_SIGMOID 1
+#define AD_ACT_TANH 2
+#define AD_ACT_RELU 3
+#define AD_ACT_COUNT 4
+
+/* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias) */
+int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
+             const void *b, void *y);
+/* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL */
+int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
+                         void *db);
+/* logits (m, n), labels (m) in [0, n): loss (m) = logsumexp - logit of the label; probs = softmax */
+int ad_sparse_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const int32_t *labels,
+                           void *loss, void *probs);
+/* dlogits = g[i] * (probs - one_hot(labels)) */
+int ad_sparse_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const int32_t *labels,
+                                    const void *g, void *dlogits);
+/* labels (m, n) of the logits' dtype: loss (m) = sum_j labels * (logsumexp - logits); probs = softmax */
+int ad_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels, void *loss,
+                    void *probs);
+/* dlogits = g[i] * (probs * sum_j labels - labels) */
+int ad_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const void *labels,
+                             const void *g, void *dlogits);
+/* elementwise over n: loss = max(x, 0) - x * z + log(1 + exp(-|x|)) */
+int ad_sigmoid_xent(int dtype, int64_t n, const void *logits, const void *labels, void *loss);
+/* dlogits = g * (sigmoid(x) - z) */
+int ad_sigmoid_xent_backward(int dtype, int64_t n, const void *logits, const void *labels, const void *g,
+                             void *dlogits);
+/* inverted dropout: mask = (u >= rate) / (1 - rate), y = x * mask. state[0] is the seed, state[1] counts
+ * the calls and is advanced by each: fresh numbers every call, also when a traced graph is replayed */
+int ad_dropout(int dtype, int64_t n, double rate, int64_t *state, const void *x, void *y, void *mask);
+/* out = a permutation of 0 .. n-1 drawn from seed */
+int ad_permutation(int64_t n, int64_t seed, int32_t *out);
+
+/* optim.c */
+/* slots of an optimizer's float64 block hp, read by the kernels when they run */
+#define AD_HP_STEP 0
+#define AD_HP_LR 1
+#define AD_HP_DECAY_STEPS 2
+#define AD_HP_DECAY_RATE 3
+#define AD_HP_STAIRCASE 4
+#define AD_HP_LR_NOW 5
+#define AD_HP_BETA_1 6
+#define AD_HP_BETA_2 7
+#define AD_HP_EPSILON 8
+#define AD_HP_WEIGHT_DECAY 9
+#define AD_HP_MOMENTUM 10
+#define AD_HP_NESTEROV 11
+#define AD_HP_RHO 12
+#define AD_HP_CENTERED 13
+#define AD_HP_COUNT 14
+
+/* *lr = the learning rate at step hp[AD_HP_STEP]: hp[AD_HP_LR], decayed exponentially when
+ * hp[AD_HP_DECAY_STEPS] > 0 (by hp[AD_HP_DECAY_RATE], floored exponent when hp[AD_HP_STAIRCASE]) */
+int ad_lr_schedule(const double *hp, double *lr);
+/* begin an update: hp[AD_HP_LR_NOW] = this step's rate, then hp[AD_HP_STEP] += 1 */
+int ad_optim_step(double *hp);
+/* SGD: momentum may be NULL when hp[AD_HP_MOMENTUM] == 0; Nesterov when hp[AD_HP_NESTEROV] != 0 */
+int ad_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum, const double *hp);
+/* Adam, and AdamW through hp[AD_HP_WEIGHT_DECAY] (decoupled decay, as in every update here) */
+int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, const double *hp);
+/* RMSprop: momentum may be NULL without momentum, average_grad NULL unless hp[AD_HP_CENTERED] */
+int ad_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity, void *momentum,
+                      void *average_grad, const double *hp);
+
+/* plan.c */
+/* Run a traced graph's kernel calls in one crossing. plan is int64 words: [0] the entry count,
+ * [1] receives the index of a failing entry, then per entry a kernel id of csrc/plan_kernels.h
+ * followed by one word per kernel argument (pointers as addresses, doubles bit-cast). Stops at the
+ * first kernel that fails and returns its status. */
+int ad_plan_run(void *plan);
+/* the checksum of the kernel table compiled in (pyautodiff/_plan_table.py holds the same) */
+int ad_plan_signature(void);

@@ -9,6 +9,7 @@ from . import _backend
 from .ops import *  # noqa: F401,F403 - the op table is the API
 from .ops import __all__ as _ops_all
 from .tape import GradientTape, stop_gradient
+from .function import Function, function  # ad.function is the decorator, not the module
 from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, zeros, zeros_like
 
 
@@ -29,6 +30,10 @@ def get_num_threads() -> int:
 
 
 from .builder import NeuralNetworks  # noqa: E402
+from . import data, initializers, layers, losses, metrics, models, optimizers  # noqa: E402
+from .models import Model, Sequential  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
-                                   "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks"})
+                                   "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",
+                                   "Function", "function", "Model", "Sequential", "models", "layers", "losses",
+                                   "optimizers", "metrics", "data"})

@@ -13,6 +13,37 @@ class NeuralNetworks:
     def backend(self):
         return _Backend()
 
+    # the model layer's modules, as Rindow's builder offers them: nn.layers.Dense(...), nn.losses...
+    @property
+    def layers(self):
+        from . import layers
+        return layers
+
+    @property
+    def losses(self):
+        from . import losses
+        return losses
+
+    @property
+    def optimizers(self):
+        from . import optimizers
+        return optimizers
+
+    @property
+    def metrics(self):
+        from . import metrics
+        return metrics
+
+    @property
+    def data(self):
+        from . import data
+        return data
+
+    @property
+    def models(self):
+        from . import models
+        return models
+
 
 class _Backend:
     @staticmethod

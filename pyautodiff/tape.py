@@ -6,12 +6,23 @@ unique while the tape lives. Backward rules are ops themselves: while a tape com
 any outer tape records them, which is how nested tapes give higher-order derivatives.
 """
 
+import threading
 from contextlib import contextmanager
 
 from .dtypes import FLOATS
 from .tensor import Tensor, Variable
 
-_active: list = []  # tapes inside their `with` block, innermost last
+
+
+class _ThreadState(threading.local):
+    """Per-thread recording state: tapes and Function traces in one thread never see another's ops."""
+
+    def __init__(self):
+        self.tapes: list = []  # tapes inside their `with` block, innermost last
+        self.tracer = None  # while a Function traces: the list receiving every kernel call and buffer
+
+
+state = _ThreadState()
 
 
 class Node:
@@ -26,9 +37,10 @@ class Node:
 
 def record(op, inputs: tuple, outputs, attrs: dict | None = None):
     """Called by every differentiable op after its kernel ran; returns outputs unchanged."""
-    if _active:
+    tapes = state.tapes
+    if tapes:
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
-        for tape in _active:
+        for tape in tapes:
             if tape._recording and tape._tracks_any(inputs):
                 tape._nodes.append(Node(op, inputs, outs, attrs))
                 for o in outs:
@@ -37,7 +49,7 @@ def record(op, inputs: tuple, outputs, attrs: dict | None = None):
 
 
 def recording() -> bool:
-    return any(t._recording for t in _active)
+    return any(t._recording for t in state.tapes)
 
 
 def _structure(sources):
@@ -64,13 +76,13 @@ class GradientTape:
     # --- context ---
     def __enter__(self):
         self._recording = True
-        _active.append(self)
+        state.tapes.append(self)
         return self
 
     def __exit__(self, *exc):
         self._recording = False
-        if self in _active:
-            _active.remove(self)
+        if self in state.tapes:
+            state.tapes.remove(self)
         return False
 
     @contextmanager

@@ -8,6 +8,14 @@ from pyautodiff.ops.shape import _index_spec, _slice_grad
 
 pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
 idx = ad.array([2, 0, 2, 1])
+labels = ad.array([2, 0])
+F = ad.fused
+
+
+def _bias_act(y, g):
+    dz, db = F.bias_act_grad(y, g, F.ACTIVATIONS["sigmoid"])
+    return ad.reduce_sum(dz * rand((2, 3), seed=84)) + ad.reduce_sum(db * rand((3,), seed=108))
+
 
 # op name -> (function of the inputs, inputs); each exercises broadcasting where the op broadcasts
 CASES = {
@@ -55,6 +63,27 @@ CASES = {
     "softmax": (lambda x: ad.softmax(x, 0) * rand((3, 2), seed=64), [rand((3, 2), seed=65)]),
     "log_softmax": (lambda x: ad.log_softmax(x) * rand((2, 3), seed=66), [rand((2, 3), seed=67)]),
     "matmul": (ad.matmul, [rand((2, 3), seed=68), rand((3, 4), seed=69)]),
+    "function": (ad.Function(lambda a, b: ad.tanh(a) * b + ad.matmul(a, b, transpose_b=True)[0, 0]),
+                 [rand((2, 3), seed=90), rand((2, 3), seed=91)]),
+    # fused kernels of the model layer
+    "dense": (lambda x, w, b: F.dense(x, w, b, "tanh") * rand((2, 4), seed=80),
+              [rand((2, 3), seed=81), rand((3, 4), seed=82), rand((4,), seed=83)]),
+    "bias_act_grad": (_bias_act, [rand((2, 3), lo=0.1, hi=0.9, seed=85), rand((2, 3), seed=86)]),
+    "sparse_softmax_cross_entropy": (lambda x: F.sparse_softmax_cross_entropy(labels, x) * rand((2,), seed=87),
+                                     [rand((2, 3), seed=88)]),
+    "sparse_softmax_cross_entropy_grad": (
+        lambda x, g: F.sparse_softmax_cross_entropy_grad(x, labels, g) * rand((2, 3), seed=89),
+        [rand((2, 3), seed=90), rand((2,), seed=91)]),
+    "softmax_cross_entropy": (lambda x, z: F.softmax_cross_entropy(z, x) * rand((2,), seed=92),
+                              [rand((2, 3), seed=93), rand((2, 3), lo=0, hi=1, seed=94)]),
+    "softmax_cross_entropy_grad": (lambda x, z, g: F.softmax_cross_entropy_grad(x, z, g) * rand((2, 3), seed=95),
+                                   [rand((2, 3), seed=96), rand((2, 3), lo=0, hi=1, seed=97), rand((2,), seed=98)]),
+    "sigmoid_cross_entropy": (lambda x, z: F.sigmoid_cross_entropy(z, x) * rand((2, 3), seed=99),
+                              [rand((2, 3), lo=-3, hi=3, seed=100), rand((2, 3), lo=0, hi=1, seed=101)]),
+    "sigmoid_cross_entropy_grad": (lambda x, z, g: F.sigmoid_cross_entropy_grad(x, z, g) * rand((2, 3), seed=102),
+                                   [rand((2, 3), seed=103), rand((2, 3), lo=0, hi=1, seed=104),
+                                    rand((2, 3), seed=105)]),
+    "dropout": (lambda x: F.dropout(x, 0.5, F.RandomState(7)) * rand((2, 3), seed=106), [rand((2, 3), seed=107)]),
 }
 
 MATMUL_VARIANTS = [

@@ -2,7 +2,7 @@
 
 from .. import _backend as B
 from ..dtypes import CODE, FLOATS, INT32, ITEMSIZE
-from ..tape import _active, record
+from ..tape import record, state as _tape_state
 from ..tensor import Tensor, as_tensor, empty
 
 lib = B.lib
@@ -46,23 +46,20 @@ def defvjp(op: Op):
     return attach
 
 
-# Function tracing hooks here: a list receiving (kernel, args, operands) for every kernel call and each
-# tensor out_like makes (so a trace keeps every buffer its kernels touch alive), or None.
-tracer = None
-
-
 def run(name: str, operands: tuple, kernel, *args) -> None:
     """Call a kernel; a non-zero status becomes the exception the API promises."""
     status = kernel(*args)
     if status:
         from ..tensor import _check
         _check(name, status, *operands)
+    tracer = _tape_state.tracer  # a Function tracing in this thread records every kernel call
     if tracer is not None:
         tracer.append((kernel, args, operands))
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
     t = empty(shape, dtype)
+    tracer = _tape_state.tracer  # ... and keeps every buffer they touch alive
     if tracer is not None:
         tracer.append(t)
     return t
@@ -70,7 +67,7 @@ def out_like(shape: tuple, dtype: str) -> Tensor:
 
 def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
     """Record the application on the active tapes (cheap when there are none)."""
-    if _active and op.vjp is not None:
+    if _tape_state.tapes and op.vjp is not None:
         return record(op, inputs, out, attrs)
     return out
 

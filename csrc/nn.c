@@ -1,0 +1,247 @@
+/* nn.c: fused kernels of the model layer, where per-call overhead would otherwise dominate:
+ * dense forward (matmul + bias + activation) and its activation/bias backward, the from-logits
+ * cross-entropies (forward saves what the backward needs), dropout, and shuffling permutations. */
+#include "internal.h"
+
+/* ---- dense ------------------------------------------------------------------------------------ */
+
+/* z -> act(z); sigmoid through exp of a non-positive number so it never overflows */
+#define AD_ACT_ROWS(EXPR)                                   \
+    for (int64_t i = 0; i < m; i++) {                       \
+        T *row = Y + i * n;                                 \
+        for (int64_t j = 0; j < n; j++) {                   \
+            T z = row[j] + (B ? B[j] : (T)0);               \
+            row[j] = (EXPR);                                \
+        }                                                   \
+    }                                                       \
+    break;
+
+int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
+             const void *b, void *y) {
+    if (act < 0 || act >= AD_ACT_COUNT || m < 0 || n < 0 || k < 0) return AD_EINVAL;
+    if (m == 0 || n == 0) return AD_OK;
+    if (!y || (k > 0 && (!x || !w))) return AD_EINVAL;
+    int rc = ad_matmul(dtype, 1, m, n, k, x, 0, 0, w, 0, 0, y, 1.0, 0.0);
+    if (rc) return rc;
+    if (k == 0) memset(y, 0, (size_t)(m * n) * (size_t)ad_dtype_size(dtype));
+    AD_DISPATCH_FLOAT(dtype, {
+        T *Y = y;
+        const T *B = b;
+        switch (act) {
+        case AD_ACT_LINEAR: if (!B) break; AD_ACT_ROWS(z)
+        case AD_ACT_SIGMOID: AD_ACT_ROWS(z >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -z))
+                                                : AD_LIBM(T, exp, z) / ((T)1 + AD_LIBM(T, exp, z)))
+        case AD_ACT_TANH: AD_ACT_ROWS(AD_LIBM(T, tanh, z))
+        case AD_ACT_RELU: AD_ACT_ROWS(z > 0 ? z : (T)0)
+        }
+    })
+    return AD_OK;
+}
+
+#define AD_ACT_GRAD_ROWS(EXPR)                              \
+    for (int64_t i = 0; i < m; i++)                         \
+        for (int64_t j = 0; j < n; j++) {                   \
+            T u = Y[i * n + j], v = G[i * n + j];           \
+            (void)u;                                        \
+            D[i * n + j] = (EXPR);                          \
+        }                                                   \
+    break;
+
+int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
+                         void *db) {
+    if (act < 0 || act >= AD_ACT_COUNT || m < 0 || n < 0) return AD_EINVAL;
+    if (m * n > 0 && (!y || !g || !dz)) return AD_EINVAL;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *Y = y, *G = g;
+        T *D = dz;
+        switch (act) {
+        case AD_ACT_LINEAR: AD_ACT_GRAD_ROWS(v)
+        case AD_ACT_SIGMOID: AD_ACT_GRAD_ROWS(v * u * ((T)1 - u))
+        case AD_ACT_TANH: AD_ACT_GRAD_ROWS(v * ((T)1 - u * u))
+        case AD_ACT_RELU: AD_ACT_GRAD_ROWS(u > 0 ? v : (T)0)
+        }
+        if (db) {
+            T *S = db;
+            for (int64_t j = 0; j < n; j++) S[j] = 0;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) S[j] += D[i * n + j];
+        }
+    })
+    return AD_OK;
+}
+
+/* ---- cross-entropies from logits -------------------------------------------------------------- */
+
+/* log(sum_j exp(row[j])) without overflow, in double */
+#define AD_LOGSUMEXP(T, row, n, out)                                        \
+    do {                                                                    \
+        T mx_ = -(T)AD_INF;                                                 \
+        for (int64_t j_ = 0; j_ < (n); j_++) if ((row)[j_] > mx_) mx_ = (row)[j_]; \
+        if (mx_ == -(T)AD_INF || mx_ == (T)AD_INF) mx_ = 0;                 \
+        double s_ = 0;                                                      \
+        for (int64_t j_ = 0; j_ < (n); j_++) s_ += exp((double)((row)[j_] - mx_)); \
+        (out) = (double)mx_ + log(s_);                                      \
+    } while (0)
+
+static int check_rows(int64_t m, int64_t n, const void *a, const void *b, const void *c) {
+    if (m < 0 || n < 0) return AD_EINVAL;
+    if (m * n > 0 && (!a || !b || !c)) return AD_EINVAL;
+    return AD_OK;
+}
+
+int ad_sparse_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const int32_t *labels,
+                           void *loss, void *probs) {
+    int rc = check_rows(m, n, logits, labels, probs);
+    if (rc) return rc;
+    if (m > 0 && (!labels || !loss)) return AD_EINVAL;
+    for (int64_t i = 0; i < m; i++)
+        if (labels[i] < 0 || labels[i] >= n) return AD_EINDEX;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = logits;
+        T *L = loss, *P = probs;
+        for (int64_t i = 0; i < m; i++) {
+            const T *row = X + i * n;
+            double lse;
+            AD_LOGSUMEXP(T, row, n, lse);
+            L[i] = (T)(lse - (double)row[labels[i]]);
+            for (int64_t j = 0; j < n; j++) P[i * n + j] = (T)exp((double)row[j] - lse);
+        }
+    })
+    return AD_OK;
+}
+
+int ad_sparse_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const int32_t *labels,
+                                    const void *g, void *dlogits) {
+    int rc = check_rows(m, n, probs, labels, dlogits);
+    if (rc) return rc;
+    if (m > 0 && (!labels || !g)) return AD_EINVAL;
+    for (int64_t i = 0; i < m; i++)
+        if (labels[i] < 0 || labels[i] >= n) return AD_EINDEX;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *P = probs, *G = g;
+        T *D = dlogits;
+        for (int64_t i = 0; i < m; i++) {
+            for (int64_t j = 0; j < n; j++) D[i * n + j] = G[i] * P[i * n + j];
+            D[i * n + labels[i]] -= G[i];
+        }
+    })
+    return AD_OK;
+}
+
+int ad_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels, void *loss,
+                    void *probs) {
+    int rc = check_rows(m, n, logits, labels, probs);
+    if (rc) return rc;
+    if (m > 0 && !loss) return AD_EINVAL;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = logits, *Z = labels;
+        T *L = loss, *P = probs;
+        for (int64_t i = 0; i < m; i++) {
+            const T *row = X + i * n, *z = Z + i * n;
+            double lse, acc = 0;
+            AD_LOGSUMEXP(T, row, n, lse);
+            /* labels of exactly 0 contribute nothing, even where a logit is -inf */
+            for (int64_t j = 0; j < n; j++)
+                if (z[j] != 0) acc += (double)z[j] * (lse - (double)row[j]);
+            L[i] = (T)acc;
+            for (int64_t j = 0; j < n; j++) P[i * n + j] = (T)exp((double)row[j] - lse);
+        }
+    })
+    return AD_OK;
+}
+
+int ad_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const void *labels,
+                             const void *g, void *dlogits) {
+    int rc = check_rows(m, n, probs, labels, dlogits);
+    if (rc) return rc;
+    if (m > 0 && !g) return AD_EINVAL;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *P = probs, *Z = labels, *G = g;
+        T *D = dlogits;
+        for (int64_t i = 0; i < m; i++) {
+            double total = 0;
+            for (int64_t j = 0; j < n; j++) total += Z[i * n + j];
+            T scale = G[i] * (T)total;
+            for (int64_t j = 0; j < n; j++) D[i * n + j] = scale * P[i * n + j] - G[i] * Z[i * n + j];
+        }
+    })
+    return AD_OK;
+}
+
+int ad_sigmoid_xent(int dtype, int64_t n, const void *logits, const void *labels, void *loss) {
+    int rc = check_rows(1, n, logits, labels, loss);
+    if (rc) return rc;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = logits, *Z = labels;
+        T *L = loss;
+        /* max(x, 0) - x z + log(1 + exp(-|x|)): exp never sees a positive argument */
+        for (int64_t i = 0; i < n; i++) {
+            T x = X[i], ax = x < 0 ? -x : x;
+            L[i] = (x > 0 ? x : (T)0) - x * Z[i] + AD_LIBM(T, log1p, AD_LIBM(T, exp, -ax));
+        }
+    })
+    return AD_OK;
+}
+
+int ad_sigmoid_xent_backward(int dtype, int64_t n, const void *logits, const void *labels, const void *g,
+                             void *dlogits) {
+    int rc = check_rows(1, n, logits, labels, dlogits);
+    if (rc) return rc;
+    if (n > 0 && !g) return AD_EINVAL;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = logits, *Z = labels, *G = g;
+        T *D = dlogits;
+        for (int64_t i = 0; i < n; i++) {
+            T x = X[i], s = x >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -x))
+                                   : AD_LIBM(T, exp, x) / ((T)1 + AD_LIBM(T, exp, x));
+            D[i] = G[i] * (s - Z[i]);
+        }
+    })
+    return AD_OK;
+}
+
+/* ---- randomness with its state in memory --------------------------------------------------------- */
+
+static uint64_t nn_mix(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* a uniform double in [0, 1) for element i of draw number `call` of stream `seed` */
+static double nn_uniform(uint64_t seed, uint64_t call, uint64_t i) {
+    return (double)(nn_mix(nn_mix(seed ^ nn_mix(call)) ^ i) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+int ad_dropout(int dtype, int64_t n, double rate, int64_t *state, const void *x, void *y, void *mask) {
+    if (n < 0 || !state || !(rate >= 0.0 && rate < 1.0)) return AD_EINVAL;
+    if (n > 0 && (!x || !y || !mask)) return AD_EINVAL;
+    uint64_t seed = (uint64_t)state[0], call = (uint64_t)state[1];
+    state[1] += 1;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = x;
+        T *Y = y, *M = mask;
+        T keep = (T)(1.0 / (1.0 - rate));
+        for (int64_t i = 0; i < n; i++) {
+            M[i] = nn_uniform(seed, call, (uint64_t)i) >= rate ? keep : (T)0;
+            Y[i] = X[i] * M[i];
+        }
+    })
+    return AD_OK;
+}
+
+int ad_permutation(int64_t n, int64_t seed, int32_t *out) {
+    if (n < 0 || n > 2147483647 || (n > 0 && !out)) return AD_EINVAL;
+    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)i;
+    /* Fisher-Yates; 31 random bits times i + 1 < 2^31, shifted down, pick j in [0, i] (no 128-bit
+     * arithmetic, which wasm32 lacks) */
+    for (int64_t i = n - 1; i > 0; i--) {
+        uint64_t r = nn_mix((uint64_t)seed ^ nn_mix((uint64_t)i)) >> 33;
+        int64_t j = (int64_t)((r * (uint64_t)(i + 1)) >> 31);
+        int32_t t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+    return AD_OK;
+}

@@ -1,0 +1,283 @@
+"""Fused ops of the model layer (csrc/nn.c): dense, the from-logits cross-entropies and dropout.
+
+Each forward is one kernel; each backward is a fused backward op with its own vjp written with ops,
+so nested tapes still give higher-order derivatives. The forwards save what their backward needs
+(a dense saves its output, a softmax cross-entropy its probabilities).
+"""
+
+import numbers
+
+from . import _backend as B
+from .dtypes import INT32
+from .ops import (
+    add,
+    cast,
+    expand_dims,
+    log_softmax,
+    matmul,
+    multiply,
+    negative,
+    one_hot,
+    reduce_sum,
+    reshape,
+    scale,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    subtract,
+)
+from .ops._core import C, code, defop, describe, emit, lib, need_float, out_like, run
+from .tensor import Tensor, as_tensor, shape_size
+
+NULL = B.i64(())  # the binding's NULL pointer: an empty int64 argument is passed as NULL
+
+ACTIVATIONS = {"linear": C.AD_ACT_LINEAR, "sigmoid": C.AD_ACT_SIGMOID, "tanh": C.AD_ACT_TANH,
+               "relu": C.AD_ACT_RELU}
+
+
+# --- dense: act(x @ w + b) ------------------------------------------------------------------------
+
+def _dense_vjp(g, n, needs):
+    x, w = n.inputs[0], n.inputs[1]
+    has_bias = len(n.inputs) == 3
+    dz, db = bias_act_grad(n.outputs[0], g, n.attrs["act"])
+    gx = matmul(dz, w, transpose_b=True) if needs[0] else None
+    gw = matmul(x, dz, transpose_a=True) if needs[1] else None
+    return (gx, gw, db) if has_bias else (gx, gw)
+
+
+def _bias_act_grad_vjp(gs, n, needs):
+    # dz = g * act'(y) and db = column sums of dz: both flow back through dz
+    y, g = n.inputs
+    gdz, gdb = gs
+    ge = add(gdz, gdb)
+    act = n.attrs["act"]
+    gy = None
+    if needs[0] and act == C.AD_ACT_SIGMOID:  # d/dy y(1 - y) = 1 - 2y
+        gy = multiply(multiply(ge, g), scale(-2.0, subtract(y, 0.5)))
+    elif needs[0] and act == C.AD_ACT_TANH:  # d/dy (1 - y^2) = -2y
+        gy = multiply(multiply(ge, g), scale(-2.0, y))
+    gg = bias_act_grad(y, ge, act)[0] if needs[1] else None
+    return gy, gg
+
+
+DENSE = defop("dense", _dense_vjp)
+BIAS_ACT_GRAD = defop("bias_act_grad", _bias_act_grad_vjp)
+
+
+def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense") -> Tensor:
+    """act(x @ kernel + bias) over the last axis of x, in one kernel call."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    operands = (x, kernel) if bias is None else (x, kernel, as_tensor(bias))
+    need_float(name, *operands)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{name}: unknown fused activation {activation!r}; one of {sorted(ACTIVATIONS)}")
+    if len({t.dtype for t in operands}) > 1:
+        raise TypeError(f"{name}: dtype mismatch: {describe(*operands)}")
+    if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
+        raise ValueError(f"{name}: input of shape {x.shape} does not fit a kernel of shape {kernel.shape} "
+                         f"(expected last dimension {kernel.shape[0] if kernel.ndim else '?'})")
+    units = kernel.shape[1]
+    if bias is not None and operands[2].shape != (units,):
+        raise ValueError(f"{name}: bias of shape {operands[2].shape} does not match {units} units")
+    lead = x.shape[:-1]
+    x2 = x if x.ndim == 2 else reshape(x, (shape_size(lead), kernel.shape[0]))
+    act = ACTIVATIONS[activation]
+    y = out_like((x2.shape[0], units), x.dtype)
+    run(name, operands, lib.ad_dense, code(x), act, x2.shape[0], units, kernel.shape[0], x2._ptr, kernel._ptr,
+        NULL if bias is None else operands[2]._ptr, y._ptr)
+    y = emit(DENSE, (x2,) + operands[1:], y, {"act": act})
+    return y if x.ndim == 2 else reshape(y, lead + (units,))
+
+
+def bias_act_grad(y, g, act: int):
+    """(g * act'(y), its column sums): the fused backward of dense."""
+    m, n = y.shape
+    dz, db = out_like(y.shape, y.dtype), out_like((n,), y.dtype)
+    run("dense_backward", (y, g), lib.ad_bias_act_backward, code(y), act, m, n, y._ptr, g._ptr, dz._ptr, db._ptr)
+    return emit(BIAS_ACT_GRAD, (y, g), (dz, db), {"act": act})
+
+
+# --- softmax cross-entropies -------------------------------------------------------------------------
+
+def _softmax_vjp(p, gg):
+    return multiply(p, subtract(gg, reduce_sum(multiply(gg, p), -1, keepdims=True)))
+
+
+def _check_logits(name, logits):
+    logits = as_tensor(logits)
+    need_float(name, logits)
+    if logits.ndim != 2:
+        raise ValueError(f"{name}: logits must have shape (batch, classes), got {logits.shape}")
+    return logits
+
+
+SPARSE_XENT = defop("sparse_softmax_cross_entropy", lambda g, n, needs: (
+    sparse_softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"]) if needs[0] else None, None))
+
+
+def _sparse_xent_grad_vjp(gg, n, needs):
+    logits, labels, g = n.inputs
+    p = softmax(logits)
+    gl = multiply(expand_dims(g, 1), _softmax_vjp(p, gg)) if needs[0] else None
+    gg_g = reduce_sum(multiply(gg, subtract(p, one_hot(labels, logits.shape[1], logits.dtype))), -1) \
+        if needs[2] else None
+    return gl, None, gg_g
+
+
+SPARSE_XENT_GRAD = defop("sparse_softmax_cross_entropy_grad", _sparse_xent_grad_vjp)
+
+
+def sparse_softmax_cross_entropy(labels, logits, name: str = "sparse_softmax_cross_entropy") -> Tensor:
+    """Per-row -log softmax(logits)[label]; labels (batch,) int32 in [0, classes)."""
+    logits = _check_logits(name, logits)
+    labels = as_tensor(labels, INT32, name)
+    if labels.dtype != INT32:
+        raise TypeError(f"{name}: labels must be int32, got {labels.dtype}")
+    m, n = logits.shape
+    if labels.shape != (m,):
+        raise ValueError(f"{name}: labels of shape {labels.shape} do not match logits of shape {logits.shape}")
+    loss, probs = out_like((m,), logits.dtype), out_like(logits.shape, logits.dtype)
+    run(name, (logits, labels), lib.ad_sparse_softmax_xent, code(logits), m, n, logits._ptr, labels._ptr,
+        loss._ptr, probs._ptr)
+    return emit(SPARSE_XENT, (logits, labels), loss, {"probs": probs})
+
+
+def sparse_softmax_cross_entropy_grad(logits, labels, g, probs=None) -> Tensor:
+    """g[i] * (softmax(logits) - one_hot(labels)): the fused backward (probs as the forward saved them)."""
+    probs = softmax(logits) if probs is None else probs
+    m, n = logits.shape
+    d = out_like(logits.shape, logits.dtype)
+    run("sparse_softmax_cross_entropy_grad", (probs, labels, g), lib.ad_sparse_softmax_xent_backward,
+        code(logits), m, n, probs._ptr, labels._ptr, g._ptr, d._ptr)
+    return emit(SPARSE_XENT_GRAD, (logits, labels, g), d)
+
+
+XENT = defop("softmax_cross_entropy", lambda g, n, needs: (
+    softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"]) if needs[0] else None,
+    negative(multiply(expand_dims(g, 1), log_softmax(n.inputs[0]))) if needs[1] else None))
+
+
+def _xent_grad_vjp(gg, n, needs):
+    # d = g (p s - z) with p = softmax(logits), s = the row sums of the labels z
+    logits, labels, g = n.inputs
+    p = softmax(logits)
+    s = reduce_sum(labels, -1, keepdims=True)
+    gcol = expand_dims(g, 1)
+    gl = multiply(multiply(gcol, s), _softmax_vjp(p, gg)) if needs[0] else None
+    gz = multiply(gcol, subtract(reduce_sum(multiply(gg, p), -1, keepdims=True), gg)) if needs[1] else None
+    gg_g = reduce_sum(multiply(gg, subtract(multiply(p, s), labels)), -1) if needs[2] else None
+    return gl, gz, gg_g
+
+
+XENT_GRAD = defop("softmax_cross_entropy_grad", _xent_grad_vjp)
+
+
+def softmax_cross_entropy(labels, logits, name: str = "softmax_cross_entropy") -> Tensor:
+    """Per-row sum_j labels * -log softmax(logits); labels (batch, classes) of the logits' dtype."""
+    logits = _check_logits(name, logits)
+    labels = cast(as_tensor(labels, logits.dtype, name), logits.dtype)
+    if labels.shape != logits.shape:
+        raise ValueError(f"{name}: labels of shape {labels.shape} do not match logits of shape {logits.shape}")
+    m, n = logits.shape
+    loss, probs = out_like((m,), logits.dtype), out_like(logits.shape, logits.dtype)
+    run(name, (logits, labels), lib.ad_softmax_xent, code(logits), m, n, logits._ptr, labels._ptr, loss._ptr,
+        probs._ptr)
+    return emit(XENT, (logits, labels), loss, {"probs": probs})
+
+
+def softmax_cross_entropy_grad(logits, labels, g, probs=None) -> Tensor:
+    """g[i] * (softmax(logits) * sum_j labels - labels): the fused backward."""
+    probs = softmax(logits) if probs is None else probs
+    m, n = logits.shape
+    d = out_like(logits.shape, logits.dtype)
+    run("softmax_cross_entropy_grad", (probs, labels, g), lib.ad_softmax_xent_backward, code(logits), m, n,
+        probs._ptr, labels._ptr, g._ptr, d._ptr)
+    return emit(XENT_GRAD, (logits, labels, g), d)
+
+
+# --- sigmoid cross-entropy (elementwise) -----------------------------------------------------------
+
+SIGMOID_XENT = defop("sigmoid_cross_entropy", lambda g, n, needs: (
+    sigmoid_cross_entropy_grad(n.inputs[0], n.inputs[1], g) if needs[0] else None,
+    negative(multiply(g, n.inputs[0])) if needs[1] else None))
+
+
+def _sigmoid_xent_grad_vjp(gg, n, needs):
+    # d = g (sigmoid(x) - z)
+    x, z, g = n.inputs
+    s = sigmoid(x)
+    return (multiply(g, sigmoid_grad(s, gg)) if needs[0] else None,
+            negative(multiply(g, gg)) if needs[1] else None,
+            multiply(gg, subtract(s, z)) if needs[2] else None)
+
+
+SIGMOID_XENT_GRAD = defop("sigmoid_cross_entropy_grad", _sigmoid_xent_grad_vjp)
+
+
+def sigmoid_cross_entropy(labels, logits, name: str = "sigmoid_cross_entropy") -> Tensor:
+    """Elementwise -z log sigmoid(x) - (1 - z) log(1 - sigmoid(x)), stable for any x."""
+    logits = as_tensor(logits)
+    need_float(name, logits)
+    labels = cast(as_tensor(labels, logits.dtype, name), logits.dtype)
+    if labels.shape != logits.shape:
+        raise ValueError(f"{name}: labels of shape {labels.shape} do not match logits of shape {logits.shape}")
+    loss = out_like(logits.shape, logits.dtype)
+    run(name, (logits, labels), lib.ad_sigmoid_xent, code(logits), logits.size, logits._ptr, labels._ptr,
+        loss._ptr)
+    return emit(SIGMOID_XENT, (logits, labels), loss)
+
+
+def sigmoid_cross_entropy_grad(x, z, g) -> Tensor:
+    """g * (sigmoid(x) - z): the fused backward."""
+    d = out_like(x.shape, x.dtype)
+    run("sigmoid_cross_entropy_grad", (x, z, g), lib.ad_sigmoid_xent_backward, code(x), x.size, x._ptr, z._ptr,
+        g._ptr, d._ptr)
+    return emit(SIGMOID_XENT_GRAD, (x, z, g), d)
+
+
+# --- dropout -----------------------------------------------------------------------------------------
+
+DROPOUT = defop("dropout", lambda g, n, needs: (multiply(g, n.attrs["mask"]),))
+
+
+class RandomState:
+    """A (seed, calls) pair in C memory: kernels read and advance it, so replayed graphs draw afresh."""
+
+    def __init__(self, seed: int):
+        self._owner, self.ptr = B.alloc(16)
+        words = B.view(self.ptr, 16).cast("q")
+        words[0], words[1] = seed & 0x7FFFFFFFFFFFFFFF, 0
+
+
+def dropout(x, rate: float, state: RandomState, name: str = "dropout") -> Tensor:
+    x = as_tensor(x)
+    need_float(name, x)
+    if not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name}: rate must lie in [0, 1), got {rate!r}")
+    y, mask = out_like(x.shape, x.dtype), out_like(x.shape, x.dtype)
+    run(name, (x,), lib.ad_dropout, code(x), x.size, float(rate), state.ptr, x._ptr, y._ptr, mask._ptr)
+    return emit(DROPOUT, (x,), y, {"mask": mask})
+
+
+def permutation(n: int, seed: int) -> Tensor:
+    """A random permutation of range(n) as an int32 tensor."""
+    out = out_like((n,), INT32)
+    run("permutation", (), lib.ad_permutation, n, seed & 0x7FFFFFFFFFFFFFFF, out._ptr)
+    return out
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "RandomState",
+    "bias_act_grad",
+    "dense",
+    "dropout",
+    "permutation",
+    "sigmoid_cross_entropy",
+    "sigmoid_cross_entropy_grad",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
+    "sparse_softmax_cross_entropy",
+    "sparse_softmax_cross_entropy_grad",
+]

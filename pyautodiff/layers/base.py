@@ -1,0 +1,162 @@
+"""The Layer base: __init__ stores config, build(input_shape) creates weights, call does the math.
+
+A layer builds itself on its first call (from the input's shape), or right after construction when
+given input_shape. Layers, Variables and lists of them assigned as attributes are tracked, which is
+how a model finds its weights; each weight gets a stable path such as "dense1.kernel".
+"""
+
+import inspect
+import re
+
+from .. import initializers
+from ..dtypes import FLOAT32, canonical
+from ..ops import cast
+from ..tensor import Tensor, Variable, as_tensor
+
+_name_counts: dict = {}
+
+
+def _unique_name(cls_name: str) -> str:
+    base = re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", cls_name).lower()
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+class _BuildWithInputShape(type):
+    """After __init__: a layer given input_shape builds at once (its config is complete only then)."""
+
+    def __call__(cls, *args, **kwargs):
+        layer = super().__call__(*args, **kwargs)
+        if layer.input_shape is not None and not layer.built:
+            layer._build((None,) + layer.input_shape)
+        return layer
+
+
+class Layer(metaclass=_BuildWithInputShape):
+    cast_inputs = True  # float inputs become the layer's dtype (Embedding takes indices as they are)
+
+    def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None):
+        object.__setattr__(self, "_tracked", {})
+        self.name = name or _unique_name(type(self).__name__)
+        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.trainable = trainable
+        self.dtype = canonical(dtype, self.name) or FLOAT32
+        self.built = False
+        self.output_shape = None  # (None, ...) as last computed, for summary()
+        self._weights: list = []
+        self._passes_training = "training" in inspect.signature(self.call).parameters
+
+    # --- tracking ---
+    def __setattr__(self, key, value):
+        tracked = self.__dict__.get("_tracked")
+        if tracked is None:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if not key.startswith("_") and (_trackable(value) or (
+                isinstance(value, (list, tuple)) and any(_trackable(v) for v in value))):
+            tracked[key] = value
+        else:
+            tracked.pop(key, None)
+        object.__setattr__(self, key, value)
+
+    def _children(self):
+        """(path, layer or Variable) for what was assigned to attributes, lists expanded."""
+        for key, value in self._tracked.items():
+            if isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if _trackable(v):
+                        yield f"{key}.{i}", v
+            else:
+                yield key, value
+
+    def _walk(self, prefix: str = "", trainable: bool = True, seen: set | None = None):
+        """(path, variable, effectively trainable) for every weight, each once, in creation order."""
+        seen = set() if seen is None else seen
+        trainable = trainable and self.trainable
+        for var, short in self._weights:
+            if id(var) not in seen:
+                seen.add(id(var))
+                yield prefix + short, var, trainable and var.trainable
+        for path, child in self._children():
+            if isinstance(child, Layer):
+                yield from child._walk(f"{prefix}{path}.", trainable, seen)
+            elif id(child) not in seen:
+                seen.add(id(child))
+                yield prefix + path, child, trainable and child.trainable
+
+    @property
+    def layers(self) -> list:
+        return [c for _, c in self._children() if isinstance(c, Layer)]
+
+    @property
+    def weights(self) -> list:
+        return [v for _, v, _ in self._walk()]
+
+    variables = weights
+
+    @property
+    def trainable_variables(self) -> list:
+        return [v for _, v, t in self._walk() if t]
+
+    trainable_weights = trainable_variables
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return [v for _, v, t in self._walk() if not t]
+
+    def count_params(self) -> int:
+        return sum(v.size for v in self.weights)
+
+    # --- weights ---
+    def add_weight(self, name: str, shape, initializer="zeros", trainable: bool = True, dtype=None) -> Variable:
+        dtype = canonical(dtype, self.name) or self.dtype
+        value = initializers.get(initializer)(tuple(shape), dtype)
+        var = Variable(value, name=f"{self.name}/{name}", trainable=trainable, dtype=dtype)
+        self._weights.append((var, name))
+        return var
+
+    # --- the three stages ---
+    def build(self, input_shape: tuple) -> None:
+        """Create the weights for inputs of input_shape (batch dimension first, may be None)."""
+
+    def call(self, inputs, training: bool = False):
+        raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, training=False)")
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    def _build(self, input_shape: tuple) -> None:
+        self.build(input_shape)
+        self.built = True
+        self.output_shape = self.compute_output_shape(input_shape)
+
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        if not isinstance(inputs, (Tensor, list, tuple, dict)) or (
+                isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
+            inputs = as_tensor(inputs, None, self.name)
+        if isinstance(inputs, Tensor) and self.cast_inputs and inputs.dtype != self.dtype:
+            inputs = cast(inputs, self.dtype)
+        if not self.built:
+            self._build(inputs.shape if isinstance(inputs, Tensor) else None)
+        if self._passes_training:
+            kwargs["training"] = training
+        out = self.call(inputs, **kwargs)
+        if isinstance(out, Tensor):
+            self.output_shape = (None,) + out.shape[1:] if out.ndim else ()
+        return out
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _trackable(value) -> bool:
+    return isinstance(value, (Layer, Variable))
+
+
+def check_last_dim(layer: Layer, x: Tensor, expected: int) -> None:
+    if x.ndim < 1 or x.shape[-1] != expected:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r}: expected inputs with last dimension {expected}, "
+                         f"got shape {x.shape}")

@@ -1,0 +1,86 @@
+"""BatchNormalization and LayerNormalization, written with ops (their gradients come from the tape)."""
+
+from .. import ops
+from ..tape import stop_gradient
+from .base import Layer
+
+
+class _Normalization(Layer):
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+
+    def _axis(self, ndim: int) -> int:
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: axis {self.axis} is out of range for "
+                             f"inputs of rank {ndim}")
+        return self.axis % ndim
+
+    def build(self, input_shape):
+        axis = self._axis(len(input_shape))
+        self._features = input_shape[axis]
+        shape = (self._features,)
+        self.gamma = self.add_weight("gamma", shape, "ones") if self.scale else None
+        self.beta = self.add_weight("beta", shape, "zeros") if self.center else None
+
+    def _check(self, x):
+        axis = self._axis(x.ndim)
+        if x.shape[axis] != self._features:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: expected {self._features} features on axis "
+                             f"{self.axis}, got inputs of shape {x.shape}")
+        return axis
+
+    def _affine(self, x, mean, variance, axis):
+        """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the parameters broadcast along axis."""
+        bshape = tuple(d if i == axis else 1 for i, d in enumerate(x.shape))
+        y = ops.divide(ops.subtract(x, mean), ops.sqrt(ops.increment(variance, self.epsilon)))
+        if self.gamma is not None:
+            y = ops.multiply(y, ops.reshape(self.gamma, bshape))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(self.beta, bshape))
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
+
+
+class BatchNormalization(_Normalization):
+    """Normalizes over the batch while training; at inference uses moving statistics (non-trainable)."""
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+        super().__init__(axis, epsilon, **kwargs)
+        self.momentum = float(momentum)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        shape = (self._features,)
+        self.moving_mean = self.add_weight("moving_mean", shape, "zeros", trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape, "ones", trainable=False)
+
+    def call(self, inputs, training=False):
+        axis = self._check(inputs)
+        bshape = tuple(d if i == axis else 1 for i, d in enumerate(inputs.shape))
+        if not training:
+            return self._affine(inputs, ops.reshape(self.moving_mean, bshape),
+                                ops.reshape(self.moving_variance, bshape), axis)
+        reduce_axes = tuple(i for i in range(inputs.ndim) if i != axis)
+        mean = ops.reduce_mean(inputs, reduce_axes, keepdims=True)
+        variance = ops.reduce_mean(ops.square(ops.subtract(inputs, mean)), reduce_axes, keepdims=True)
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            batch = ops.reshape(stop_gradient(batch), moving.shape)
+            moving.assign(ops.add(ops.scale(self.momentum, moving), ops.scale(1.0 - self.momentum, batch)))
+        return self._affine(inputs, mean, variance, axis)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum}
+
+
+class LayerNormalization(_Normalization):
+    """Normalizes each sample over its features (the last axis by default)."""
+
+    def call(self, inputs, training=False):
+        axis = self._check(inputs)
+        mean = ops.reduce_mean(inputs, axis, keepdims=True)
+        variance = ops.reduce_mean(ops.square(ops.subtract(inputs, mean)), axis, keepdims=True)
+        return self._affine(inputs, mean, variance, axis)

@@ -1,0 +1,345 @@
+"""Model (subclass it, write call) and Sequential, with compile/fit/evaluate/predict/summary and
+safetensors weights files.
+
+A weights file maps each weight's path ("dense1.kernel", "layers.0.bias") to its tensor. The format is
+an 8-byte little-endian header length, a JSON header {name: {"dtype", "shape", "data_offsets"}} and the
+raw little-endian data; load_weights checks everything before it assigns anything.
+"""
+
+import json
+import os
+import sys
+import time
+
+from . import _backend as B
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import ops
+from . import optimizers as optimizers_module
+from .data import NDArrayDataset
+from .dtypes import FLOATS, ITEMSIZE
+from .layers.base import Layer
+from .tape import GradientTape
+from .tensor import Tensor, as_tensor, empty, shape_size
+
+_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32"}
+_ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
+_MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors package itself enforces
+
+
+class History:
+    """What fit returns: history maps "loss", "accuracy", "val_loss", ... to per-epoch lists."""
+
+    def __init__(self):
+        self.history: dict = {}
+        self.epoch: list = []
+
+    def _append(self, epoch: int, logs: dict) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+
+class Model(Layer):
+    cast_inputs = False  # its layers cast what they take (an Embedding wants its indices as they are)
+
+    def __init__(self, name: str | None = None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self._metric_ids: list = []
+        self.stop_training = False
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")
+
+    def build(self, input_shape) -> None:
+        """Create every weight by running the model once on zeros of input_shape (a None batch taken as 1)."""
+        self.call(ops.zeros(tuple(1 if d is None else d for d in input_shape), self.dtype), training=False)
+        self.built = True
+
+    def _build(self, input_shape) -> None:
+        # a first call creates the weights by itself; only an overridden build (Sequential's, a user's) runs
+        if type(self).build is not Model.build:
+            self.build(input_shape)
+        self.built = True
+
+    # --- training configuration ---
+    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss) if loss is not None else None
+        self._metric_ids = list(metrics or [])
+
+    def _require_compiled(self, what: str) -> None:
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"{self.name}.{what}: call compile(optimizer=..., loss=...) first")
+
+    def _new_metrics(self, y_true, y_pred) -> list:
+        return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
+
+    def train_step(self, x, y, trackers: dict) -> None:
+        with GradientTape() as tape:
+            pred = self(x, training=True)
+            loss = self.loss(y, pred)
+        params = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, params), params))
+        self._track(trackers, loss, x, y, pred)
+
+    def test_step(self, x, y, trackers: dict) -> None:
+        pred = self(x, training=False)
+        self._track(trackers, self.loss(y, pred), x, y, pred)
+
+    def _track(self, trackers: dict, loss, x, y, pred) -> None:
+        if "loss" not in trackers:
+            trackers["loss"] = metrics_module.Mean("loss")
+            for m in self._new_metrics(y, pred):
+                trackers[m.name] = m
+        for name, m in trackers.items():
+            if name == "loss":
+                m.update_state(ops.scale(float(x.shape[0]), loss), x.shape[0])
+            else:
+                m.update_state(y, pred)
+
+    # --- the loops ---
+    def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32, validation_data=None,
+            shuffle: bool = True, verbose: int = 1, callbacks=None, seed: int | None = None) -> History:
+        self._require_compiled("fit")
+        dataset = x if isinstance(x, NDArrayDataset) else self._dataset("fit", x, y, batch_size, shuffle, seed)
+        history, callbacks = History(), list(callbacks or [])
+        self.stop_training = False
+        live = sys.stdout.isatty()  # a redrawn bar only on a terminal; one line per epoch elsewhere
+        _notify(callbacks, "on_train_begin")
+        for epoch in range(epochs):
+            trackers: dict = {}
+            start = time.perf_counter()
+            for step, (xb, yb) in enumerate(dataset):
+                self.train_step(xb, yb, trackers)
+                if verbose == 1 and live:
+                    _progress(epoch, epochs, step + 1, len(dataset), trackers, time.perf_counter() - start, live)
+                _notify(callbacks, "on_batch_end", step, {k: m.result() for k, m in trackers.items()})
+            logs = {k: m.result() for k, m in trackers.items()}
+            if validation_data is not None:
+                vx, vy = validation_data
+                logs.update({f"val_{k}": v for k, v in self.evaluate(vx, vy, batch_size).items()})
+            history._append(epoch, logs)
+            if verbose:
+                _progress(epoch, epochs, len(dataset), len(dataset), trackers, time.perf_counter() - start, live,
+                          logs)
+            _notify(callbacks, "on_epoch_end", epoch, logs)
+            if self.stop_training:
+                break
+        _notify(callbacks, "on_train_end")
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size: int = 32, verbose: int = 0) -> dict:
+        self._require_compiled("evaluate")
+        trackers: dict = {}
+        for xb, yb in self._dataset("evaluate", x, y, batch_size, False, 0):
+            self.test_step(xb, yb, trackers)
+        logs = {k: m.result() for k, m in trackers.items()}
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        return logs
+
+    def predict(self, x, batch_size: int = 32) -> Tensor:
+        outputs = [self(xb, training=False) for xb, _ in self._dataset("predict", x, None, batch_size, False, 0)]
+        return ops.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
+
+    def _dataset(self, what: str, x, y, batch_size, shuffle, seed) -> NDArrayDataset:
+        if x is None or (what != "predict" and y is None):
+            raise ValueError(f"{self.name}.{what}: expects inputs x" + (" and targets y" if what != "predict" else ""))
+        try:
+            return NDArrayDataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        except ValueError as e:
+            raise ValueError(f"{self.name}.{what}: {e}") from None
+
+    # --- introspection ---
+    def summary(self, print_fn=print) -> None:
+        rows = [(f"{layer.name} ({type(layer).__name__})", "?" if layer.output_shape is None else
+                 str(layer.output_shape), layer.count_params()) for layer in self.layers]
+        total = self.count_params()
+        trainable = sum(v.size for v in self.trainable_variables)
+        widths = [max([len(h)] + [len(str(r[i])) for r in rows]) + 2 for i, h in
+                  enumerate(("Layer (type)", "Output Shape", "Param #"))]
+        line = "".join(h.ljust(w) for h, w in zip(("Layer (type)", "Output Shape", "Param #"), widths))
+        rule = "=" * len(line)
+        print_fn(f'Model: "{self.name}"')
+        print_fn(rule)
+        print_fn(line)
+        print_fn(rule)
+        for r in rows:
+            print_fn("".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print_fn(rule)
+        print_fn(f"Total params: {total}")
+        print_fn(f"Trainable params: {trainable}")
+        print_fn(f"Non-trainable params: {total - trainable}")
+
+    # --- weights ---
+    def _named_weights(self, what: str) -> list:
+        named = [(path, var) for path, var, _ in self._walk()]
+        if not named:
+            raise ValueError(f"{self.name}.{what}: the model has no weights yet; call it on a batch of inputs "
+                             f"(or build it) first")
+        return named
+
+    def get_weights(self) -> list:
+        return [var.value() for var in self.weights]
+
+    def set_weights(self, weights) -> None:
+        weights = list(weights)
+        variables = self.weights
+        if len(weights) != len(variables):
+            raise ValueError(f"{self.name}.set_weights: expected {len(variables)} arrays, got {len(weights)}")
+        values = []
+        for var, w in zip(variables, weights):
+            t = as_tensor(w, var.dtype, "set_weights")
+            if t.shape != var.shape:
+                raise ValueError(f"{self.name}.set_weights: weight {var.name!r} has shape {var.shape}, "
+                                 f"got {t.shape}")
+            values.append(ops.cast(t, var.dtype))
+        for var, t in zip(variables, values):  # only once every value was checked
+            var.assign(t)
+
+    def save_weights(self, path) -> None:
+        named = self._named_weights("save_weights")
+        if sys.byteorder != "little":
+            raise RuntimeError("save_weights: safetensors data is little-endian; this machine is not")
+        header, offset = {"__metadata__": {"format": "pyautodiff"}}, 0
+        for name, var in named:
+            header[name] = {"dtype": _ST_DTYPES[var.dtype], "shape": list(var.shape),
+                            "data_offsets": [offset, offset + var.nbytes]}
+            offset += var.nbytes
+        text = json.dumps(header, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
+        with open(path, "wb") as f:
+            f.write(len(text).to_bytes(8, "little"))
+            f.write(text)
+            for _, var in named:
+                if var.nbytes:
+                    f.write(B.view(var._ptr, var.nbytes))
+
+    def load_weights(self, path) -> None:
+        named = self._named_weights("load_weights")
+        values = _read_safetensors(path, dict(named))
+        for name, var in named:  # only once the whole file was checked
+            var.assign(values[name])
+
+
+def _read_safetensors(path, expected: dict) -> dict:
+    """{name: Tensor} from a safetensors file, checked against {name: Variable}; ValueError naming the file."""
+    def bad(why):
+        return ValueError(f"load_weights: {os.fspath(path)!r} is not a valid weights file for this model: {why}")
+
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise OSError(f"load_weights: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
+    if len(blob) < 8:
+        raise bad(f"{len(blob)} bytes is too short for a safetensors header")
+    size = int.from_bytes(blob[:8], "little")
+    if size > min(_MAX_HEADER, len(blob) - 8):
+        raise bad(f"header length {size} exceeds the file ({len(blob)} bytes)")
+    try:
+        header = json.loads(blob[8:8 + size].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise bad(f"the header is not JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise bad("the header is not a JSON object")
+    header.pop("__metadata__", None)
+    data = memoryview(blob)[8 + size:]
+    missing = sorted(set(expected) - set(header))
+    extra = sorted(set(header) - set(expected))
+    if missing or extra:
+        raise bad(f"missing weights {missing}" if missing else f"unexpected weights {extra}")
+    values = {}
+    for name, var in expected.items():
+        entry = header[name]
+        if not isinstance(entry, dict):
+            raise bad(f"entry {name!r} is not an object")
+        dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+        if dtype not in _ST_NAMES:
+            raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64 or I32)")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                  for d in shape):
+            raise bad(f"weight {name!r} has an invalid shape {shape!r}")
+        if tuple(shape) != var.shape:
+            raise bad(f"weight {name!r} has shape {tuple(shape)}, the model's has shape {var.shape}")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            raise bad(f"weight {name!r} has invalid data_offsets {offsets!r}")
+        begin, end = offsets
+        nbytes = shape_size(shape) * ITEMSIZE[_ST_NAMES[dtype]]
+        if not 0 <= begin <= end <= len(data) or end - begin != nbytes:
+            raise bad(f"weight {name!r}: data_offsets {offsets} do not hold {nbytes} bytes within the "
+                      f"{len(data)} bytes of data")
+        if (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
+            raise bad(f"weight {name!r} is {dtype} in the file but {var.dtype} in the model")
+        t = empty(var.shape, _ST_NAMES[dtype])
+        if nbytes:
+            B.view(t._ptr, nbytes)[:] = data[begin:end]
+        values[name] = ops.cast(t, var.dtype)
+    return values
+
+
+class Sequential(Model):
+    """Layers applied in order; built at once when the first layer has an input_shape."""
+
+    def __init__(self, layers=None, name: str | None = None):
+        super().__init__(name=name)
+        self._stack: list = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{self.name}.add: expects a Layer, got {type(layer).__name__}")
+        self._stack.append(layer)
+        first = self._stack[0]
+        if first.input_shape is not None:
+            self._build((None,) + first.input_shape)
+
+    def _children(self):
+        for i, layer in enumerate(self._stack):
+            yield f"layers.{i}", layer
+
+    def build(self, input_shape) -> None:
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            if not layer.built:
+                layer._build(shape)
+            shape = layer.compute_output_shape(shape)
+            layer.output_shape = shape
+
+    def compute_output_shape(self, input_shape):
+        for layer in self._stack:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
+
+    def call(self, inputs, training=False):
+        if not self._stack:
+            raise ValueError(f"{self.name}: a Sequential model needs at least one layer")
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+
+def _notify(callbacks: list, event: str, *args) -> None:
+    for cb in callbacks:
+        method = getattr(cb, event, None)
+        if method is not None:
+            method(*args)
+
+
+def _progress(epoch, epochs, step, steps, trackers, seconds, live, logs=None) -> None:
+    """The progress bar: redrawn in place while an epoch runs (live), finished with its logs."""
+    width = 20
+    done = width * step // max(steps, 1)
+    bar = "=" * max(done - 1, 0) + (">" if done < width else "=") + "." * (width - done)
+    values = logs if logs is not None else {k: m.result() for k, m in trackers.items()}
+    text = " - ".join(f"{k}: {v:.4f}" for k, v in values.items())
+    prefix = f"Epoch {epoch + 1}/{epochs} {step}/{steps} [{bar}] {seconds:.1f}s"
+    print(("\r" if live else "") + f"{prefix} - {text}", end="" if logs is None else "\n", flush=True)
+
+
+__all__ = ["History", "Model", "Sequential"]

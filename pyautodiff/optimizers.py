@@ -1,0 +1,231 @@
+"""Optimizers: build(var_list) creates the slots, update_step(grad, var) is one C call per variable.
+
+The step count, the learning rate (and its schedule) and the hyper-parameters live in one float64
+block in C memory that the kernels read when they run (csrc/optim.c). Nothing is computed in Python
+per step, so a training step traced into a graph and replayed keeps counting steps, decaying the
+learning rate and correcting Adam's bias; changing a hyper-parameter attribute takes effect at once.
+"""
+
+from .fused import NULL
+from .ops._core import C, code, lib, run
+from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
+
+_HP = C  # the AD_HP_* slots of the block
+
+
+class ExponentialDecay:
+    """lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps), floored when staircase."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False):
+        if decay_steps <= 0:
+            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps!r}")
+        if decay_rate <= 0:
+            raise ValueError(f"ExponentialDecay: decay_rate must be positive, got {decay_rate!r}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps, self.decay_rate, self.staircase = float(decay_steps), float(decay_rate), bool(staircase)
+
+    def _write(self, hp) -> None:
+        hp[_HP.AD_HP_LR] = self.initial_learning_rate
+        hp[_HP.AD_HP_DECAY_STEPS] = self.decay_steps
+        hp[_HP.AD_HP_DECAY_RATE] = self.decay_rate
+        hp[_HP.AD_HP_STAIRCASE] = float(self.staircase)
+
+    def __call__(self, step) -> float:
+        """The rate at `step` (computed by the same C function the optimizers use)."""
+        block = zeros((_HP.AD_HP_COUNT,), "float64")
+        hp = block._memview()
+        self._write(hp)
+        hp[_HP.AD_HP_STEP] = float(step)
+        return _schedule(block)
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase}
+
+
+def _schedule(block: Tensor) -> float:
+    out = full((1,), 0.0, "float64")
+    _check("learning_rate", lib.ad_lr_schedule(block._ptr, out._ptr), block)
+    return out.item()
+
+
+class _Hyper:
+    """An attribute stored in the optimizer's float64 block (read by the kernels at run time)."""
+
+    def __init__(self, slot: int):
+        self.slot = slot
+
+    def __get__(self, opt, owner=None):
+        return self if opt is None else opt._hp[self.slot]
+
+    def __set__(self, opt, value):
+        opt._hp[self.slot] = float(value)
+
+
+class Optimizer:
+    slot_names: tuple = ()  # the per-variable state this optimizer keeps, in kernel order
+
+    weight_decay = _Hyper(_HP.AD_HP_WEIGHT_DECAY)
+
+    def __init__(self, learning_rate=0.001, weight_decay: float | None = None, name: str | None = None):
+        self.name = name or type(self).__name__
+        self._block = Variable(zeros((_HP.AD_HP_COUNT,), "float64"), name=f"{self.name}/hyper", trainable=False)
+        self._hp = self._block._memview()
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay or 0.0
+        self._slots: dict = {}  # id(var) -> (var, {slot name: Variable})
+
+    # --- state ---
+    @property
+    def iterations(self) -> int:
+        return int(self._hp[_HP.AD_HP_STEP])
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate the next step will use."""
+        return _schedule(self._block)
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        hp = self._hp
+        if isinstance(value, ExponentialDecay):
+            value._write(hp)
+        else:
+            hp[_HP.AD_HP_LR], hp[_HP.AD_HP_DECAY_STEPS] = float(value), 0.0
+
+    @property
+    def variables(self) -> list:
+        """The hyper-parameter block (step count first) and every slot variable."""
+        return [self._block] + [v for _, slots in self._slots.values() for v in slots.values()]
+
+    def get_slot(self, var, name: str) -> Variable:
+        try:
+            return self._slots[id(var)][1][name]
+        except KeyError:
+            raise KeyError(f"{self.name}: no slot {name!r} for variable {getattr(var, 'name', var)!r}; "
+                           f"slots are {list(self.slot_names)}") from None
+
+    def build(self, var_list) -> None:
+        for var in var_list:
+            if id(var) not in self._slots:
+                slots = {s: Variable(zeros(var.shape, var.dtype), name=f"{var.name}/{s}", trainable=False)
+                         for s in self.slots_for()}
+                self._slots[id(var)] = (var, slots)
+
+    def slots_for(self) -> tuple:
+        """The slots a new variable gets under the current hyper-parameters."""
+        return self.slot_names
+
+    # --- updates ---
+    def apply_gradients(self, grads_and_vars) -> None:
+        pairs = [(g, v) for g, v in grads_and_vars]
+        for g, v in pairs:
+            if not isinstance(v, Variable):
+                raise TypeError(f"{self.name}: can only update Variables, got {type(v).__name__}")
+        pairs = [(as_tensor(g, v.dtype, self.name), v) for g, v in pairs if g is not None]
+        for g, v in pairs:
+            if g.shape != v.shape or g.dtype != v.dtype:
+                raise ValueError(f"{self.name}: gradient {g.shape} {g.dtype} does not match variable "
+                                 f"{v.name!r} {v.shape} {v.dtype}")
+        if not pairs:
+            return
+        self.build([v for _, v in pairs])
+        run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
+        for g, v in pairs:
+            self.update_step(g, v)
+
+    def update(self, params, grads) -> None:
+        """The seed's form: params and their gradients as two lists of the same length."""
+        params, grads = list(params), list(grads)
+        if len(params) != len(grads):
+            raise ValueError(f"{self.name}.update: {len(params)} params but {len(grads)} gradients")
+        self.apply_gradients(zip(grads, params))
+
+    def update_step(self, grad: Tensor, var: Variable) -> None:
+        raise NotImplementedError
+
+    def _slot_ptrs(self, var) -> list:
+        slots = self._slots[id(var)][1]
+        return [slots[s]._ptr if s in slots else NULL for s in self.slot_names]
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self._hp[_HP.AD_HP_LR], "weight_decay": self.weight_decay}
+
+
+class SGD(Optimizer):
+    slot_names = ("momentum",)
+    momentum = _Hyper(_HP.AD_HP_MOMENTUM)
+    nesterov = _Hyper(_HP.AD_HP_NESTEROV)
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"SGD: momentum must lie in [0, 1], got {momentum!r}")
+        self.momentum, self.nesterov = momentum, float(nesterov)
+
+    def slots_for(self):
+        return self.slot_names if self.momentum else ()
+
+    def update_step(self, grad, var):
+        if self.momentum and self._slot_ptrs(var)[0] is NULL:
+            raise ValueError(f"SGD: momentum was set after variable {var.name!r} was first updated without it")
+        run(self.name, (grad, var), lib.ad_sgd_update, code(var), var.size, var._ptr, grad._ptr,
+            *self._slot_ptrs(var), self._block._ptr)
+
+
+class Adam(Optimizer):
+    slot_names = ("m", "v")
+    beta_1 = _Hyper(_HP.AD_HP_BETA_1)
+    beta_2 = _Hyper(_HP.AD_HP_BETA_2)
+    epsilon = _Hyper(_HP.AD_HP_EPSILON)
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def update_step(self, grad, var):
+        run(self.name, (grad, var), lib.ad_adam_update, code(var), var.size, var._ptr, grad._ptr,
+            *self._slot_ptrs(var), self._block._ptr)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: var -= learning_rate * weight_decay * var before each update."""
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, **kwargs):
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    slot_names = ("velocity", "momentum", "average_gradient")
+    rho = _Hyper(_HP.AD_HP_RHO)
+    momentum = _Hyper(_HP.AD_HP_MOMENTUM)
+    epsilon = _Hyper(_HP.AD_HP_EPSILON)
+    centered = _Hyper(_HP.AD_HP_CENTERED)
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, float(centered)
+
+    def slots_for(self):
+        return ("velocity",) + (("momentum",) if self.momentum else ()) + \
+            (("average_gradient",) if self.centered else ())
+
+    def update_step(self, grad, var):
+        ptrs = self._slot_ptrs(var)
+        if (self.momentum and ptrs[1] is NULL) or (self.centered and ptrs[2] is NULL):
+            raise ValueError(f"RMSprop: momentum/centered were set after variable {var.name!r} was first updated")
+        run(self.name, (grad, var), lib.ad_rmsprop_update, code(var), var.size, var._ptr, grad._ptr, *ptrs,
+            self._block._ptr)
+
+
+ALIASES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+
+
+def get(identifier) -> Optimizer:
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in ALIASES:
+        return ALIASES[identifier.lower()]()
+    raise ValueError(f"unknown optimizer {identifier!r}; one of {sorted(ALIASES)} or an Optimizer")
