@@ -1,6 +1,6 @@
 """matmul: 2-D and batched (numpy broadcasting over the batch dims), with transposes."""
 
-from ..tensor import shape_size
+from ..tensor import Tensor, shape_size
 from ._core import broadcast_shape, code, coerce, defop, emit, lib, need_float, out_like, run
 from .elementwise import unbroadcast
 from .shape import broadcast_to
@@ -22,9 +22,10 @@ def _vjp(g, n, needs):
 MATMUL = defop("matmul", _vjp)
 
 
-def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
-    a, b = coerce("matmul", a, b)
-    need_float("matmul", a, b)
+_PLANS: dict = {}  # (shape a, shape b, transposes) -> (output shape, batch, m, n, k, batch strides)
+
+
+def _plan(a, b, transpose_a: bool, transpose_b: bool):
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"matmul: operands must have rank >= 2, got shapes {a.shape} and {b.shape}")
     m, ka = (a.shape[-1], a.shape[-2]) if transpose_a else a.shape[-2:]
@@ -33,14 +34,25 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
         raise ValueError(f"matmul: inner dimensions differ: {a.shape}{'^T' if transpose_a else ''} @ "
                          f"{b.shape}{'^T' if transpose_b else ''} ({ka} != {kb})")
     batch = broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
-    nbatch = shape_size(batch)
-    operands = []
-    for t in (a, b):  # a batch of one broadcasts by stride 0; other mismatches are materialised
-        if t.shape[:-2] != batch and shape_size(t.shape[:-2]) != 1:
-            t = broadcast_to(t, batch + t.shape[-2:])
-        operands.append((t, 0 if shape_size(t.shape[:-2]) == 1 else t.shape[-1] * t.shape[-2]))
-    (ea, sa), (eb, sb) = operands
-    y = out_like(batch + (m, n), a.dtype)
-    run("matmul", (a, b), lib.ad_matmul, code(a), nbatch, m, n, ka, ea._ptr, sa, int(transpose_a),
+    # a batch of one broadcasts by stride 0; other batch mismatches are materialised by broadcast_to
+    strides = tuple(0 if shape_size(t.shape[:-2]) == 1 else t.shape[-1] * t.shape[-2] for t in (a, b))
+    return batch + (m, n), batch, shape_size(batch), m, n, ka, strides
+
+
+def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
+        a, b = coerce("matmul", a, b)
+    need_float("matmul", a, b)
+    key = (a.shape, b.shape, transpose_a, transpose_b)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _plan(a, b, bool(transpose_a), bool(transpose_b))
+        if len(_PLANS) > 4096:
+            _PLANS.clear()
+    shape, batch, nbatch, m, n, k, (sa, sb) = plan
+    ea = a if sa == 0 or a.shape[:-2] == batch else broadcast_to(a, batch + a.shape[-2:])
+    eb = b if sb == 0 or b.shape[:-2] == batch else broadcast_to(b, batch + b.shape[-2:])
+    y = out_like(shape, a.dtype)
+    run("matmul", (a, b), lib.ad_matmul, code(a), nbatch, m, n, k, ea._ptr, sa, int(transpose_a),
         eb._ptr, sb, int(transpose_b), y._ptr, 1.0, 0.0)
     return emit(MATMUL, (a, b), y, {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)})
