@@ -86,7 +86,50 @@ wasm: $(WASM_WHEEL)
 test-wasm: wasm $(WASM_WHEELS)/.stamp
 	node tests/wasm/run_pytest.mjs --wheels $(WASM_WHEELS) --dist $(WASM_WHEEL) $(PYTEST_ARGS)
 
-test: test-native test-install test-wasm
+test: test-native test-install test-wasm test-web
 
 clean:
 	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info
+
+# --- web page ---
+# dist/web: the page (web/), Pyodide's core files and uPlot (web/node_modules, from the npm lock), the seed's
+# examples and the wasm wheel; relative URLs only, so any static host serves it. Tests: Playwright for Python
+# driving Debian's chromium (never `playwright install`: no browser downloads).
+WEB_DIST := dist/web
+WEB_SRC := $(wildcard web/*.html web/*.js web/*.css web/*.py examples/*.py)
+UPLOT_JS := web/node_modules/uplot/dist/uPlot.iife.min.js
+CHROMIUM := /usr/bin/chromium
+WEB_PORT ?= 8000
+
+.PHONY: web serve demo test-web web-test-deps
+
+# the same npm ci as the wasm runtime; reruns when a tree installed before uplot joined the lock lacks it
+$(UPLOT_JS): $(PYODIDE_MJS)
+	test -f $@ || { cd web && npm ci --no-audit --no-fund; }
+	touch $@
+
+$(WEB_DIST)/index.html: $(WASM_WHEEL) $(WEB_SRC) $(UPLOT_JS) tools/build_web.py
+	$(PYTHON) tools/build_web.py --wheel $(WASM_WHEEL) --out $(WEB_DIST)
+
+web: $(WEB_DIST)/index.html
+
+serve:
+	@test -f $(WEB_DIST)/index.html || { echo "$(WEB_DIST) is missing: run make web (or make demo)"; exit 1; }
+	@echo "pyautodiff demo on http://127.0.0.1:$(WEB_PORT)/ (Ctrl-C stops)"
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(WEB_DIST) $(WEB_PORT)
+
+demo: web
+	@$(MAKE) --no-print-directory serve
+
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
+
+$(VENV)/.playwright: $(VENV)/.stamp
+	$(PIP) install playwright==1.65.2
+	touch $@
+
+web-test-deps: $(CHROMIUM) $(VENV)/.playwright
+
+# tests/web/conftest.py collects nothing unless RUN_WEB_TESTS=1, so `pytest tests` and the Pyodide run skip it
+test-web: build web web-test-deps
+	RUN_WEB_TESTS=1 $(PY) -m pytest -q tests/web $(PYTEST_ARGS)
