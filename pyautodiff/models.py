@@ -49,6 +49,8 @@ class Model(Layer):
         self.loss = None
         self._metric_ids: list = []
         self.stop_training = False
+        self.run_eagerly = False
+        self._train_function = None
 
     def call(self, inputs, training=False):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")
@@ -65,10 +67,14 @@ class Model(Layer):
         self.built = True
 
     # --- training configuration ---
-    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
+    def compile(self, optimizer="adam", loss=None, metrics=None, run_eagerly: bool = False) -> None:
+        """run_eagerly=False (the default) makes fit's training step an ad.Function: traced once per batch
+        shape, then replayed in one C call."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss) if loss is not None else None
         self._metric_ids = list(metrics or [])
+        self.run_eagerly = run_eagerly
+        self._train_function = None
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
@@ -77,12 +83,22 @@ class Model(Layer):
     def _new_metrics(self, y_true, y_pred) -> list:
         return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
 
-    def train_step(self, x, y, trackers: dict) -> None:
+    def _train_on_batch(self, x, y):
         with GradientTape() as tape:
             pred = self(x, training=True)
             loss = self.loss(y, pred)
         params = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, params), params))
+        return loss, pred
+
+    def train_step(self, x, y, trackers: dict) -> None:
+        if self.run_eagerly:
+            loss, pred = self._train_on_batch(x, y)
+        else:
+            if self._train_function is None:
+                from .function import Function
+                self._train_function = Function(self._train_on_batch)
+            loss, pred = self._train_function(x, y)
         self._track(trackers, loss, x, y, pred)
 
     def test_step(self, x, y, trackers: dict) -> None:

@@ -154,3 +154,24 @@ def test_fit_prints_one_line_per_epoch(capsys):
     model.fit(x, y, epochs=2, batch_size=8, verbose=1)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and out[0].startswith("Epoch 1/2 3/3 [") and " - loss: " in out[0] and "accuracy" in out[0]
+
+
+def test_fit_runs_its_step_as_a_function_with_the_eager_results():
+    def train(run_eagerly):
+        model = ad.Sequential([ad.layers.Dense(8, activation="tanh", input_shape=(2,),
+                                               kernel_initializer=ad.initializers.GlorotUniform(seed=3)),
+                               ad.layers.Dense(2, kernel_initializer=ad.initializers.GlorotUniform(seed=4))])
+        model.compile(optimizer=ad.optimizers.Adam(0.01),
+                      loss=ad.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                      run_eagerly=run_eagerly)
+        x = ad.array([[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2], [0, 5]], dtype="float32")
+        y = ad.array([0, 0, 0, 1, 1, 1, 0])
+        history = model.fit(x, y, epochs=5, batch_size=3, shuffle=False, verbose=0)
+        return model, history.history["loss"]
+    graph_model, graph_loss = train(False)
+    eager_model, eager_loss = train(True)
+    assert graph_model._train_function is not None and graph_model._train_function.trace_count == 2  # 3 and 1
+    for a, b in zip(graph_loss, eager_loss):
+        assert abs(a - b) <= 1e-6 * max(1.0, abs(b))
+    for a, b in zip(graph_model.get_weights(), eager_model.get_weights()):
+        assert ad.reduce_max(ad.abs(ad.array(a) - ad.array(b))).item() <= 1e-5
