@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CSRC := $(wildcard csrc/*.c csrc/*.h)
 PYSRC := $(shell find pyautodiff -name '*.py' -not -path '*/__pycache__/*')
 
-.PHONY: all venv build test test-native test-install wasm-deps wasm test-wasm clean
+.PHONY: all venv build test test-native test-install test-sanitize wasm-deps wasm test-wasm clean
 
 all: build
 
@@ -41,7 +41,7 @@ WASM_CC := clang-19
 WASM_LD := wasm-ld-19
 # -nostdlibinc: clang's own stddef/stdint only (there is no wasm sysroot; internal.h declares libc/libm)
 WASM_CFLAGS := --target=wasm32-unknown-emscripten -fPIC -fvisibility=default -O3 -msimd128 -nostdlibinc \
-               -Wall -Wextra -Wno-unused-function
+               -fwrapv -Wall -Wextra -Wno-unused-function
 WASM_LDFLAGS := --experimental-pic -shared --unresolved-symbols=import-dynamic
 WASM_BUILD := build/wasm
 WASM_WHEELS := build/wasm-wheels
@@ -86,7 +86,11 @@ wasm: $(WASM_WHEEL)
 test-wasm: wasm $(WASM_WHEELS)/.stamp
 	node tests/wasm/run_pytest.mjs --wheels $(WASM_WHEELS) --dist $(WASM_WHEEL) $(PYTEST_ARGS)
 
-test: test-native test-install test-wasm test-web
+# the C kernels under ASan+UBSan, in build/sanitize/ (its own copy and venv; the .venv build is untouched)
+test-sanitize: venv
+	tools/sanitize.sh
+
+test: test-native test-sanitize test-install test-wasm test-web
 
 clean:
 	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info

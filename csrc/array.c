@@ -25,11 +25,17 @@ int ad_fill(int dtype, int64_t n, double value, void *y) {
     return AD_OK;
 }
 
+/* float -> int32 truncates toward zero; NaN gives 0 and out-of-range values saturate (a plain C cast
+ * would be undefined behaviour there, and traps in WebAssembly) */
+static inline int32_t to_int32(double v) {
+    return v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
+}
+
 #define AD_CAST_TO(S)                                                        \
     switch (dst_dtype) {                                                     \
     case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)((const S *)x)[i]; break; \
     case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)((const S *)x)[i]; break; \
-    case AD_INT32: for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = (int32_t)((const S *)x)[i]; break; \
+    case AD_INT32: for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = to_int32((double)((const S *)x)[i]); break; \
     default: return AD_EDTYPE;                                               \
     }
 

@@ -1,6 +1,7 @@
 """Tensor and Variable: shape, dtype and contiguous C-order storage owned by the binding."""
 
 import array as _array
+import itertools
 import numbers
 
 from . import _backend as B
@@ -261,13 +262,12 @@ class Variable(Tensor):
     """A mutable tensor: assign/assign_add/assign_sub write its storage in place."""
 
     __slots__ = ("name", "trainable")
-    _count = 0
+    _names = itertools.count(1)  # next() on it is atomic: two threads never get one name
 
     def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
         t = array(value, dtype, "Variable")
         super().__init__(t._owner, t._ptr, t.shape, t.dtype)
-        Variable._count += 1
-        self.name = name or f"Variable_{Variable._count}"
+        self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
 
     def value(self) -> Tensor:

@@ -33,7 +33,7 @@ def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
         if i not in axes:
             ystrides[i] = step
             step *= x.shape[i]
-    factor = 1.0 / count if mean and count else 1.0
+    factor = (1.0 / count if count else float("nan")) if mean else 1.0  # the mean of nothing is nan
     run(op.name, (x,), lib.ad_reduce, kernel_op, code(x), x.ndim, i64(x.shape), x._ptr, i64(tuple(ystrides)),
         y._ptr, factor)
     return emit(op, (x,), y, {"axes": axes, "count": count})
