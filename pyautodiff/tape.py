@@ -163,21 +163,27 @@ class GradientTape:
                 if t.dtype not in FLOATS:
                     continue
                 g = ops.ones_like(t) if seed is None else ops.broadcast_to(ops.as_tensor(seed, t.dtype), t.shape)
-                _accumulate(grads, t, g)
-            source_ids = {id(s) for s in sources}
-            reach = _reachable(self._nodes, source_ids)
+                grads[id(t)] = g if id(t) not in grads else ops.add(grads[id(t)], g)
+            reach = _reachable(self._nodes, {id(s) for s in sources})
+            add = ops.add
             for node in reversed(self._nodes):
-                gouts = [grads.get(id(o)) for o in node.outputs]
-                if all(g is None for g in gouts):
-                    continue
+                outs = node.outputs
+                if len(outs) == 1:
+                    gout = grads.get(id(outs[0]))
+                    if gout is None:
+                        continue
+                else:
+                    gouts = [grads.get(id(o)) for o in outs]
+                    if all(g is None for g in gouts):
+                        continue
+                    gout = [ops.zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
                 needs = tuple(id(x) in reach for x in node.inputs)
-                if not any(needs):
+                if True not in needs:
                     continue
-                gouts = [ops.zeros_like(o) if g is None else g for o, g in zip(node.outputs, gouts)]
-                gins = node.op.vjp(gouts if len(gouts) > 1 else gouts[0], node, needs)
-                for x, gx, need in zip(node.inputs, gins, needs):
+                for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:
-                        _accumulate(grads, x, gx)
+                        prev = grads.get(id(x))
+                        grads[id(x)] = gx if prev is None else add(prev, gx)
         finally:
             self._recording = was
         return [grads.get(id(s)) if s.dtype in FLOATS else None for s in sources]
@@ -201,12 +207,6 @@ class GradientTape:
             self._used = True
             self._nodes = []
         return rebuild(out)
-
-
-def _accumulate(grads: dict, x: Tensor, g: Tensor) -> None:
-    from .ops import add
-    prev = grads.get(id(x))
-    grads[id(x)] = g if prev is None else add(prev, g)
 
 
 def _reachable(nodes: list, ids: set) -> set:

@@ -150,12 +150,14 @@ def _check_shape(shape, op: str) -> tuple:
     return shape
 
 
-def full(shape, value, dtype=None) -> Tensor:
-    shape = _check_shape(shape, "full")
-    dtype = canonical(dtype, "full") or FLOAT32
+def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
     t = empty(shape, dtype)
-    _check("full", _lib.ad_fill(CODE[dtype], t.size, float(value), t._ptr), t)
+    _check("full", _lib.ad_fill(CODE[dtype], t.size, value, t._ptr), t)
     return t
+
+
+def full(shape, value, dtype=None) -> Tensor:
+    return _filled(_check_shape(shape, "full"), float(value), canonical(dtype, "full") or FLOAT32)
 
 
 def zeros(shape, dtype="float32") -> Tensor:
@@ -168,12 +170,12 @@ def ones(shape, dtype="float32") -> Tensor:
 
 def zeros_like(x, dtype=None) -> Tensor:
     x = as_tensor(x)
-    return full(x.shape, 0.0, dtype or x.dtype)
+    return _filled(x.shape, 0.0, canonical(dtype, "zeros_like") or x.dtype)
 
 
 def ones_like(x, dtype=None) -> Tensor:
     x = as_tensor(x)
-    return full(x.shape, 1.0, dtype or x.dtype)
+    return _filled(x.shape, 1.0, canonical(dtype, "ones_like") or x.dtype)
 
 
 def _flatten(value, op: str):
