@@ -144,8 +144,8 @@ class Layer(metaclass=_BuildWithInputShape):
         if self._passes_training:
             kwargs["training"] = training
         out = self.call(inputs, **kwargs)
-        if isinstance(out, Tensor):
-            self.output_shape = (None,) + out.shape[1:] if out.ndim else ()
+        if isinstance(out, Tensor):  # (plain attribute: not tracked, and this runs on every call)
+            object.__setattr__(self, "output_shape", (None,) + out.shape[1:] if out.ndim else ())
         return out
 
     def __repr__(self) -> str:
