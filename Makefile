@@ -137,3 +137,16 @@ web-test-deps: $(CHROMIUM) $(VENV)/.playwright
 # tests/web/conftest.py collects nothing unless RUN_WEB_TESTS=1, so `pytest tests` and the Pyodide run skip it
 test-web: build web web-test-deps
 	RUN_WEB_TESTS=1 $(PY) -m pytest -q tests/web $(PYTEST_ARGS)
+
+# --- benchmarks: side by side with numpy, PyTorch, JAX and HIPS autograd (bench/README.md) ---
+.PHONY: bench bench-quick
+# reference libraries (each optional: one that fails to install is skipped by the benchmarks with a note)
+$(VENV)/.bench: $(VENV)/.stamp bench/requirements.txt
+	$(PIP) install -r bench/requirements.txt || sed -e 's/#.*//' bench/requirements.txt | xargs -n1 $(PIP) install || true
+	touch $@
+
+bench: build $(VENV)/.bench
+	$(PY) bench/run_all.py --wait-idle 120
+
+bench-quick: build $(VENV)/.bench
+	$(PY) bench/run_all.py --quick

@@ -1,0 +1,57 @@
+"""MLP 784-512-512-10 ReLU, batch 128, softmax cross-entropy from logits, Adam: one training step of
+pyautodiff eager and as an ad.Function vs PyTorch eager (and JAX jit when installed), 1 and 2 threads."""
+
+from __future__ import annotations
+
+import common
+
+CASE = "MLP 784-512-512-10, batch 128"
+
+
+def measure_child(args) -> None:
+    import numpy as np
+    import steps
+    threads = args.thread_counts[0]
+    notes = common.limit_threads(threads)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((128, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 128).astype(np.int32)
+    built, more = steps.all_steps(steps.init_params([784, 512, 512, 10]), "relu", x, y, 0.001,
+                                  include=("pyautodiff", "pytorch", "jax"))
+    notes += more
+    built, more = steps.check_agreement(built)
+    notes += more
+    rows = []
+    notes += [f"{s.name}: {s.variant}" for s in built]
+    for name, t in common.measure_many({s.name: s.run for s in built}, args.mode).items():
+        rows.append(common.row(CASE, threads, name, t["median_s"] * 1e6, t))
+        print(f"  {name:>20}: {rows[-1]['value']:9.1f} µs/step", flush=True)
+    common.write_child(args.child, rows, notes)
+
+
+def goals(rows: list) -> list:
+    return [common.goal(f"MLP Adam step, {n} thread{'s' if n > 1 else ''}", "≥ 1.5x faster than PyTorch",
+                        common.ratios_of(rows, impl, "pytorch", threads=n), 1.5)
+            for n in sorted({r["threads"] for r in rows}) for impl in ("pyautodiff eager",)] + [
+            common.goal(f"MLP Adam step as a Function, {n} thread{'s' if n > 1 else ''}",
+                        "≥ 1.5x faster than PyTorch",
+                        common.ratios_of(rows, "pyautodiff Function", "pytorch", threads=n), 1.5)
+            for n in sorted({r["threads"] for r in rows})]
+
+
+def main() -> None:
+    args = common.parse_args(__doc__)
+    if args.child:
+        return measure_child(args)
+    payloads = common.run_children(__file__, args)
+    notes = []
+    for n, p in zip(args.thread_counts, payloads):  # the same variants at each thread count: say them once
+        notes += [note if n == args.thread_counts[0] or ":" not in note else f"{n} threads: {note}"
+                  for note in p["notes"] if n == args.thread_counts[0] or note not in payloads[0]["notes"]]
+    common.save("mlp", "MLP 784-512-512-10 training step (µs per step)", "us", False, ["pytorch"],
+                [r for p in payloads for r in p["rows"]], notes, args,
+                {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,465 @@
+"""Shared machinery of the benchmarks: machine facts, timing, per-thread-count subprocesses, results.
+
+Every benchmark script measures its implementations side by side in one run and writes
+`bench/results/<name>.json` (quick mode: `bench/results/quick/<name>.json`, so a CI smoke run never
+overwrites the numbers the README embeds). `write_table` aggregates every results file of a directory
+into `table.md` and `write_chart` draws `chart.png` from the same data.
+
+A results file is a JSON object; any script (also ones not written with this module) may add one:
+    name, title, unit ("GFLOP/s" | "us"), higher_is_better, references (implementation names),
+    quick, timestamp, machine, versions, threads ({"1": {...settings in effect}, ...}),
+    rows: [{case, threads, impl, value, ratios: {reference: speedup}}, ...],
+    goals: [{figure, goal, ratio, met}], notes: [str]
+A ratio is always "times faster than the reference": reference_time / time, or rate / reference_rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH / "results"
+ORDER = ["sgemm", "seed_step", "mlp", "op_overhead"]  # table order; other results files follow by name
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+if str(REPO) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(REPO))
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+class Mode:
+    """Timing budget. Quick: a CI smoke run of a few seconds; full: the numbers for the README."""
+
+    def __init__(self, quick: bool):
+        self.quick = quick
+        self.rounds = 3 if quick else 7
+        self.min_round_s = 0.002 if quick else 0.1   # calls per round are chosen to last at least this
+        self.warmup_s = 0.0 if quick else 0.3       # plus at least two warm-up calls
+        self.max_measure_s = 1.0 if quick else 6.0  # fewer rounds (never under 3) for slow calls
+
+    @property
+    def results_dir(self) -> Path:
+        return RESULTS / "quick" if self.quick else RESULTS
+
+
+def parse_args(description: str, threads_default: str = "1,2") -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="CI smoke mode: tiny round counts, seconds in total")
+    p.add_argument("--threads", default=threads_default, help="comma-separated thread counts to measure")
+    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: path where a child writes its rows
+    args = p.parse_args()
+    args.thread_counts = [int(t) for t in str(args.threads).split(",")]
+    args.mode = Mode(args.quick)
+    args.background = None if args.child else background_load()
+    return args
+
+
+# --- machine and versions ------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> list[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                return [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f") if f in have]
+    except OSError:
+        pass
+    return []
+
+
+def background_load(seconds: float = 0.5) -> float | None:
+    """Cores kept busy by other processes while this one sleeps (from /proc/stat); None where unknown."""
+    def sample():
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    busy = 1.0 - (idle1 - idle0) / max(total1 - total0, 1)
+    return round(busy * (os.cpu_count() or 1), 2)
+
+
+def machine_info() -> dict:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable, "cpu_flags": cpu_flags(),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "env": {k: os.environ[k] for k in (*THREAD_ENV, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "XLA_FLAGS")
+                    if k in os.environ}}
+
+
+def _git_revision() -> str | None:
+    try:
+        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=False,
+                             capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               check=False, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (rev + ("+dirty" if dirty else "")) or None
+
+
+def optional(module: str):
+    """Import an optional reference library; None when it is absent or broken."""
+    try:
+        return importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - a broken install counts as absent, and is reported as such
+        return None
+
+
+def versions() -> dict:
+    out = {"pyautodiff": None, "git": _git_revision()}
+    for name in ("pyautodiff", "numpy", "torch", "jax", "jaxlib", "autograd", "threadpoolctl", "matplotlib"):
+        try:
+            from importlib.metadata import version
+            out[name] = version(name)
+        except Exception:  # noqa: BLE001 - not installed
+            out.setdefault(name, None)
+    tpc = optional("threadpoolctl")
+    if tpc is not None and optional("numpy") is not None:
+        for lib in tpc.threadpool_info():
+            if lib.get("user_api") == "blas":
+                out["numpy_blas"] = f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')})"
+    return out
+
+
+def thread_settings() -> dict:
+    """The thread counts actually in effect in this process."""
+    info = {k: os.environ.get(k) for k in THREAD_ENV}
+    if hasattr(os, "sched_getaffinity"):
+        info["cores_pinned"] = len(os.sched_getaffinity(0))
+    tpc = optional("threadpoolctl")
+    if tpc is not None:
+        info["threadpoolctl"] = {f"{lib['user_api']}:{lib['prefix']}": lib["num_threads"]
+                                 for lib in tpc.threadpool_info()}
+    if sys.modules.get("torch") is not None:
+        info["torch"] = sys.modules["torch"].get_num_threads()
+    if sys.modules.get("pyautodiff") is not None:
+        info["pyautodiff"] = sys.modules["pyautodiff"].get_num_threads()
+    return info
+
+
+# --- threads -------------------------------------------------------------------------------------
+
+def limit_threads(n: int) -> list[str]:
+    """In a child whose env already caps BLAS/OpenMP at n: cap every library in reach at n threads.
+
+    Returns notes on what could not be capped.
+    """
+    notes = []
+    try:  # fewer threads than cores: the whole process on n cores, so no library can use more
+        usable = sorted(os.sched_getaffinity(0))
+        if n < len(usable):
+            os.sched_setaffinity(0, usable[:n])
+    except (AttributeError, OSError) as e:
+        notes.append(f"could not pin the process to {n} core(s): {e}")
+    tpc = optional("threadpoolctl")
+    if tpc is not None:
+        optional("numpy")
+        tpc.threadpool_limits(limits=n)
+    torch = optional("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+    import pyautodiff as ad
+    try:
+        ad.set_num_threads(n)
+    except (ValueError, AttributeError) as e:
+        notes.append(f"pyautodiff: set_num_threads({n}) failed ({e}); ran with {ad.get_num_threads()}")
+    return notes
+
+
+def child_env(n: int) -> dict:
+    env = dict(os.environ)
+    for k in THREAD_ENV:
+        env[k] = str(n)
+    xla = env.get("XLA_FLAGS", "")
+    if n == 1 and "intra_op_parallelism_threads" not in xla:
+        env["XLA_FLAGS"] = (xla + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_children(script: str, args: argparse.Namespace) -> list[dict]:
+    """Run `script --child` once per thread count, each in a fresh process whose BLAS/OpenMP thread
+    env is set before numpy/torch load. Returns each child's payload (rows, notes, threads)."""
+    payloads = []
+    for n in args.thread_counts:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            out = f.name
+        cmd = [sys.executable, script, "--threads", str(n), "--child", out] + (["--quick"] if args.quick else [])
+        print(f"--- {Path(script).name}: {n} thread(s)", flush=True)
+        proc = subprocess.run(cmd, check=False, env=child_env(n))
+        try:
+            if proc.returncode:
+                raise RuntimeError(f"child exited with status {proc.returncode}")
+            payloads.append(json.loads(Path(out).read_text()))
+        except (RuntimeError, OSError, json.JSONDecodeError) as e:
+            args.failed = True
+            payloads.append({"rows": [], "notes": [f"{n} thread(s): measurement failed ({e})"], "threads": {}})
+        finally:
+            Path(out).unlink(missing_ok=True)
+    return payloads
+
+
+def write_child(path: str, rows: list, notes: list) -> None:
+    Path(path).write_text(json.dumps({"rows": rows, "notes": notes, "threads": thread_settings()}))
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+def _calibrate(fn, mode: Mode) -> tuple[int, int]:
+    """Warm fn up; return (calls per round, rounds) for the mode's budget."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    calls = 1
+    t0 = time.perf_counter()
+    while calls < 2 or time.perf_counter() - t0 < mode.warmup_s:
+        fn()
+        calls += 1
+    per_call = max(min(first, (time.perf_counter() - t0) / max(calls - 1, 1)), 1e-9)
+    number = max(1, int(mode.min_round_s / per_call))
+    return number, max(3, min(mode.rounds, int(mode.max_measure_s / (per_call * number))))
+
+
+def _summary(times: list[float], number: int) -> dict:
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "rounds": len(times), "number": number}
+
+
+def measure(fn, mode: Mode) -> dict:
+    """Median seconds per call of fn() over several rounds after a warm-up (time.perf_counter).
+
+    fn must finish its work before returning (block on asynchronous results). Rounds run with
+    the garbage collector as a user has it; one collection before the first round.
+    """
+    return measure_many({"fn": fn}, mode)["fn"]
+
+
+def measure_many(fns: dict, mode: Mode) -> dict:
+    """measure() for several implementations of the same thing, their rounds interleaved, so that a
+    change of machine load during the run weighs on all of them alike. Returns {name: timing}."""
+    plan = {name: _calibrate(fn, mode) for name, fn in fns.items()}
+    times: dict = {name: [] for name in fns}
+    gc.collect()
+    for r in range(max(rounds for _, rounds in plan.values())):
+        for name, fn in fns.items():
+            number, rounds = plan[name]
+            if r < rounds:
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                times[name].append((time.perf_counter() - t0) / number)
+    return {name: _summary(times[name], plan[name][0]) for name in fns}
+
+
+def row(case: str, threads: int, impl: str, value: float, timing: dict | None = None, **extra) -> dict:
+    r = {"case": case, "threads": threads, "impl": impl, "value": value}
+    if timing:
+        r.update({k: timing[k] for k in ("median_s", "min_s", "max_s", "rounds", "number")})
+    r.update(extra)
+    return r
+
+
+# --- results -------------------------------------------------------------------------------------
+
+def add_ratios(rows: list, references: list, higher_is_better: bool) -> None:
+    ref = {(r["case"], r["threads"], r["impl"]): r["value"] for r in rows}
+    for r in rows:
+        r["ratios"] = {}
+        for name in references:
+            base = ref.get((r["case"], r["threads"], name))
+            if base and r["value"]:
+                r["ratios"][name] = r["value"] / base if higher_is_better else base / r["value"]
+
+
+def ratios_of(rows: list, impl: str, reference: str, cases=None, threads=None) -> list[float]:
+    return [r["ratios"][reference] for r in rows
+            if r["impl"] == impl and reference in r.get("ratios", {})
+            and (cases is None or r["case"] in cases) and (threads is None or r["threads"] == threads)]
+
+
+def goal(figure: str, text: str, ratios: list[float], threshold: float) -> dict:
+    """A goal from issue 7, judged on the worst measured ratio."""
+    worst = min(ratios) if ratios else None
+    return {"figure": figure, "goal": text, "ratio": worst, "met": None if worst is None else worst >= threshold}
+
+
+def save(name: str, title: str, unit: str, higher_is_better: bool, references: list, rows: list, notes: list,
+         args: argparse.Namespace, threads: dict, goals_fn=None) -> dict:
+    add_ratios(rows, references, higher_is_better)
+    if args.background is not None and args.background > 0.2:
+        notes.append(f"other processes kept {args.background:.1f} of {os.cpu_count()} cores busy when this "
+                     "benchmark started: its figures (2-thread ones most) are perturbed.")
+    result = {"name": name, "title": title, "unit": unit, "higher_is_better": higher_is_better,
+              "references": references, "quick": args.quick,
+              "timestamp": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine_info(),
+              "versions": versions(), "background_cores_busy": args.background, "threads": threads, "rows": rows,
+              "goals": goals_fn(rows) if goals_fn else [], "notes": notes}
+    out = args.mode.results_dir
+    out.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        (out / ".gitignore").write_text("*\n")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(header(result))
+    print(section(result))
+    print(f"wrote {(out / f'{name}.json').relative_to(REPO)}")
+    if getattr(args, "failed", False):
+        raise SystemExit(f"{name}: a measurement failed (see the notes)")
+    return result
+
+
+def load_results(directory: Path) -> list[dict]:
+    results = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            results.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError) as e:
+            print(f"skipping {path}: {e}", file=sys.stderr)
+    rank = {n: i for i, n in enumerate(ORDER)}
+    return sorted(results, key=lambda r: (rank.get(r.get("name"), len(ORDER)), r.get("name", "")))
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "–"
+    if unit == "us":
+        return f"{v:.2f}" if v < 10 else f"{v:,.1f}" if v < 1000 else f"{v:,.0f}"
+    return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def _ratio(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}x"
+
+
+def header(result: dict) -> str:
+    m, v = result.get("machine", {}), result.get("versions", {})
+    libs = ", ".join(f"{k} {v[k]}" for k in ("pyautodiff", "numpy", "torch", "jax", "autograd") if v.get(k))
+    return (f"Machine: {m.get('cpu')}, {m.get('cores')} cores ({', '.join(m.get('cpu_flags', []))}), "
+            f"Python {m.get('python')}. Libraries: {libs}"
+            + (f"; pyautodiff at {v['git']}" if v.get("git") else "")
+            + (f"; numpy BLAS: {v['numpy_blas']}" if v.get("numpy_blas") else "") + ".")
+
+
+def section(result: dict) -> str:
+    unit = result.get("unit", "")
+    unit_label = "µs" if unit == "us" else unit
+    refs = result.get("references", [])
+    lines = [f"### {result.get('title', result.get('name'))}", ""]
+    lines.append("| case | threads | implementation | " + unit_label + " | "
+                 + " | ".join(f"vs {r}" for r in refs) + " |")
+    lines.append("|---|---:|---|---:|" + "---:|" * len(refs))
+    for r in result.get("rows", []):
+        ratios = r.get("ratios", {})
+        lines.append(f"| {r['case']} | {r['threads']} | {r['impl']} | {_fmt(r.get('value'), unit)} | "
+                     + " | ".join(_ratio(ratios.get(ref)) for ref in refs) + " |")
+    threads = result.get("threads") or {}
+    for n, info in sorted(threads.items()):
+        settings = ", ".join(f"{k}={v}" for k, v in info.items() if v is not None and k != "threadpoolctl")
+        if info.get("threadpoolctl"):
+            settings += ", threadpoolctl " + ", ".join(f"{k}={v}" for k, v in info["threadpoolctl"].items())
+        lines.append(f"\n{n} thread(s): {settings}.")
+    for note in result.get("notes", []):
+        lines.append(f"\nNote: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(directory: Path) -> Path | None:
+    results = load_results(directory)
+    if not results:
+        return None
+    quick = any(r.get("quick") for r in results)
+    lines = ["## Benchmarks" + (" (quick smoke run: not for quoting)" if quick else ""), "",
+             header(results[0]), "",
+             "Each figure is the median of several timed rounds after warm-up, all implementations measured "
+             "in the same run. A ratio is how many times faster than the reference (higher is better for "
+             "pyautodiff): reference time / time, or GFLOP/s / reference GFLOP/s. Measured "
+             + ", ".join(sorted({r.get('timestamp', '?')[:16] for r in results})) + ".", ""]
+    goals = [g for r in results for g in r.get("goals", [])]
+    if goals:
+        lines += ["| figure | goal | measured (worst case) | met |", "|---|---|---:|:---:|"]
+        for g in goals:
+            met = "n/a" if g["met"] is None else ("yes" if g["met"] else "no")
+            lines.append(f"| {g['figure']} | {g['goal']} | {_ratio(g['ratio'])} | {met} |")
+        lines.append("")
+    lines += [section(r) for r in results]
+    path = directory / "table.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def write_chart(directory: Path) -> Path | None:
+    """Bar chart of every pyautodiff ratio against each benchmark's first reference; None without matplotlib."""
+    results = [r for r in load_results(directory) if r.get("references")]
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        print("chart skipped: matplotlib is not installed (pip install matplotlib)")
+        return None
+    panels = []
+    for r in results:
+        ref = r["references"][0]
+        rows = [x for x in r.get("rows", []) if x["impl"] != ref and ref in x.get("ratios", {})]
+        ours = [x for x in rows if x["impl"].startswith("pyautodiff")]
+        bars = [(f"{x['case']} · {x['threads']}t · {x['impl'].removeprefix('pyautodiff').strip() or 'pyautodiff'}",
+                 x["ratios"][ref]) for x in ours or rows]  # files comparing pyautodiff with itself: every row
+        if bars:
+            panels.append((r.get("title", r["name"]), ref, bars))
+    if not panels:
+        return None
+    heights = [0.3 * len(b) + 0.9 for _, _, b in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights)), gridspec_kw={"height_ratios": heights},
+                             squeeze=False)
+    for ax, (title, ref, bars) in zip(axes[:, 0], panels):
+        labels, values = zip(*bars)
+        lo, hi = min(min(values), 1.0) / 1.6, max(max(values), 1.0) * 1.6
+        colors = ["#2a9d8f" if v >= 1 else "#e76f51" for v in values]
+        ax.barh(range(len(values)), [v - 1.0 for v in values], left=1.0, height=0.6, color=colors)  # from 1x
+        ax.set_yticks(range(len(values)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(f"{title}: vs {ref} (right of 1x: pyautodiff faster)", fontsize=9, loc="left")
+        for i, v in enumerate(values):
+            ax.text(v, i, f" {v:.2f}x ", va="center", fontsize=7,
+                    ha="left" if v >= 1 else "right")
+    fig.tight_layout()
+    path = directory / "chart.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
