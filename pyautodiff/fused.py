@@ -29,7 +29,7 @@ from .ops import (
 from .ops._core import C, code, defop, describe, emit, lib, need_float, out_like, run
 from .tensor import Tensor, as_tensor, shape_size
 
-NULL = B.i64(())  # the binding's NULL pointer: an empty int64 argument is passed as NULL
+NULL = B.NULL
 
 ACTIVATIONS = {"linear": C.AD_ACT_LINEAR, "sigmoid": C.AD_ACT_SIGMOID, "tanh": C.AD_ACT_TANH,
                "relu": C.AD_ACT_RELU}

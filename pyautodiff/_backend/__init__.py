@@ -8,14 +8,15 @@ Everything above this package sees:
   address(ptr)             the pointer as an int (numpy's __array_interface__)
   view(ptr, nbytes)        a writable memoryview of bytes over the storage
   i64(values)              an int64_t array argument (tuple in, kept alive by the caller)
+  NULL                     the null pointer argument (optional buffers)
   info                     binding, platform, simd facts for backend_info()
 """
 
 import sys
 
 if sys.platform == "emscripten":
-    from .wasm import C, address, alloc, i64, info, lib, offset, view
+    from .wasm import NULL, C, address, alloc, i64, info, lib, offset, view
 else:
-    from .native import C, address, alloc, i64, info, lib, offset, view
+    from .native import NULL, C, address, alloc, i64, info, lib, offset, view
 
-__all__ = ["C", "address", "alloc", "i64", "info", "lib", "offset", "view"]
+__all__ = ["NULL", "C", "address", "alloc", "i64", "info", "lib", "offset", "view"]

@@ -10,7 +10,7 @@ C = SimpleNamespace(**{name: getattr(lib, name) for name in dir(lib) if name.sta
 _gc = ffi.gc
 _ad_alloc = lib.ad_alloc
 _ad_free = lib.ad_free
-_NULL = ffi.NULL
+NULL = _NULL = ffi.NULL
 
 
 def alloc(nbytes: int):

@@ -27,6 +27,7 @@ for _name, (_ret, _args) in header.functions(_TEXT).items():
     setattr(lib, _name, _fn)
 
 C = SimpleNamespace(**header.defines(_TEXT))
+NULL = None
 _ad_free = lib.ad_free
 
 
