@@ -194,3 +194,9 @@ int ad_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *v
 int ad_plan_run(void *plan);
 /* the checksum of the kernel table compiled in (pyautodiff/_plan_table.py holds the same) */
 int ad_plan_signature(void);
+
+/* debug */
+/* the status of ad_all_finite when x holds a NaN or an infinity */
+#define AD_ENONFINITE 5
+/* AD_OK when none of the n elements of x is NaN or +-inf (int32 always is), else AD_ENONFINITE */
+int ad_all_finite(int dtype, int64_t n, const void *x);

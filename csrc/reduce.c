@@ -27,6 +27,9 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
     if (rc) return rc;
     if (total > 0 && !x) return AD_EINVAL;
     int64_t inner = it.shape[it.ndim - 1], sy = it.strides[1][it.ndim - 1];
+    /* rows summed to one value are scaled in double before rounding to T: a float32 mean of values
+     * near FLT_MAX is then finite (the sum alone is not); an empty mean keeps 0 * scale = nan */
+    const int scale_rows = op == AD_REDUCE_SUM && sy == 0 && total > 0;
     AD_DISPATCH_FLOAT(dtype, {
         const T *X = x;
         T *Y = y;
@@ -39,7 +42,7 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
                 if (sy == 0) {
                     double acc = 0; /* a row reduced to one value: accumulate in double */
                     for (int64_t i = 0; i < inner; i++) acc += px[i];
-                    *py += (T)acc;
+                    *py += (T)(acc * scale);
                 } else {
                     for (int64_t i = 0; i < inner; i++) py[i * sy] += px[i];
                 }
@@ -55,7 +58,7 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
                 }
             }
         }
-        if (scale != 1.0)
+        if (scale != 1.0 && !scale_rows)
             for (int64_t i = 0; i < ycount; i++) Y[i] = (T)(Y[i] * scale);
     })
     return AD_OK;
@@ -106,8 +109,10 @@ int ad_softmax(int log_, int dtype, int64_t outer, int64_t n, int64_t inner, con
                     if (!log_) q[j * inner] = e;
                 }
                 if (log_) {
-                    T lse = m + (T)log(sum);
-                    for (int64_t j = 0; j < n; j++) q[j * inner] = p[j * inner] - lse;
+                    /* (x - m) - log(sum), not x - (m + log(sum)): m + log(sum) rounds to the logits'
+                     * spacing (~1e-3 at 1e4 in float32, so -log 3 came out -1.09863; 0 at 1e38) */
+                    T ls = (T)log(sum);
+                    for (int64_t j = 0; j < n; j++) q[j * inner] = (p[j * inner] - m) - ls;
                 } else {
                     T inv = (T)(1.0 / sum);
                     for (int64_t j = 0; j < n; j++) q[j * inner] *= inv;

@@ -3,7 +3,7 @@
 KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i integer,
 d double, p pointer read, o pointer written. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 931528785
+SIGNATURE = 1347674980
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -34,4 +34,5 @@ KERNELS = {
     "ad_sgd_update": (26, "iiopop"),
     "ad_adam_update": (27, "iiopoop"),
     "ad_rmsprop_update": (28, "iiopooop"),
+    "ad_all_finite": (29, "iip"),
 }

@@ -126,7 +126,7 @@ _SCALARS = (int, float, bool, str, bytes, type(None), complex)
 
 def _signature(name: str, args: tuple, kwargs: dict, tensors: list) -> tuple:
     """A hashable key of the call; the tensor and Variable leaves are appended to `tensors` in order."""
-    key = [len(args)]
+    key = [len(args), _core.check_numerics]  # a trace made with the checks on replays them
     for a in args:
         if type(a) is Tensor:
             key.append(a.shape)
@@ -279,7 +279,7 @@ def _status(what: str, status: int) -> None:
 
 def _io_copy(src: Tensor, dst: Tensor) -> tuple:
     """A copy entry moving values in or out of a program; its source or destination is patched per call."""
-    return (_lib.ad_copy, (CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE), ())
+    return (_lib.ad_copy, (CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE), (), "copy")
 
 
 _SRC, _DST = 3, 5  # the argument positions of ad_copy's source and destination pointers
@@ -302,17 +302,17 @@ class _Program:
         slots = []  # (step, argument position) of each call's first argument
         segment: list = []
         used = 2  # the words of the segment so far: its header, then each entry's id and arguments
-        for kernel, args, _ in calls:
+        for kernel, args, _, op in calls:
             words = _encode(kernel, args) if _PLAN_OK else None
             if words is None:
                 if segment:
                     self.steps.append(_Plan(segment))
                     segment, used = [], 2
-                self.steps.append((kernel, list(args)))
+                self.steps.append((kernel, list(args), op))
                 slots.append((self.steps[-1], 0))
             else:
                 slots.append((segment, used + 1))
-                segment.append((kernel, words))
+                segment.append((op, words))
                 used += len(words)
         if segment:
             self.steps.append(_Plan(segment))
@@ -336,10 +336,10 @@ class _Program:
                 if status:
                     step.fail(self.name, status)
             else:
-                kernel, args = step
+                kernel, args, op = step
                 status = kernel(*args)
                 if status:
-                    _fail(self.name, kernel, status)
+                    _fail(self.name, op, status)
         return outs
 
     @property
@@ -363,9 +363,9 @@ class _Slot:
         self.words[self.at] = _address(ptr) if type(self.words) is memoryview else ptr
 
 
-def _fail(name: str, kernel, status: int) -> None:
+def _fail(name: str, op: str, status: int) -> None:
     try:
-        _status(getattr(kernel, "__name__", "kernel"), status)
+        _status(op, status)
     except Exception as e:
         raise type(e)(f"Function {name}: replay failed: {e}") from None
 
@@ -375,7 +375,7 @@ class _Plan:
 
     def __init__(self, segment: list):
         self.segment = segment
-        self.kernels = [k for k, _ in segment]
+        self.ops = [op for op, _ in segment]  # who made each call, for the error when one fails
         words = [len(segment), -1]
         for _, w in segment:
             words.extend(w)
@@ -384,7 +384,7 @@ class _Plan:
         self.words[:] = memoryview(struct.pack(f"={len(words)}q", *words)).cast("q")
 
     def fail(self, name: str, status: int) -> None:
-        _fail(name, self.kernels[self.words[1]], status)
+        _fail(name, self.ops[self.words[1]], status)
 
 
 def _to_int64(v: int) -> int:

@@ -12,9 +12,9 @@ import sys
 import time
 
 from . import _backend as B
+from . import debug, ops
 from . import losses as losses_module
 from . import metrics as metrics_module
-from . import ops
 from . import optimizers as optimizers_module
 from .data import NDArrayDataset
 from .dtypes import FLOATS, ITEMSIZE
@@ -118,7 +118,16 @@ class Model(Layer):
 
     # --- the loops ---
     def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32, validation_data=None,
-            shuffle: bool = True, verbose: int = 1, callbacks=None, seed: int | None = None) -> History:
+            shuffle: bool = True, verbose: int = 1, callbacks=None, seed: int | None = None,
+            check_numerics: bool = False) -> History:
+        """check_numerics=True checks every op's output while fit runs (ad.debug.enable_check_numerics): the
+        first NaN or inf raises ad.debug.NumericsError naming the op, before the update it would corrupt."""
+        if check_numerics and not debug.is_check_numerics_enabled():
+            debug.enable_check_numerics()
+            try:
+                return self.fit(x, y, epochs, batch_size, validation_data, shuffle, verbose, callbacks, seed)
+            finally:
+                debug.disable_check_numerics()
         self._require_compiled("fit")
         dataset = x if isinstance(x, NDArrayDataset) else self._dataset("fit", x, y, batch_size, shuffle, seed)
         history, callbacks = History(), list(callbacks or [])
@@ -242,57 +251,92 @@ class Model(Layer):
 
 
 def _read_safetensors(path, expected: dict) -> dict:
-    """{name: Tensor} from a safetensors file, checked against {name: Variable}; ValueError naming the file."""
+    """{name: Tensor} from a safetensors file, checked against {name: Variable}; ValueError naming the file.
+
+    The file is untrusted: the header is read only up to the file's size (and _MAX_HEADER), every entry is
+    checked against the model before any data is read, and the data, which must tile the rest of the file
+    exactly (the format's rule), is read straight into tensors of the model's sizes."""
     def bad(why):
         return ValueError(f"load_weights: {os.fspath(path)!r} is not a valid weights file for this model: {why}")
 
     try:
         with open(path, "rb") as f:
-            blob = f.read()
+            return _read_checked(f, os.fstat(f.fileno()).st_size, expected, bad)
     except OSError as e:
         raise OSError(f"load_weights: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
-    if len(blob) < 8:
-        raise bad(f"{len(blob)} bytes is too short for a safetensors header")
-    size = int.from_bytes(blob[:8], "little")
-    if size > min(_MAX_HEADER, len(blob) - 8):
-        raise bad(f"header length {size} exceeds the file ({len(blob)} bytes)")
+
+
+def _unique_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
+    if file_size < 8:
+        raise bad(f"{file_size} bytes is too short for a safetensors header")
+    size = int.from_bytes(f.read(8), "little")
+    if size > file_size - 8:
+        raise bad(f"header length {size} exceeds the file ({file_size} bytes)")
+    if size > _MAX_HEADER:
+        raise bad(f"header length {size} exceeds the limit of {_MAX_HEADER} bytes")
+    text = f.read(size)
     try:
-        header = json.loads(blob[8:8 + size].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+        header = json.loads(text.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise bad(f"the header is not JSON ({e})") from None
     if not isinstance(header, dict):
         raise bad("the header is not a JSON object")
     header.pop("__metadata__", None)
-    data = memoryview(blob)[8 + size:]
+    data_size = file_size - 8 - size
     missing = sorted(set(expected) - set(header))
     extra = sorted(set(header) - set(expected))
     if missing or extra:
         raise bad(f"missing weights {missing}" if missing else f"unexpected weights {extra}")
-    values = {}
+    spans = []
     for name, var in expected.items():
         entry = header[name]
         if not isinstance(entry, dict):
             raise bad(f"entry {name!r} is not an object")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        if dtype not in _ST_NAMES:
+        if not isinstance(dtype, str) or dtype not in _ST_NAMES:
             raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64 or I32)")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                  for d in shape):
+        if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
             raise bad(f"weight {name!r} has an invalid shape {shape!r}")
         if tuple(shape) != var.shape:
             raise bad(f"weight {name!r} has shape {tuple(shape)}, the model's has shape {var.shape}")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+        if (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
+            raise bad(f"weight {name!r} is {dtype} in the file but {var.dtype} in the model")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
             raise bad(f"weight {name!r} has invalid data_offsets {offsets!r}")
         begin, end = offsets
         nbytes = shape_size(shape) * ITEMSIZE[_ST_NAMES[dtype]]
-        if not 0 <= begin <= end <= len(data) or end - begin != nbytes:
-            raise bad(f"weight {name!r}: data_offsets {offsets} do not hold {nbytes} bytes within the "
-                      f"{len(data)} bytes of data")
-        if (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
-            raise bad(f"weight {name!r} is {dtype} in the file but {var.dtype} in the model")
-        t = empty(var.shape, _ST_NAMES[dtype])
-        if nbytes:
-            B.view(t._ptr, nbytes)[:] = data[begin:end]
+        if not 0 <= begin <= end <= data_size or end - begin != nbytes:
+            raise bad(f"weight {name!r} ({dtype} {tuple(shape)}): data_offsets {offsets} do not hold {nbytes} "
+                      f"bytes within the {data_size} bytes of data")
+        spans.append((begin, end, name))
+    covered = 0  # the data must be tiled by the weights in order: no overlaps, no holes, nothing after
+    for begin, end, name in sorted(spans):
+        if begin != covered:
+            raise bad(f"weight {name!r}: data_offsets [{begin}, {end}] " +
+                      ("overlap another weight's" if begin < covered else f"leave bytes {covered}..{begin} unused"))
+        covered = end
+    if covered != data_size:
+        raise bad(f"{data_size - covered} bytes after the last weight's data")
+    values = {}
+    for name, var in expected.items():
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        t = empty(var.shape, _ST_NAMES[entry["dtype"]])
+        if end > begin:
+            f.seek(8 + size + begin)
+            if f.readinto(B.view(t._ptr, end - begin)) != end - begin:
+                raise bad(f"weight {name!r}: the file ended early (it changed while being read?)")
         values[name] = ops.cast(t, var.dtype)
     return values
 

@@ -6,6 +6,7 @@ per step, so a training step traced into a graph and replayed keeps counting ste
 learning rate and correcting Adam's bias; changing a hyper-parameter attribute takes effect at once.
 """
 
+from .dtypes import FLOATS
 from .fused import NULL
 from .ops._core import C, code, lib, run
 from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
@@ -124,9 +125,13 @@ class Optimizer:
                 raise TypeError(f"{self.name}: can only update Variables, got {type(v).__name__}")
         pairs = [(as_tensor(g, v.dtype, self.name), v) for g, v in pairs if g is not None]
         for g, v in pairs:
+            if v.dtype not in FLOATS:
+                raise TypeError(f"{self.name}: can only update float32 or float64 Variables, got {v.name!r} "
+                                f"{v.shape} {v.dtype}")
             if g.shape != v.shape or g.dtype != v.dtype:
-                raise ValueError(f"{self.name}: gradient {g.shape} {g.dtype} does not match variable "
-                                 f"{v.name!r} {v.shape} {v.dtype}")
+                kind = ValueError if g.shape != v.shape else TypeError
+                raise kind(f"{self.name}: gradient {g.shape} {g.dtype} does not match variable "
+                           f"{v.name!r} {v.shape} {v.dtype}")
         if not pairs:
             return
         self.build([v for _, v in pairs])

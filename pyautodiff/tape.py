@@ -52,6 +52,15 @@ def recording() -> bool:
     return any(t._recording for t in state.tapes)
 
 
+def _seed(ops, seed, target):
+    """output_gradients' entry for target, broadcast to its shape (a scalar seed scales the whole target)."""
+    try:
+        return ops.broadcast_to(seed, target.shape)
+    except ValueError:
+        raise ValueError(f"gradient: output_gradients of shape {seed.shape} do not fit the target "
+                         f"{target.shape} {target.dtype}") from None
+
+
 def _structure(sources):
     """Flatten one tensor / list / tuple / dict of tensors; return (flat, rebuild)."""
     if isinstance(sources, dict):
@@ -162,7 +171,7 @@ class GradientTape:
                     raise TypeError(f"gradient: target must be a tensor, got {type(t).__name__}")
                 if t.dtype not in FLOATS:
                     continue
-                g = ops.ones_like(t) if seed is None else ops.broadcast_to(ops.as_tensor(seed, t.dtype), t.shape)
+                g = ops.ones_like(t) if seed is None else _seed(ops, ops.as_tensor(seed, t.dtype), t)
                 grads[id(t)] = g if id(t) not in grads else ops.add(grads[id(t)], g)
             reach = _reachable(self._nodes, {id(s) for s in sources})
             add = ops.add

@@ -14,6 +14,9 @@ def _check(op: str, status: int, *tensors) -> None:
     """Turn a kernel's status into the exception the API promises."""
     if status:
         desc = ", ".join(f"{t.shape} {t.dtype}" for t in tensors if isinstance(t, Tensor))
+        if status == B.C.AD_ENONFINITE:  # a check_numerics entry of a replayed Function
+            from .debug import NumericsError
+            raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
         kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
         what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype"}.get(
             status, "invalid arguments")
@@ -137,9 +140,12 @@ def _check_shape(shape, op: str) -> tuple:
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
     try:
-        shape = tuple(int(d) for d in shape)
+        dims = None if isinstance(shape, (str, bytes)) else tuple(shape)
     except TypeError:
-        raise TypeError(f"{op}: shape must be a tuple of ints, got {shape!r}") from None
+        dims = None
+    if dims is None or not all(isinstance(d, numbers.Integral) for d in dims):  # 2.5 is no dimension
+        raise TypeError(f"{op}: shape must be a tuple of ints, got {shape!r}")
+    shape = tuple(int(d) for d in dims)
     if any(d < 0 for d in shape):
         raise ValueError(f"{op}: negative dimension in shape {shape}")
     if len(shape) > B.C.AD_MAX_NDIM:

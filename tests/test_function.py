@@ -392,10 +392,10 @@ def test_bad_numpy_argument():
         f(np.zeros(2))
 
 
-def test_replay_error_names_function_and_kernel():
+def test_replay_error_names_function_and_op():
     f = ad.Function(lambda x, i: ad.gather(x, i))
     assert f(ad.array([1.0, 2.0]), ad.array([1])).tolist() == [2.0]
-    with pytest.raises(Exception, match="lambda.*ad_gather"):
+    with pytest.raises(ValueError, match="Function lambda: replay failed: gather: index out of range"):
         f(ad.array([1.0, 2.0]), ad.array([5]))
 
 

@@ -77,6 +77,8 @@ class Flatten(Layer):
         return ops.reshape(inputs, (inputs.shape[0], shape_size(inputs.shape[1:])))
 
     def compute_output_shape(self, input_shape):
+        if len(input_shape) < 1:
+            raise ValueError(f"Flatten {self.name!r}: expects a batch of inputs, got shape {tuple(input_shape)}")
         rest = input_shape[1:]
         return (input_shape[0], None if None in rest else shape_size(rest))
 

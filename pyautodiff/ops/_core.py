@@ -54,7 +54,7 @@ def run(name: str, operands: tuple, kernel, *args) -> None:
         _check(name, status, *operands)
     tracer = _tape_state.tracer  # a Function tracing in this thread records every kernel call
     if tracer is not None:
-        tracer.append((kernel, args, operands))
+        tracer.append((kernel, args, operands, name))
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
@@ -65,11 +65,44 @@ def out_like(shape: tuple, dtype: str) -> Tensor:
     return t
 
 
+# Set by ad.debug.enable_check_numerics(), process-wide (as in TensorFlow): emit then checks every float output.
+check_numerics = False
+
+
 def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
     """Record the application on the active tapes (cheap when there are none)."""
+    if check_numerics:
+        for t in out if type(out) is tuple else (out,):
+            if nonfinite(op.name, t):
+                _numerics_error(op.name, inputs, t)
     if _tape_state.tapes and op.vjp is not None:
         return record(op, inputs, out, attrs)
     return out
+
+
+def nonfinite(what: str, t) -> bool:
+    """Whether float tensor t holds a NaN or an infinity. A Function tracing records the check, so its
+    replays check too (and fail naming `what`)."""
+    if not isinstance(t, Tensor) or t.dtype not in FLOATS or not t.size:
+        return False
+    args = (CODE[t.dtype], t.size, t._ptr)
+    status = lib.ad_all_finite(*args)
+    tracer = _tape_state.tracer
+    if tracer is not None:
+        tracer.append((lib.ad_all_finite, args, (t,), what))
+    if status and status != C.AD_ENONFINITE:
+        from ..tensor import _check
+        _check(what, status, t)
+    return bool(status)
+
+
+def _numerics_error(name: str, inputs: tuple, out: Tensor):
+    from ..debug import NumericsError
+    bad = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.dtype in FLOATS and t.size
+           and lib.ad_all_finite(CODE[t.dtype], t.size, t._ptr)]
+    origin = f"input {bad[0]} already held NaN or inf" if bad else "its inputs were finite"
+    raise NumericsError(f"check_numerics: op {name!r} produced NaN or inf in its output {out.shape} {out.dtype} "
+                        f"(inputs: {describe(*[t for t in inputs if isinstance(t, Tensor)]) or 'none'}; {origin})")
 
 
 def describe(*tensors) -> str:

@@ -151,8 +151,10 @@ def concat(values, axis: int = 0) -> Tensor:
     first = xs[0]
     axis = normalize_axis("concat", axis, first.ndim, first)
     for x in xs:
-        if x.dtype != first.dtype or x.ndim != first.ndim or \
-                any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != axis):
+        if x.dtype != first.dtype:
+            raise TypeError(f"concat: dtype mismatch: {', '.join(f'{t.shape} {t.dtype}' for t in xs)}; "
+                            f"cast the tensors to one dtype first")
+        if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != axis):
             raise ValueError(f"concat: tensors must match except on axis {axis}: "
                              f"{', '.join(f'{t.shape} {t.dtype}' for t in xs)}")
     shape = first.shape[:axis] + (sum(x.shape[axis] for x in xs),) + first.shape[axis + 1:]
@@ -199,6 +201,8 @@ def stack(values, axis: int = 0) -> Tensor:
     xs = [as_tensor(v) for v in values]
     if not xs:
         raise ValueError("stack: expects a non-empty list of tensors")
+    if any(x.shape != xs[0].shape for x in xs):  # concat's message would show the expanded shapes
+        raise ValueError(f"stack: tensors must have the same shape, got {', '.join(f'{x.shape} {x.dtype}' for x in xs)}")
     return concat([expand_dims(x, axis) for x in xs], axis)
 
 
