@@ -145,8 +145,8 @@ $(VENV)/.bench: $(VENV)/.stamp bench/requirements.txt
 	$(PIP) install -r bench/requirements.txt || sed -e 's/#.*//' bench/requirements.txt | xargs -n1 $(PIP) install || true
 	touch $@
 
-bench: build $(VENV)/.bench
+bench: build web web-test-deps $(VENV)/.bench
 	$(PY) bench/run_all.py --wait-idle 120
 
-bench-quick: build $(VENV)/.bench
+bench-quick: build web web-test-deps $(VENV)/.bench
 	$(PY) bench/run_all.py --quick

@@ -1,0 +1,91 @@
+"""pyautodiff's side of the browser benchmark: runs inside Pyodide (on the page, or in a worker).
+
+bench.js runs this file, then calls `setup(config_json, groups)` once and `time_calls(name, number)` per
+timed round: the loop runs here in Python, as a user's training loop would, timed with time.perf_counter
+(performance.now() underneath). The steps mirror bench/steps.py's model-layer step (ad.layers.Dense, the
+Keras-style losses and ad.optimizers.Adam), without numpy (Pyodide has none here): weights and data come
+as nested lists from the driver, which made them with steps.init_params.
+"""
+
+import json
+import time
+
+import pyautodiff as ad
+from pyautodiff import layers, losses, optimizers
+
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
+IMPLS: dict = {}
+
+
+def _dense_step(params, activation, loss_fn, lr):
+    """One training step of Dense layers (activation between them, none after the last) with Adam."""
+    dense = [layers.Dense(len(b), activation=activation if i < len(params) - 1 else None)
+             for i, (_, b) in enumerate(params)]
+    h = ad.zeros((1, len(params[0][0])))
+    for layer in dense:  # the first call builds the weights, which then take the shared values
+        h = layer(h)
+    variables = []
+    for layer, (w, b) in zip(dense, params):
+        kernel, bias = layer.trainable_variables
+        kernel.assign(ad.array(w, "float32"))
+        bias.assign(ad.array(b, "float32"))
+        variables += [kernel, bias]
+    optimizer = optimizers.Adam(learning_rate=lr, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPSILON)
+
+    def step(x, y):
+        with ad.GradientTape() as tape:
+            h = x
+            for layer in dense:
+                h = layer(h)
+            loss = loss_fn(y, h)
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss
+
+    return step
+
+
+def _add_step(prefix, case, activation, loss_fn, labels_dtype):
+    x = ad.array(case["x"], "float32")
+    y = ad.array(case["y"], labels_dtype)
+    eager = _dense_step(case["params"], activation, loss_fn, case["lr"])
+    IMPLS[f"{prefix} eager"] = lambda: eager(x, y)
+    traced = ad.Function(_dense_step(case["params"], activation, loss_fn, case["lr"]))
+    IMPLS[f"{prefix} Function"] = lambda: traced(x, y)
+
+
+def setup(config_json: str, groups: str) -> str:
+    """Builds the implementations of the named groups ("matmul", "seed", "mlp"); returns their names."""
+    config = json.loads(config_json)
+    wanted = groups.split(",")
+    if "matmul" in wanted:
+        a = ad.array(config["matmul"]["a"], "float32")
+        b = ad.array(config["matmul"]["b"], "float32")
+        IMPLS["matmul"] = lambda: ad.matmul(a, b)
+    if "seed" in wanted:
+        _add_step("seed", config["seed"], "sigmoid", losses.SparseCategoricalCrossentropy(from_logits=True), "int32")
+    if "mlp" in wanted:
+        _add_step("mlp", config["mlp"], "relu", losses.MeanSquaredError(), "float32")
+    return json.dumps(sorted(IMPLS))
+
+
+def check(name: str, n: int) -> str:
+    """Runs an implementation n times; returns what the driver checks: the losses, or the product's first row."""
+    out = [IMPLS[name]() for _ in range(n)]
+    if name == "matmul":
+        return json.dumps(out[-1].tolist()[0])
+    return json.dumps([float(v) for v in out])
+
+
+def time_calls(name: str, number: int) -> float:
+    """Seconds per call of `number` back-to-back calls."""
+    fn = IMPLS[name]
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def info() -> str:
+    import sys
+    return json.dumps({**ad.backend_info(), "python": sys.version.split()[0]})
