@@ -33,7 +33,7 @@ def shape_size(shape) -> int:
 class Tensor:
     """An immutable n-d array. Ops make new tensors; only Variables change in place."""
 
-    __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "__weakref__")
+    __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
     __array_priority__ = 100  # numpy defers binary operators to us
 
     def __init__(self, owner, ptr, shape: tuple, dtype: str):
@@ -42,11 +42,9 @@ class Tensor:
         self.shape = shape
         self.dtype = dtype
         self.size = shape_size(shape)
+        self.ndim = len(shape)
 
     # --- facts ---
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
 
     @property
     def nbytes(self) -> int:
