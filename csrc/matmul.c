@@ -1,10 +1,11 @@
 /* matmul.c: batched GEMM, c = alpha * op(a) @ op(b) + beta * c.
  *
  * Large products follow GotoBLAS/BLIS: a KC x NC panel of B (L3) and an MC x KC block of A (L2)
- * are packed in exactly the order the MR x NR micro-kernel reads them, so its inner loop is only
- * loads and FMAs on a register-resident tile of C. Packing absorbs the transposes and zero-pads
- * ragged edges. Tiny and skinny products skip packing, whose O(mk + kn) cost would dominate,
- * and run unpacked vector loops instead.
+ * are packed in the order the MR x NR micro-kernel reads them, so its inner loop is only loads
+ * and FMAs on a register-resident tile of c. Packing absorbs the transposes and zero-pads ragged
+ * edges; a row-major A is not packed at all, the kernel broadcasts straight from its MR rows.
+ * Tiny and skinny products skip packing, whose O(mk + kn) cost would dominate, and run unpacked
+ * vector loops instead. Large products are split over threads in disjoint blocks of c.
  *
  * Every hot function is stamped out by the MM_* macros once per (dtype, vector width): natively
  * on x86 twice, baseline SSE2 and AVX2+FMA chosen at run time, elsewhere (wasm) with 16-byte
@@ -31,8 +32,13 @@ typedef double f64x4 __attribute__((vector_size(32)));
 /* Below this many multiply-adds (or with a side this thin) packing does not pay for itself. */
 #define MM_SMALL_MNK (32 * 32 * 32)
 #define MM_SMALL_SIDE 4
-/* Threads only for products with at least this many flops per thread. */
-#define MM_FLOPS_PER_THREAD 4e6
+/* Threads only for products with at least this many flops per thread (~20 us of work). Waking
+ * a sleeping worker costs 30 us or more in a VM, but workers poll for a while after each job
+ * (MM_SPIN), so in back-to-back products (training loops) they are already awake. */
+#define MM_FLOPS_PER_THREAD 2e6
+/* Shares per thread, taken dynamically: a late or preempted thread then delays the others by
+ * at most one share; more shares would re-read a (or re-pack b) more often. */
+#define MM_SHARES 2
 
 /* Swap the roles of a and b to compute c^T = op(b)^T op(a)^T with the same kernels. */
 #define MM_TRANSPOSE_PROBLEM(T)                                            \
@@ -73,22 +79,25 @@ static ATTR MM_INLINE void P##_store_tile(V acc[MR][P##_NV], T *c, int64_t rsc, 
     } else {                                                                                    \
         T t[MR][NR];                                                                            \
         __builtin_memcpy(t, acc, sizeof t);                                                     \
-        for (int i = 0; i < mr; i++)                                                            \
-            for (int j = 0; j < nr; j++) {                                                      \
-                T *cp = c + i * rsc + j * csc;                                                  \
-                *cp = beta != 0 ? alpha * t[i][j] + beta * *cp : alpha * t[i][j];               \
+        int64_t s_in = rsc, s_out = csc, n_in = mr, n_out = nr; /* walk c's contiguous way */  \
+        if (rsc == 1) s_in = csc, s_out = rsc, n_in = nr, n_out = mr;                           \
+        for (int64_t u = 0; u < n_in; u++)                                                      \
+            for (int64_t v = 0; v < n_out; v++) {                                               \
+                T x = rsc == 1 ? t[v][u] : t[u][v], *cp = c + u * s_in + v * s_out;            \
+                *cp = beta != 0 ? alpha * x + beta * *cp : alpha * x;                           \
             }                                                                                   \
     }                                                                                           \
 }                                                                                               \
                                                                                                 \
-static ATTR void P##_kernel(int64_t kc, const T *restrict ap, const T *restrict bp, T *c,       \
-                            int64_t rsc, int64_t csc, int mr, int nr, T alpha, T beta) {        \
+static ATTR void P##_kernel(int64_t kc, const T *restrict ap, int64_t astep,                   \
+                            const T *restrict bp, T *c, int64_t rsc, int64_t csc, int mr,       \
+                            int nr, T alpha, T beta) {                                          \
     enum { VL = sizeof(V) / sizeof(T) };                                                        \
     V acc[MR][P##_NV];                                                                          \
     for (int i = 0; i < MR; i++)                                                                \
         for (int j = 0; j < P##_NV; j++) acc[i][j] = (V){0};                                    \
     for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
-    for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {                                      \
+    for (int64_t p = 0; p < kc; p++, ap += astep, bp += NR) {                                   \
         V bv[P##_NV];                                                                           \
         for (int j = 0; j < P##_NV; j++) bv[j] = *(const V *)(bp + j * VL);                     \
         for (int i = 0; i < MR; i++)                                                            \
@@ -120,23 +129,32 @@ static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *r
 
 /* ---- packing ------------------------------------------------------------------------------
  * x (rows x depth, strides rs/cs) -> panels of R rows: panel q holds, for each p < depth, the R
- * values x[q*R + 0..R-1, p] (zeros past the last row). Used for A (R = MR) and for B^T (R = NR). */
+ * values x[q*R + 0..R-1, p] (zeros past the last row). Used for A (R = MR) and for B^T (R = NR).
+ * When panel rows are adjacent in memory (rs == 1) every p is a plain R-element copy; those go
+ * 16 p at a time across all panels, so each cache line of x is fetched once (a panel alone uses
+ * part of each line, and its lines can be 4 KB apart, all in one L1 set). */
 #define MM_PACK(P, ATTR, T, R, NAME)                                                            \
 static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs, int64_t cs,    \
                             T *restrict out) {                                                  \
-    for (int64_t i0 = 0; i0 < rows; i0 += R, out += R * depth) {                                \
-        const T *x0 = x + i0 * rs;                                                              \
-        int64_t r = MM_MIN(R, rows - i0);                                                       \
-        if (r == R && rs == 1) { /* panel rows contiguous in memory: plain copies */            \
-            for (int64_t p = 0; p < depth; p++)                                                 \
-                for (int i = 0; i < R; i++) out[p * R + i] = x0[p * cs + i];                    \
-        } else if (r == R) {                                                                    \
-            for (int64_t p = 0; p < depth; p++)                                                 \
-                for (int i = 0; i < R; i++) out[p * R + i] = x0[i * rs + p * cs];               \
-        } else {                                                                                \
-            for (int64_t p = 0; p < depth; p++)                                                 \
-                for (int i = 0; i < R; i++) out[p * R + i] = i < r ? x0[i * rs + p * cs] : 0;  \
+    int64_t full = rows / R * R;                                                                \
+    if (rs == 1) {                                                                              \
+        for (int64_t p0 = 0; p0 < depth; p0 += 16) {                                            \
+            int64_t p1 = MM_MIN(p0 + 16, depth);                                                \
+            for (int64_t i0 = 0; i0 < full; i0 += R)                                            \
+                for (int64_t p = p0; p < p1; p++)                                               \
+                    for (int i = 0; i < R; i++) out[i0 * depth + p * R + i] = x[i0 + p * cs + i]; \
         }                                                                                       \
+    } else {                                                                                    \
+        for (int64_t i0 = 0; i0 < full; i0 += R)                                                \
+            for (int64_t p = 0; p < depth; p++)                                                 \
+                for (int i = 0; i < R; i++)                                                     \
+                    out[i0 * depth + p * R + i] = x[(i0 + i) * rs + p * cs];                    \
+    }                                                                                           \
+    if (full < rows) {                                                                          \
+        int64_t r = rows - full;                                                                \
+        for (int64_t p = 0; p < depth; p++)                                                     \
+            for (int i = 0; i < R; i++)                                                         \
+                out[full * depth + p * R + i] = i < r ? x[(full + i) * rs + p * cs] : 0;        \
     }                                                                                           \
 }
 
@@ -149,6 +167,7 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
                             int64_t rsc, int64_t csc, T alpha, T beta, T *ap, T *bp) {          \
     int64_t kblocks = (k + KC - 1) / KC, kc0 = (k + kblocks - 1) / kblocks; /* even depths */   \
+    int a_inplace = rsa == 1 && n <= 2 * NR;                                                    \
     for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
         int64_t nc = MM_MIN(NC, n - jc);                                                        \
         for (int64_t pc = 0; pc < k; pc += kc0) {                                               \
@@ -158,7 +177,12 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
             for (int64_t ic = 0; ic < m; ic += MC) {                                            \
                 int64_t mc = MM_MIN(MC, m - ic);                                                \
                 const T *a0 = a + ic * rsa + pc * csa;                                          \
-                if (csa != 1) P##_pack_a(mc, kc, a0, rsa, csa, ap);                             \
+                /* a stored transposed already holds MR-row panels, csa apart per p: for a     \
+                 * narrow b, where packing a would cost a good part of the product, only the  \
+                 * ragged last panel (which would read past a) is packed */                   \
+                int64_t full = a_inplace ? mc / MR * MR : 0;                                    \
+                if (csa != 1 && full < mc)                                                      \
+                    P##_pack_a(mc - full, kc, a0 + full * rsa, rsa, csa, ap + full * kc);       \
                 for (int64_t jr = 0; jr < nc; jr += NR)                                         \
                     for (int64_t ir = 0; ir < mc; ir += MR) {                                   \
                         T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;                          \
@@ -166,9 +190,12 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
                         if (csa == 1)                                                           \
                             P##_kernel_rows(kc, a0 + ir * rsa, rsa, bp + jr * kc, ct, rsc, csc, \
                                             mr, nr, alpha, beta_p);                             \
-                        else                                                                    \
-                            P##_kernel(kc, ap + ir * kc, bp + jr * kc, ct, rsc, csc, mr, nr,    \
+                        else if (ir < full)                                                     \
+                            P##_kernel(kc, a0 + ir, csa, bp + jr * kc, ct, rsc, csc, mr, nr,    \
                                        alpha, beta_p);                                          \
+                        else                                                                    \
+                            P##_kernel(kc, ap + ir * kc, MR, bp + jr * kc, ct, rsc, csc, mr,    \
+                                       nr, alpha, beta_p);                                      \
                     }                                                                           \
             }                                                                                   \
         }                                                                                       \
@@ -363,10 +390,12 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
         P##_small(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta);                 \
         return AD_OK;                                                                           \
     }                                                                                           \
-    /* Compute c^T instead when a is stored transposed (rsa == 1) and either b is too (then    \
-     * neither operand needs a transposing pack) or c^T pads much less to the register tile. */ \
-    if (rsa == 1 && (csb != 1 || ((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >          \
-                                 ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4))  \
+    /* Compute c^T instead when a is stored transposed (rsa == 1) and either c^T pads much     \
+     * less to the register tile, or b is transposed too (then neither operand needs a        \
+     * transposing pack) unless b is narrow (then a is used in place and b^T is cheap). */    \
+    if (rsa == 1 && ((csb != 1 && n > 2 * NR) ||                                                \
+                     ((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >                      \
+                         ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4))          \
         MM_TRANSPOSE_PROBLEM(T);                                                                \
     int64_t kc = MM_MIN(KC, k), nc = (MM_MIN(NC, n) + NR - 1) / NR * NR;                        \
     int64_t mc = (MM_MIN(MC, m) + MR - 1) / MR * MR;                                            \
@@ -391,26 +420,21 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
 
 /* Blocking for this class of machine (32 KB L1d, 0.5-1 MB L2 per core, large shared L3): a
  * KC x NR panel of B (~16 KB) stays in L1, the MC x KC block of A in L2, KC x NC of B in L3. */
-#ifndef MM_F32_MC
 #define MM_F32_MC 144
-#endif
-#ifndef MM_F32_KC
 #define MM_F32_KC 256
-#endif
-#ifndef MM_F64_MC
 #define MM_F64_MC 96
-#endif
-#ifndef MM_F64_KC
 #define MM_F64_KC 256
-#endif
 #define MM_NC 4080
 
+/* AVX2: 6 x 16 floats; for doubles 4 x 12 rather than 6 x 8, as many accumulators but less
+ * padding when n is narrow (n = 10 fills 10/12 instead of 10/16). 16-byte vectors: 4 x 2 vectors,
+ * as without FMA each product needs a scratch register (V8: 6 x 2 is ~30% slower, SSE2 equal). */
 #if AD_X86
 MM_VARIANT(f32_avx2, MM_AVX2, float, f32x8, 6, 16, MM_F32_MC, MM_F32_KC, MM_NC)
-MM_VARIANT(f64_avx2, MM_AVX2, double, f64x4, 6, 8, MM_F64_MC, MM_F64_KC, MM_NC)
+MM_VARIANT(f64_avx2, MM_AVX2, double, f64x4, 4, 12, MM_F64_MC, MM_F64_KC, MM_NC)
 #endif
-MM_VARIANT(f32_v16, MM_BASE, float, f32x4, 6, 8, MM_F32_MC, MM_F32_KC, MM_NC)
-MM_VARIANT(f64_v16, MM_BASE, double, f64x2, 6, 4, MM_F64_MC, MM_F64_KC, MM_NC)
+MM_VARIANT(f32_v16, MM_BASE, float, f32x4, 4, 8, MM_F32_MC, MM_F32_KC, MM_NC)
+MM_VARIANT(f64_v16, MM_BASE, double, f64x2, 4, 4, MM_F64_MC, MM_F64_KC, MM_NC)
 
 /* ---- run-time choices and threads ---------------------------------------------------------- */
 static int mm_avx2(void) {
@@ -426,7 +450,7 @@ int ad_simd_bytes(void) {
     return mm_avx2() ? 32 : AD_WASM ? AD_SIMD_BYTES : 16;
 }
 
-static int mm_threads = 1; /* the only global state; accessed atomically */
+static int mm_threads = 1; /* set by the caller; read atomically (the pool below is the rest) */
 
 int ad_set_num_threads(int n) {
     if (n < 1) return AD_EINVAL;
@@ -465,7 +489,21 @@ static void *mm_run(void *arg) {
 }
 
 #if AD_THREADS
-/* Persistent workers: a threaded call then costs a condition-variable wake-up (a few us) rather
+/* Threads take shares from a common counter: a worker that wakes late (an idle core can take
+ * 50-200 us to wake here) just finds fewer shares left, instead of holding up the caller. */
+typedef struct {
+    mm_share *sh;
+    int n, next;
+} mm_job;
+
+static void *mm_take(void *arg) {
+    mm_job *job = arg;
+    for (int q; (q = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n;)
+        mm_run(&job->sh[q]);
+    return NULL;
+}
+
+/* Persistent workers: a threaded call then costs at most a condition-variable wake-up rather
  * than pthread_create + join (~20 us). One caller at a time owns them; a concurrent caller
  * starts threads of its own. Workers are created on demand, and a forked child (which inherits
  * none) starts over with an empty pool. */
@@ -474,7 +512,7 @@ static struct {
     pthread_mutex_t busy, lock;
     pthread_cond_t wake, done;
     int nworkers, remaining;
-    mm_share *todo[MM_MAXT]; /* todo[w] is worker w's share, NULL when idle */
+    mm_job *todo[MM_MAXT]; /* todo[w] is worker w's job, NULL when idle */
 } mm_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
              PTHREAD_COND_INITIALIZER, 0, 0, {0}};
 static pthread_once_t mm_pool_once = PTHREAD_ONCE_INIT;
@@ -490,40 +528,47 @@ static void mm_pool_after_fork(void) {
 
 static void mm_pool_init(void) { pthread_atfork(NULL, NULL, mm_pool_after_fork); }
 
+/* Before sleeping, workers and the waiting caller poll for ~50 us: back-to-back products then
+ * skip the wake-up, and a caller whose share ends a little early need not be woken either. */
+#define MM_SPIN 200000 /* iterations, ~55 us */
+
 static void *mm_worker(void *arg) {
     int w = (int)(intptr_t)arg;
-    pthread_mutex_lock(&mm_pool.lock);
     for (;;) {
-        while (!mm_pool.todo[w]) pthread_cond_wait(&mm_pool.wake, &mm_pool.lock);
-        mm_share *s = mm_pool.todo[w];
-        pthread_mutex_unlock(&mm_pool.lock);
-        mm_run(s);
+        for (int i = 0; i < MM_SPIN && !__atomic_load_n(&mm_pool.todo[w], __ATOMIC_ACQUIRE); i++) {}
         pthread_mutex_lock(&mm_pool.lock);
-        mm_pool.todo[w] = NULL;
-        if (--mm_pool.remaining == 0) pthread_cond_signal(&mm_pool.done);
+        while (!mm_pool.todo[w]) pthread_cond_wait(&mm_pool.wake, &mm_pool.lock);
+        mm_job *job = mm_pool.todo[w];
+        pthread_mutex_unlock(&mm_pool.lock);
+        mm_take(job);
+        pthread_mutex_lock(&mm_pool.lock);
+        __atomic_store_n(&mm_pool.todo[w], NULL, __ATOMIC_RELAXED);
+        if (__atomic_sub_fetch(&mm_pool.remaining, 1, __ATOMIC_RELEASE) == 0)
+            pthread_cond_signal(&mm_pool.done);
+        pthread_mutex_unlock(&mm_pool.lock);
     }
     return NULL;
 }
 
-/* runs sh[0] on the calling thread and sh[1..n) on others; returns when all are done */
-static void mm_parallel(mm_share *sh, int n) {
+/* runs the n shares of job on the calling thread and up to nt - 1 others, until all are done */
+static void mm_parallel(mm_job *job, int nt) {
     pthread_once(&mm_pool_once, mm_pool_init);
     if (pthread_mutex_trylock(&mm_pool.busy) == 0) {
         pthread_mutex_lock(&mm_pool.lock);
-        while (mm_pool.nworkers < n - 1) {
+        while (mm_pool.nworkers < nt - 1) {
             pthread_t th;
             if (pthread_create(&th, NULL, mm_worker, (void *)(intptr_t)(mm_pool.nworkers + 1)))
                 break;
             pthread_detach(th);
             mm_pool.nworkers++;
         }
-        int given = MM_MIN(n - 1, mm_pool.nworkers);
-        for (int t = 1; t <= given; t++) mm_pool.todo[t] = &sh[t];
+        int given = MM_MIN(nt - 1, mm_pool.nworkers);
         mm_pool.remaining = given;
+        for (int t = 1; t <= given; t++) __atomic_store_n(&mm_pool.todo[t], job, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&mm_pool.wake);
         pthread_mutex_unlock(&mm_pool.lock);
-        mm_run(&sh[0]);
-        for (int t = given + 1; t < n; t++) mm_run(&sh[t]); /* workers that failed to start */
+        mm_take(job);
+        for (int i = 0; i < MM_SPIN && __atomic_load_n(&mm_pool.remaining, __ATOMIC_ACQUIRE); i++) {}
         pthread_mutex_lock(&mm_pool.lock);
         while (mm_pool.remaining > 0) pthread_cond_wait(&mm_pool.done, &mm_pool.lock);
         pthread_mutex_unlock(&mm_pool.lock);
@@ -532,10 +577,9 @@ static void mm_parallel(mm_share *sh, int n) {
     }
     pthread_t th[MM_MAXT];
     int started[MM_MAXT] = {0};
-    for (int t = 1; t < n; t++) started[t] = pthread_create(&th[t], NULL, mm_run, &sh[t]) == 0;
-    for (int t = 0; t < n; t++)
-        if (!started[t]) mm_run(&sh[t]);
-    for (int t = 1; t < n; t++)
+    for (int t = 1; t < nt; t++) started[t] = pthread_create(&th[t], NULL, mm_take, job) == 0;
+    mm_take(job);
+    for (int t = 1; t < nt; t++)
         if (started[t]) pthread_join(th[t], NULL);
 }
 #endif
@@ -567,20 +611,25 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
     if (nt > MM_MAXT) nt = MM_MAXT;
     if (nt > 1) {
-        /* split the batch if it is big enough, else the longer side of c in whole tiles */
-        mm_share sh[MM_MAXT];
-        int64_t len = batch >= nt ? batch : m > n ? m : n, unit = batch >= nt ? 1 : 48;
-        int64_t step = ((len + nt - 1) / nt + unit - 1) / unit * unit;
-        int used = 0;
-        for (int64_t lo = 0; lo < len; lo += step, used++) {
-            int64_t hi = MM_MIN(lo + step, len);
-            sh[used] = s;
-            if (batch >= nt) { sh[used].b0 = lo; sh[used].b1 = hi; }
-            else if (m > n) { sh[used].i0 = lo; sh[used].i1 = hi; }
-            else { sh[used].j0 = lo; sh[used].j1 = hi; }
+        /* MM_SHARES shares per thread: the batch when that balances, else the longer side of
+         * c at register-tile boundaries (MR = 6 or 4, NR = 16 or 12: units keep tiles full) */
+        mm_share sh[MM_MAXT * MM_SHARES];
+        int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
+        int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * MM_SHARES;
+        int64_t unit = by_batch ? 1 : dtype == AD_FLOAT64 ? 12 : by_rows ? 6 : 16;
+        mm_job job = {sh, 0, 0};
+        for (int64_t t = 0, lo = 0; t < ns && lo < len; t++) {
+            int64_t hi = t == ns - 1 ? len : MM_MIN(len, (len * (t + 1) / ns + unit / 2) / unit * unit);
+            if (hi <= lo) continue;
+            sh[job.n] = s;
+            if (by_batch) { sh[job.n].b0 = lo; sh[job.n].b1 = hi; }
+            else if (by_rows) { sh[job.n].i0 = lo; sh[job.n].i1 = hi; }
+            else { sh[job.n].j0 = lo; sh[job.n].j1 = hi; }
+            job.n++;
+            lo = hi;
         }
-        mm_parallel(sh, used);
-        for (int t = 0; t < used; t++)
+        mm_parallel(&job, nt);
+        for (int t = 0; t < job.n; t++)
             if (sh[t].status != AD_OK) return sh[t].status;
         return AD_OK;
     }

@@ -2,7 +2,8 @@
 
 import random
 
-from . import fused, ops
+from . import ops
+from .ops import nn as fused
 from .tensor import as_tensor
 
 

@@ -6,7 +6,8 @@ forms (softmax(log p) = p / sum p) and log(p / (1 - p)) for the sigmoid form, wh
 kernel then gives exactly -z log p - (1 - z) log(1 - p).
 """
 
-from . import fused, ops
+from . import ops
+from .ops import nn as fused
 from .dtypes import FLOATS, INT32
 from .tensor import Tensor, as_tensor
 

@@ -7,7 +7,7 @@ learning rate and correcting Adam's bias; changing a hyper-parameter attribute t
 """
 
 from .dtypes import FLOATS
-from .fused import NULL
+from ._backend import NULL
 from .ops._core import C, code, lib, run
 from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
 

@@ -9,7 +9,7 @@ from pyautodiff.ops.shape import _index_spec, _slice_grad
 pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
 idx = ad.array([2, 0, 2, 1])
 labels = ad.array([2, 0])
-F = ad.fused
+F = ad.ops.nn
 
 
 def _bias_act(y, g):

@@ -27,8 +27,8 @@ def test_dense_matches_numpy_and_finite_differences(gc, activation):
     assert layer.built and layer.kernel.shape == (5, 3) and layer.bias.shape == (3,)
     ref = ACTS[activation](np, x.numpy() @ layer.kernel.numpy() + layer.bias.numpy())
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
-    gc(lambda x_, k, b: ad.fused.dense(x_, k, b, activation) if activation != "softmax" else
-       ad.softmax(ad.fused.dense(x_, k, b)), [x, layer.kernel.value(), layer.bias.value()])
+    gc(lambda x_, k, b: ad.ops.nn.dense(x_, k, b, activation) if activation != "softmax" else
+       ad.softmax(ad.ops.nn.dense(x_, k, b)), [x, layer.kernel.value(), layer.bias.value()])
 
 
 def test_dense_gradients_through_the_layer_and_batched_inputs():

@@ -1,6 +1,7 @@
 """Dense, Activation, Flatten, Dropout and Embedding."""
 
-from .. import fused, ops
+from .. import ops
+from ..ops import nn as fused
 from ..dtypes import INT32
 from ..initializers import resolve_seed
 from ..tensor import shape_size

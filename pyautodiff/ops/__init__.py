@@ -1,5 +1,7 @@
 """The op table. Each op is defined once, next to its vjp, in one of the grouped modules."""
 
+from types import ModuleType
+
 from ..tape import stop_gradient
 from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like
 from ._core import OPS
@@ -43,6 +45,8 @@ Tensor.__eq__, Tensor.__ne__ = _compare(equal), _compare(not_equal)
 Tensor.__lt__, Tensor.__le__ = _compare(less), _compare(less_equal)
 Tensor.__gt__, Tensor.__ge__ = _compare(greater), _compare(greater_equal)
 
+from . import nn  # noqa: E402 - the model layer's fused ops (dense, cross-entropies, dropout) build on the above
+
 NON_DIFFERENTIABLE = {name for name, op in OPS.items() if op.vjp is None}
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+__all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, ModuleType)]

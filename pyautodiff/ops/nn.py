@@ -7,9 +7,9 @@ so nested tapes still give higher-order derivatives. The forwards save what thei
 
 import numbers
 
-from . import _backend as B
-from .dtypes import INT32
-from .ops import (
+from .. import _backend as B
+from ..dtypes import INT32
+from . import (
     add,
     cast,
     expand_dims,
@@ -26,8 +26,8 @@ from .ops import (
     softmax,
     subtract,
 )
-from .ops._core import C, code, defop, describe, emit, lib, need_float, out_like, run
-from .tensor import Tensor, as_tensor, shape_size
+from ._core import C, code, defop, describe, emit, lib, need_float, out_like, run
+from ..tensor import Tensor, as_tensor, shape_size
 
 NULL = B.NULL
 
