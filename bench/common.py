@@ -270,11 +270,17 @@ def measure_many(fns: dict, mode: Mode) -> dict:
     change of machine load during the run weighs on all of them alike. Returns {name: timing}."""
     plan = {name: _calibrate(fn, mode) for name, fn in fns.items()}
     times: dict = {name: [] for name in fns}
+    # With several threads, a library's workers keep spinning for a while after each call (OpenBLAS
+    # about 0.1 s, OpenMP pools too) and would take a core from whatever runs next: let them settle.
+    settle = 0.3 if int(os.environ.get("OPENBLAS_NUM_THREADS", "1")) > 1 and len(fns) > 1 else 0.0
     gc.collect()
     for r in range(max(rounds for _, rounds in plan.values())):
         for name, fn in fns.items():
             number, rounds = plan[name]
             if r < rounds:
+                if settle:
+                    time.sleep(settle)
+                    fn()  # wake this implementation's own threads outside the timed round
                 t0 = time.perf_counter()
                 for _ in range(number):
                     fn()
