@@ -22,3 +22,12 @@ def run(name: str) -> str:
 
 def test_basic_usage():
     assert run("basic_usage.py").strip() == "c = 6 da = 3 db = 2"
+
+
+def test_train_with_tape_classifies_the_six_points():
+    out = run("train_with_tape.py")
+    assert "classified 6 of 6 points correctly" in out
+
+
+def test_calculation_graph():
+    assert run("calculation_graph.py").strip() == "z = 100 da = 60 db = 40"
