@@ -104,14 +104,7 @@ int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int6
     return AD_OK;
 }
 
-/* splitmix64: a counter-based generator, so element i depends only on (seed, i) */
-static uint64_t splitmix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
+/* counter-based: element i depends only on (seed, i) */
 static double uniform01(uint64_t seed, uint64_t i) {
     /* 53 random bits in (0, 1): never exactly 0, so log() below is finite */
     return ((double)(splitmix64(seed ^ splitmix64(i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);

@@ -48,6 +48,14 @@ double cos(double x);
     default: return AD_EDTYPE;                         \
     }
 
+/* splitmix64, the hash behind every random number (ad_random, dropout, permutations) */
+static inline uint64_t splitmix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 static inline int ad_dtype_size(int dtype) {
     return dtype == AD_FLOAT64 ? 8 : (dtype == AD_FLOAT32 || dtype == AD_INT32) ? 4 : 0;
 }

@@ -202,16 +202,9 @@ int ad_sigmoid_xent_backward(int dtype, int64_t n, const void *logits, const voi
 
 /* ---- randomness with its state in memory --------------------------------------------------------- */
 
-static uint64_t nn_mix(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* a uniform double in [0, 1) for element i of draw number `call` of stream `seed` */
 static double nn_uniform(uint64_t seed, uint64_t call, uint64_t i) {
-    return (double)(nn_mix(nn_mix(seed ^ nn_mix(call)) ^ i) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(splitmix64(splitmix64(seed ^ splitmix64(call)) ^ i) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 int ad_dropout(int dtype, int64_t n, double rate, int64_t *state, const void *x, void *y, void *mask) {
@@ -237,7 +230,7 @@ int ad_permutation(int64_t n, int64_t seed, int32_t *out) {
     /* Fisher-Yates; 31 random bits times i + 1 < 2^31, shifted down, pick j in [0, i] (no 128-bit
      * arithmetic, which wasm32 lacks) */
     for (int64_t i = n - 1; i > 0; i--) {
-        uint64_t r = nn_mix((uint64_t)seed ^ nn_mix((uint64_t)i)) >> 33;
+        uint64_t r = splitmix64((uint64_t)seed ^ splitmix64((uint64_t)i)) >> 33;
         int64_t j = (int64_t)((r * (uint64_t)(i + 1)) >> 31);
         int32_t t = out[i];
         out[i] = out[j];
