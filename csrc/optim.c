@@ -40,7 +40,7 @@ static int check_update(int64_t n, const void *var, const void *grad, const doub
         for (int64_t i_ = 0; i_ < (n); i_++) (V)[i_] *= keep_;             \
     }
 
-int ad_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum, const double *hp) {
+AD_TARGET_CLONES int ad_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum, const double *hp) {
     int rc = check_update(n, var, grad, hp);
     if (rc) return rc;
     double mu = hp[AD_HP_MOMENTUM];
@@ -67,7 +67,7 @@ int ad_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momen
     return AD_OK;
 }
 
-int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, const double *hp) {
+AD_TARGET_CLONES int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, const double *hp) {
     int rc = check_update(n, var, grad, hp);
     if (rc) return rc;
     if (n > 0 && (!m || !v)) return AD_EINVAL;
@@ -89,7 +89,7 @@ int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, v
     return AD_OK;
 }
 
-int ad_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity, void *momentum,
+AD_TARGET_CLONES int ad_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity, void *momentum,
                       void *average_grad, const double *hp) {
     int rc = check_update(n, var, grad, hp);
     if (rc) return rc;

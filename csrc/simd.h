@@ -23,6 +23,14 @@
 #define AD_X86 0
 #endif
 
+/* Streaming loops (optimizer updates) compiled twice natively, the AVX2/FMA copy picked at load time
+ * by the dynamic linker; a no-op elsewhere. */
+#if AD_X86 && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define AD_TARGET_CLONES __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define AD_TARGET_CLONES
+#endif
+
 /* GCC in ISO C mode (-std=c11) never fuses a*b+c into an FMA (-ffp-contract=off); kernels
  * that rely on FMA contraction of vector expressions opt back in per function. Clang already
  * contracts within an expression by default and has no optimize attribute. */
