@@ -18,17 +18,11 @@ void ad_free(void *p) {
 int ad_fill(int dtype, int64_t n, double value, void *y) {
     if (n < 0 || (n > 0 && !y)) return AD_EINVAL;
     AD_DISPATCH_ALL(dtype, {
-        T v = (T)value;
+        T v = dtype == AD_INT32 ? (T)to_int32(value) : (T)value;
         T *out = y;
         for (int64_t i = 0; i < n; i++) out[i] = v;
     })
     return AD_OK;
-}
-
-/* float -> int32 truncates toward zero; NaN gives 0 and out-of-range values saturate (a plain C cast
- * would be undefined behaviour there, and traps in WebAssembly) */
-static inline int32_t to_int32(double v) {
-    return v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
 }
 
 #define AD_CAST_TO(S)                                                        \

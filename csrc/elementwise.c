@@ -44,7 +44,7 @@
     case AD_SQUARE: AD_UNARY_LOOP(v * v)                     \
     case AD_RELU: AD_UNARY_LOOP(v > 0 ? v : 0)               \
     case AD_SIGN: AD_UNARY_LOOP((v > 0) - (v < 0))           \
-    case AD_CLIP: AD_UNARY_LOOP(v < (T)p0 ? (T)p0 : (v > (T)p1 ? (T)p1 : v)) \
+    case AD_CLIP: AD_UNARY_LOOP(v < to_int32(p0) ? to_int32(p0) : (v > to_int32(p1) ? to_int32(p1) : v)) \
     case AD_STEP: AD_UNARY_LOOP(v > 0 ? 1 : 0)               \
     default: return AD_EDTYPE;                               \
     }

@@ -56,6 +56,12 @@ static inline uint64_t splitmix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
+/* float -> int32 truncates toward zero; NaN gives 0 and out-of-range values saturate (a plain C cast
+ * would be undefined behaviour there, and traps in WebAssembly) */
+static inline int32_t to_int32(double v) {
+    return v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
+}
+
 static inline int ad_dtype_size(int dtype) {
     return dtype == AD_FLOAT64 ? 8 : (dtype == AD_FLOAT32 || dtype == AD_INT32) ? 4 : 0;
 }

@@ -22,7 +22,7 @@ from . import tape as _tape
 from ._plan_table import KERNELS, SIGNATURE
 from .dtypes import CODE, FLOATS
 from .ops import _core
-from .tensor import Tensor, Variable, empty
+from .tensor import Tensor, Variable, empty, float_key
 
 __all__ = ["Function", "function"]
 
@@ -150,7 +150,7 @@ def _leaf(name: str, a, key: list, tensors: list) -> None:
         key.append(a.dtype)
         tensors.append(a)
     elif isinstance(a, _SCALARS):
-        key.append((type(a), a))
+        key.append(float_key(a))
     elif isinstance(a, (list, tuple)):
         key.append((type(a), len(a)))
         for x in a:

@@ -229,6 +229,19 @@ def _reachable(nodes: list, ids: set) -> set:
 
 def stop_gradient(x) -> Tensor:
     """The same values, cut off from every tape."""
-    from .ops import as_tensor
+    from .ops import as_tensor, copy
     x = as_tensor(x)
+    if isinstance(x, Variable):  # a snapshot: later assigns must not show through
+        with _paused():
+            x = copy(x)
     return Tensor(x._owner, x._ptr, x.shape, x.dtype)
+
+
+@contextmanager
+def _paused():
+    """No tape records what runs inside (internal copies nobody differentiates)."""
+    saved, state.tapes = state.tapes, []
+    try:
+        yield
+    finally:
+        state.tapes = saved

@@ -1,6 +1,7 @@
 """Tensor and Variable: shape, dtype and contiguous C-order storage owned by the binding."""
 
 import array as _array
+import struct as _struct
 import itertools
 import numbers
 
@@ -85,7 +86,7 @@ class Tensor:
     @property
     def __array_interface__(self):
         return {"shape": self.shape, "typestr": {"float32": "<f4", "float64": "<f8", "int32": "<i4"}[self.dtype],
-                "data": (B.address(self._ptr), False), "version": 3}
+                "data": (B.address(self._ptr), not isinstance(self, Variable)), "version": 3}  # read-only unless mutable
 
     def numpy(self):
         import numpy as np
@@ -161,7 +162,10 @@ def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
 
 
 def full(shape, value, dtype=None) -> Tensor:
-    return _filled(_check_shape(shape, "full"), float(value), canonical(dtype, "full") or FLOAT32)
+    dtype = canonical(dtype, "full") or FLOAT32
+    if dtype == INT32 and not -2**31 <= value < 2**31:
+        raise ValueError(f"full: value {value!r} is out of range for int32")
+    return _filled(_check_shape(shape, "full"), float(value), dtype)
 
 
 def zeros(shape, dtype="float32") -> Tensor:
@@ -245,12 +249,17 @@ def array(value, dtype=None, _op: str = "array") -> Tensor:
 _SCALARS: dict = {}
 
 
+def float_key(value):
+    """A dict key that tells -0.0 from 0.0, 1 from 1.0, and matches a NaN with itself."""
+    return (type(value), _struct.pack("<d", value)) if isinstance(value, float) else (type(value), value)
+
+
 def as_tensor(value, dtype=None, op: str = "op") -> Tensor:
     """Tensors pass through; Python scalars/lists/numpy arrays become tensors (of dtype when given)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and dtype is not None:
-        key = (value, dtype, type(value))
+        key = (float_key(value), dtype)
         t = _SCALARS.get(key)
         if t is None:  # constants such as the 2 in x * 2 are made once
             if len(_SCALARS) > 1024:

@@ -54,7 +54,7 @@ def cases():
         add("transpose", lambda: ad.transpose(x, (2, 0, 1)))
         add("concat", lambda: ad.concat([x, x], 1))
         add("gather", lambda: ad.gather(x, [2, 0, 2], 1))
-        add("scatter_add", lambda: ad.scatter_add(y, [1, 1, 0], 0, 2))
+        add("scatter_add", lambda: ad.ops.scatter_add(y, [1, 1, 0], 0, 2))
         add("cast", lambda: ad.cast(ad.scale(3.0, x), "int32"))
         add("one_hot", lambda: ad.one_hot([2, 0, 1], 3, dtype))
         add("random_normal", lambda: _random(1, dtype))

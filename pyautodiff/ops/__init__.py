@@ -1,7 +1,5 @@
 """The op table. Each op is defined once, next to its vjp, in one of the grouped modules."""
 
-from types import ModuleType
-
 from ..tape import stop_gradient
 from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like
 from ._core import OPS
@@ -49,4 +47,12 @@ from . import nn  # noqa: E402 - the model layer's fused ops (dense, cross-entro
 
 NON_DIFFERENTIABLE = {name for name, op in OPS.items() if op.vjp is None}
 
-__all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, ModuleType)]
+# what `import pyautodiff` exports: the ops of API.md and a few more; internals (write_into, scatter_add,
+# unbroadcast, the table itself) stay in this package
+__all__ = ["Tensor", "abs", "add", "add_n", "argmax", "array", "broadcast_to", "cast", "clip_by_value", "concat",
+           "copy", "div", "divide", "equal", "exp", "expand_dims", "full", "gather", "greater", "greater_equal",
+           "increment", "less", "less_equal", "log", "log_softmax", "matmul", "maximum", "minimum", "mul",
+           "multiply", "negative", "not_equal", "one_hot", "ones", "ones_like", "pow", "reciprocal", "reduce_max",
+           "reduce_mean", "reduce_min", "reduce_sum", "relu", "relu_grad", "repeat", "reshape", "scale", "shape",
+           "sigmoid", "sigmoid_grad", "sign", "softmax", "split", "sqrt", "square", "squeeze", "stack",
+           "stop_gradient", "sub", "subtract", "tanh", "tanh_grad", "transpose", "where", "zeros", "zeros_like"]

@@ -116,22 +116,18 @@ def need_float(name: str, *tensors) -> None:
 
 
 def coerce(name: str, *values) -> list:
-    """Make tensors of a common dtype: Python values take the dtype of the tensor operands.
+    """Make tensors of a common dtype: Python values take the dtype of the float tensor operands.
 
-    Two tensors of different float dtypes are an error (as in TensorFlow); int32 meeting a float
-    (tensor or Python number) becomes that float, as Python's int/float arithmetic does.
+    Two tensors of different float dtypes are an error (as in TensorFlow); without a float tensor,
+    values convert by their own kind and int32 meeting a float becomes float32, as Python's int/float
+    arithmetic does.
     """
     tensors = [v for v in values if isinstance(v, Tensor)]
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes & set(FLOATS)) > 1:
+    floats = {t.dtype for t in tensors} & set(FLOATS)
+    if len(floats) > 1:
         raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
-    floats = [d for d in FLOATS if d in dtypes]
-    dtype = floats[0] if floats else (INT32 if dtypes else None)
-    if dtype == INT32 and any(isinstance(v, float) for v in values):
-        dtype = FLOATS[0]
-    out = [as_tensor(v, dtype, name) for v in values]
-    if dtype is None and len({t.dtype for t in out}) > 1:  # only Python values: ints meet floats
-        dtype = FLOATS[0]
+    out = [as_tensor(v, next(iter(floats), None), name) for v in values]
+    dtype = next(iter(floats), None) or (FLOATS[0] if any(t.dtype in FLOATS for t in out) else None)
     if dtype is not None and any(t.dtype != dtype for t in out):
         from .shape import cast
         out = [cast(t, dtype) for t in out]
@@ -178,10 +174,10 @@ def broadcast_strides(shape: tuple, out_shape: tuple):
 def normalize_axis(name: str, axis: int, ndim: int, x=None) -> int:
     if not isinstance(axis, int) or isinstance(axis, bool):
         raise TypeError(f"{name}: axis must be an int, got {axis!r}")
-    if not -ndim <= axis < max(ndim, 1):
+    if not -ndim <= axis < ndim:
         extra = f" for a tensor of shape {x.shape}" if x is not None else ""
         raise ValueError(f"{name}: axis {axis} is out of range{extra} (rank {ndim})")
-    return axis % ndim if ndim else 0
+    return axis % ndim
 
 
 def normalize_axes(name: str, axis, x) -> tuple:

@@ -41,7 +41,7 @@ def cast(x, dtype) -> Tensor:
     x = as_tensor(x)
     dtype = canonical(dtype, "cast")
     if dtype == x.dtype:
-        return x
+        return copy(x) if isinstance(x, Variable) else x  # never the Variable itself: it may change
     y = out_like(x.shape, dtype)
     run("cast", (x,), lib.ad_cast, code(x), CODE[dtype], x.size, x._ptr, y._ptr)
     if x.dtype in FLOATS and dtype in FLOATS:
@@ -128,7 +128,7 @@ def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
     shape = _check_shape(shape, "broadcast_to")
     if x.shape == shape:
-        return x
+        return copy(x) if isinstance(x, Variable) else x  # never the Variable itself: it may change
     if broadcast_shape("broadcast_to", x.shape, shape) != shape:
         raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}")
     y = out_like(shape, x.dtype)
@@ -244,6 +244,10 @@ def scatter_add(updates, indices, axis: int, size: int) -> Tensor:
     """zeros with `size` entries along axis, plus updates added at indices (gather's adjoint)."""
     g = as_tensor(updates)
     idx = _indices("scatter_add", indices)
+    axis = normalize_axis("scatter_add", axis, g.ndim - idx.ndim + 1, g)
+    if not isinstance(size, int) or size < 0 or g.shape[axis:axis + idx.ndim] != idx.shape:
+        raise ValueError(f"scatter_add: updates {g.shape} do not hold indices {idx.shape} at axis {axis}, "
+                         f"or size {size!r} is not a non-negative int")
     shape = g.shape[:axis] + (size,) + g.shape[axis + idx.ndim:]
     outer, _, inner = _view3(shape, axis)
     y = out_like(shape, g.dtype)

@@ -1,0 +1,66 @@
+"""Semantics a code review pinned down: snapshots of Variables, cache keys, promotion, bounds (no numpy)."""
+
+import pytest
+
+import pyautodiff as ad
+
+
+def test_internal_ops_are_not_exported():
+    for name in ("write_into", "scatter_add", "unbroadcast", "OPS", "ModuleType"):
+        assert not hasattr(ad, name), name
+
+
+def test_scatter_add_checks_its_arguments():
+    with pytest.raises(ValueError, match="scatter_add"):
+        ad.ops.scatter_add(ad.array([1.0, 2.0]), list(range(8)), 0, 8)
+    with pytest.raises(ValueError, match="scatter_add"):
+        ad.ops.scatter_add(ad.ones((2, 3)), [0, 1], -1, 2)
+    assert ad.ops.scatter_add(ad.array([1.0, 2.0, 3.0]), [1, 1, 0], 0, 2).tolist() == [3.0, 3.0]
+
+
+def test_no_op_paths_snapshot_variables():
+    v = ad.Variable([1.0])
+    s, c, b = ad.stop_gradient(v), ad.cast(v, "float32"), ad.broadcast_to(v, (1,))
+    v.assign([5.0])
+    assert s.tolist() == c.tolist() == b.tolist() == [1.0]
+    assert not isinstance(c, ad.Variable) and not isinstance(b, ad.Variable)
+
+
+def test_scalar_constants_keep_signed_zero_and_type():
+    assert (ad.array([1.0]) / 0.0).tolist() == [float("inf")]
+    assert (ad.array([1.0]) / -0.0).tolist() == [-float("inf")]
+    f = ad.function(lambda x, s: x / s)
+    x = ad.array([1.0])
+    assert f(x, 0.0).tolist() == [float("inf")] and f(x, -0.0).tolist() == [-float("inf")]
+    f(x, float("nan"))
+    f(x, float("nan"))
+    assert f.trace_count == 3
+
+
+def test_int_tensor_meets_float_values():
+    assert (ad.array([1, 2]) + [0.5, 0.5]).tolist() == [1.5, 2.5]
+    assert (ad.array([1, 2]) * 0.5).tolist() == [0.5, 1.0]
+    assert (ad.array([1, 2]) + 1).dtype == "int32"
+
+
+def test_scalar_axis_is_out_of_range():
+    for fn in (lambda s: ad.reduce_sum(s, 0), lambda s: ad.squeeze(s, 0), lambda s: ad.gather(s, [0], 0),
+               lambda s: ad.concat([s, s], 0)):
+        with pytest.raises(ValueError, match="out of range"):
+            fn(ad.array(1.0))
+
+
+def test_int32_extremes_are_defined():
+    assert ad.clip_by_value(ad.array([1, 2, 3]), 0, float("inf")).tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="out of range for int32"):
+        ad.full((2,), 2**31, "int32")
+
+
+def test_numpy_views_of_tensors_are_read_only():
+    np = pytest.importorskip("numpy")
+    t = ad.array([1.0, 2.0])
+    with pytest.raises(ValueError):
+        np.asarray(t)[0] = 5.0
+    v = ad.Variable([1.0, 2.0])
+    np.asarray(v)[0] = 5.0  # a Variable is mutable through numpy too
+    assert v.tolist() == [5.0, 2.0]
