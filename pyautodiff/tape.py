@@ -26,13 +26,23 @@ state = _ThreadState()
 
 
 class Node:
-    __slots__ = ("op", "inputs", "outputs", "attrs")
+    __slots__ = ("op", "inputs", "outputs", "attrs", "versions")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        # the vjp reads Variable inputs in place: remember their versions to refuse a stale gradient
+        self.versions = [(i, x.version) for i, x in enumerate(inputs) if type(x) is Variable]
+
+    def check_versions(self) -> None:
+        for i, version in self.versions:
+            var = self.inputs[i]
+            if var.version != version:
+                raise RuntimeError(f"gradient: variable {var.name!r} {var.shape} {var.dtype} was modified (assign "
+                                   f"or optimizer update) after op '{self.op.name}' used it; compute gradients "
+                                   f"before updating the variables it depends on")
 
 
 def record(op, inputs: tuple, outputs, attrs: dict | None = None):
@@ -189,6 +199,8 @@ class GradientTape:
                 needs = tuple(id(x) in reach for x in node.inputs)
                 if True not in needs:
                     continue
+                if node.versions:
+                    node.check_versions()
                 for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:
                         prev = grads.get(id(x))

@@ -276,12 +276,13 @@ def constant(value, dtype=None) -> Tensor:
 class Variable(Tensor):
     """A mutable tensor: assign/assign_add/assign_sub write its storage in place."""
 
-    __slots__ = ("name", "trainable")
+    __slots__ = ("name", "trainable", "version")
     _names = itertools.count(1)  # next() on it is atomic: two threads never get one name
 
     def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
         t = array(value, dtype, "Variable")
         super().__init__(t._owner, t._ptr, t.shape, t.dtype)
+        self.version = 0  # counts in-place writes; tapes refuse gradients through a changed value
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
 

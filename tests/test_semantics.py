@@ -64,3 +64,19 @@ def test_numpy_views_of_tensors_are_read_only():
     v = ad.Variable([1.0, 2.0])
     np.asarray(v)[0] = 5.0  # a Variable is mutable through numpy too
     assert v.tolist() == [5.0, 2.0]
+
+
+def test_gradient_through_a_variable_changed_after_use_is_refused():
+    w = ad.Variable([1.0], name="w")
+    with ad.GradientTape(persistent=True) as t:
+        l1 = ad.reduce_sum(w * w)
+        l2 = ad.reduce_sum(w * w * w)
+    ad.optimizers.SGD(0.5).apply_gradients([(t.gradient(l1, w), w)])
+    with pytest.raises(RuntimeError, match="variable 'w' .* was modified .* after op 'multiply'"):
+        t.gradient(l2, w)
+    v = ad.Variable([3.0], name="v")
+    with ad.GradientTape() as t:
+        y = v * v
+    v.assign([10.0])
+    with pytest.raises(RuntimeError, match="modified"):
+        t.gradient(y, v)
