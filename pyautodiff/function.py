@@ -228,35 +228,27 @@ def _rebuild(structure, values: list):
 
 # --- recording ------------------------------------------------------------------------------------
 
-_variable_init = Variable.__init__
 
 
 class _Recording:
     """Swap in a tracer list and hide the outer tapes while a body (or a backward pass) is traced.
 
-    Variables created meanwhile are noted with their position in the entries (Variable.__init__ is
-    wrapped for the duration), so that the kernel calls which computed their initial values can be left
-    out of the replay."""
+    Variables created meanwhile are noted with their position in the entries (Variable.__init__ looks
+    at the thread's state), so that the kernel calls which computed their initial values can be left out
+    of the replay."""
 
     def __enter__(self):
         self.entries: list = []
         self.created: list = []
-        self.saved_tapes = list(_tape.state.tapes)
-        _tape.state.tapes.clear()
-        self.saved_tracer, _tape.state.tracer = _tape.state.tracer, self.entries
-        entries, created = self.entries, self.created
-
-        def init(var, *args, **kwargs):
-            _variable_init(var, *args, **kwargs)
-            created.append((var, len(entries)))
-
-        Variable.__init__ = init
+        state = _tape.state
+        self.saved = (list(state.tapes), state.tracer, state.created)
+        state.tapes.clear()
+        state.tracer, state.created = self.entries, self.created
         return self
 
     def __exit__(self, *exc):
-        Variable.__init__ = _variable_init
-        _tape.state.tracer = self.saved_tracer
-        _tape.state.tapes[:] = self.saved_tapes
+        state = _tape.state
+        state.tapes[:], state.tracer, state.created = self.saved
         return False
 
 

@@ -6,23 +6,15 @@ unique while the tape lives. Backward rules are ops themselves: while a tape com
 any outer tape records them, which is how nested tapes give higher-order derivatives.
 """
 
-import threading
 from contextlib import contextmanager
 
 from .dtypes import FLOATS
+from ._state import state
 from .tensor import Tensor, Variable
 
 
 
-class _ThreadState(threading.local):
-    """Per-thread recording state: tapes and Function traces in one thread never see another's ops."""
 
-    def __init__(self):
-        self.tapes: list = []  # tapes inside their `with` block, innermost last
-        self.tracer = None  # while a Function traces: the list receiving every kernel call and buffer
-
-
-state = _ThreadState()
 
 
 class Node:

@@ -6,6 +6,7 @@ import itertools
 import numbers
 
 from . import _backend as B
+from ._state import state as _state
 from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
 
 _lib = B.lib
@@ -283,6 +284,8 @@ class Variable(Tensor):
         t = array(value, dtype, "Variable")
         super().__init__(t._owner, t._ptr, t.shape, t.dtype)
         self.version = 0  # counts in-place writes; tapes refuse gradients through a changed value
+        if _state.created is not None:  # a Function is tracing: its replays must not re-initialise us
+            _state.created.append((self, len(_state.tracer)))
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
 

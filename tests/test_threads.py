@@ -221,3 +221,32 @@ def test_one_function_called_from_two_threads():
         got = run_in_threads([lambda x=x: [f(x).tolist() for _ in range(20)] for x in xs])
         for g, e in zip(got, expected):
             assert all(r == e for r in g)
+
+
+def test_a_trace_in_another_thread_does_not_disturb_this_threads_trace():
+    a_tracing, b_done = threading.Event(), threading.Event()
+    box = {}
+
+    @ad.function
+    def fa(x):
+        a_tracing.set()
+        b_done.wait(30)  # thread B traces and finishes meanwhile
+        if "v" not in box:
+            box["v"] = ad.Variable(ad.zeros((1,)))  # created during A's trace: initialised once
+        box["v"].assign_add(x)
+        return box["v"].value()
+
+    @ad.function
+    def fb(x):
+        return x * 2.0
+
+    def thread_b():
+        a_tracing.wait(30)
+        fb(ad.array([1.0]))
+        b_done.set()
+
+    tb = threading.Thread(target=thread_b)
+    tb.start()
+    got = [fa(ad.array([1.0])).tolist() for _ in range(4)]
+    tb.join()
+    assert got == [[1.0], [2.0], [3.0], [4.0]]
