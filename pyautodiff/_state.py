@@ -10,6 +10,7 @@ class _ThreadState(threading.local):
         self.tapes: list = []  # tapes inside their `with` block, innermost last
         self.tracer = None  # while a Function traces: the list receiving every kernel call and buffer
         self.created = None  # while a Function traces: (Variable, position in tracer) for each new Variable
+        self.wrote = False  # while a Function traces: whether its body wrote a Variable in place
 
 
 state = _ThreadState()

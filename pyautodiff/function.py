@@ -241,14 +241,15 @@ class _Recording:
         self.entries: list = []
         self.created: list = []
         state = _tape.state
-        self.saved = (list(state.tapes), state.tracer, state.created)
+        self.saved = (list(state.tapes), state.tracer, state.created, state.wrote)
         state.tapes.clear()
-        state.tracer, state.created = self.entries, self.created
+        state.tracer, state.created, state.wrote = self.entries, self.created, False
         return self
 
     def __exit__(self, *exc):
         state = _tape.state
-        state.tapes[:], state.tracer, state.created = self.saved
+        self.wrote = state.wrote
+        state.tapes[:], state.tracer, state.created, state.wrote = self.saved
         return False
 
 
@@ -457,6 +458,7 @@ class _Trace:
                 tape.watch([p for p in self.placeholders if p.dtype in FLOATS])
                 out = self.owner._fn(*pargs, **pkwargs)
         self.tape = tape
+        self.writes_variables = rec.wrote
         outs: list = []
         self.structure = _flatten_out(out, outs)
         self.outputs = outs
@@ -503,6 +505,9 @@ class _Trace:
         with self.lock:
             bw = self.backward or self._build_backward()
             if self.generation != call.generation:  # another forward ran since: recompute this call's values
+                if self.writes_variables:  # ... unless that would repeat the body's writes
+                    raise RuntimeError(f"Function {self.name}: its body writes Variables and it was called again "
+                                       f"before this gradient was taken; take gradients before the next call")
                 self._run_forward(call.tensors)
                 call.generation = self.generation
             outs = iter(bw.program.run(seeds))

@@ -138,7 +138,7 @@ class Optimizer:
         run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
         for g, v in pairs:
             self.update_step(g, v)
-            v.version += 1
+            v._written()
 
     def update(self, params, grads) -> None:
         """The seed's form: params and their gradients as two lists of the same length."""

@@ -289,6 +289,12 @@ class Variable(Tensor):
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
 
+    def _written(self) -> None:
+        """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""
+        self.version += 1
+        if _state.tracer is not None:
+            _state.wrote = True
+
     def value(self) -> Tensor:
         from .ops import copy
         return copy(self)

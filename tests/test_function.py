@@ -448,3 +448,21 @@ def test_plan_table_matches_header():
     kernels = {name for name, _ in gen.kernels(text)}
     assert names - kernels == gen.NOT_KERNELS | {n for n in names if n.startswith("ad_plan_")}
     assert ad._backend.lib.ad_plan_signature() == F.SIGNATURE, "rebuild the extension"
+
+
+def test_gradient_after_a_later_call_refuses_to_repeat_the_bodys_writes():
+    w = ad.Variable([2.0], name="w")
+    counter = ad.Variable([0.0], name="counter", trainable=False)
+
+    @ad.function
+    def f(x):
+        counter.assign_add(1.0)
+        return x * w
+
+    x = ad.array([3.0])
+    with ad.GradientTape() as t1:
+        y1 = f(x)
+    f(ad.array([5.0]))
+    with pytest.raises(RuntimeError, match="writes Variables"):
+        t1.gradient(y1, w)
+    assert counter.tolist() == [2.0]

@@ -32,7 +32,7 @@ def write_into(var: Variable, value: Tensor, name: str) -> None:
     """Overwrite a variable's storage (assign): not differentiable, visible to Function replays."""
     if var.size:
         _copy_into(name, value, var, (var.size,), (1,), (1,))
-    var.version += 1
+    var._written()
 
 
 CAST = defop("cast", lambda g, n, needs: (cast(g, n.inputs[0].dtype),))
