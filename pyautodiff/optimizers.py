@@ -6,6 +6,8 @@ per step, so a training step traced into a graph and replayed keeps counting ste
 learning rate and correcting Adam's bias; changing a hyper-parameter attribute takes effect at once.
 """
 
+from types import SimpleNamespace
+
 from .dtypes import FLOATS
 from ._backend import NULL
 from .ops._core import C, code, lib, run
@@ -235,3 +237,6 @@ def get(identifier) -> Optimizer:
     if isinstance(identifier, str) and identifier.lower() in ALIASES:
         return ALIASES[identifier.lower()]()
     raise ValueError(f"unknown optimizer {identifier!r}; one of {sorted(ALIASES)} or an Optimizer")
+
+
+schedules = SimpleNamespace(ExponentialDecay=ExponentialDecay)  # where Keras keeps it: optimizers.schedules

@@ -152,8 +152,7 @@ class GradientTape:
             from .tensor import zeros_like
             grads = [zeros_like(s) if g is None and s.dtype in FLOATS else g for s, g in zip(flat, grads)]
         if not self.persistent:
-            self._used = True
-            self._nodes = []
+            self._spent()
         return rebuild(grads)
 
     def _gradients(self, target, sources: list, output_gradients) -> list:
@@ -204,6 +203,8 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
         from . import ops
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"jacobian: unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         if self._used and not self.persistent:
             raise RuntimeError("GradientTape.jacobian can only be called once on a non-persistent tape")
         flat, rebuild = _structure(sources)
@@ -211,15 +212,25 @@ class GradientTape:
         for i in range(target.size):
             seed = ops.reshape(ops.one_hot(ops.array([i]), target.size, dtype=target.dtype), target.shape)
             for r, g, s in zip(rows, self._gradients(target, flat, seed), flat):
-                r.append(ops.zeros_like(s) if g is None else g)
+                r.append(g)
         out = []
         for r, s in zip(rows, flat):
+            if r and all(g is None for g in r) and unconnected_gradients == "none":
+                out.append(None)  # unconnected, as gradient() says it
+                continue
+            r = [ops.zeros_like(s) if g is None else g for g in r]
             stacked = ops.stack(r, 0) if r else ops.zeros((0,) + s.shape, s.dtype)
             out.append(ops.reshape(stacked, target.shape + s.shape))
         if not self.persistent:
-            self._used = True
-            self._nodes = []
+            self._spent()
         return rebuild(out)
+
+    def _spent(self) -> None:
+        """A non-persistent tape is done after one gradient: it records nothing more and frees its records."""
+        self._used = True
+        self._recording = False
+        self._nodes = []
+        self._ids.clear()
 
 
 def _reachable(nodes: list, ids: set) -> set:

@@ -318,13 +318,20 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta) -> "Variable":
-        from .ops import write_into, add
-        write_into(self, add(self, self._incoming(delta, "assign_add")), "assign_add")
-        return self
+        return self._update_in_place(B.C.AD_ADD, delta, "assign_add")
 
     def assign_sub(self, delta) -> "Variable":
-        from .ops import write_into, subtract
-        write_into(self, subtract(self, self._incoming(delta, "assign_sub")), "assign_sub")
+        return self._update_in_place(B.C.AD_SUB, delta, "assign_sub")
+
+    def _update_in_place(self, kernel_op: int, delta, op: str) -> "Variable":
+        """self = self op delta in one kernel call, writing where it reads; never recorded by a tape."""
+        from .ops._core import run
+        t = self._incoming(delta, op)
+        if self.size:
+            unit, flat = B.i64((1,)), B.i64((self.size,))
+            run(op, (self, t), _lib.ad_binary, kernel_op, CODE[self.dtype], 1, flat, self._ptr, unit, t._ptr, unit,
+                self._ptr)
+        self._written()
         return self
 
     def __repr__(self) -> str:

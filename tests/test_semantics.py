@@ -80,3 +80,30 @@ def test_gradient_through_a_variable_changed_after_use_is_refused():
     v.assign([10.0])
     with pytest.raises(RuntimeError, match="modified"):
         t.gradient(y, v)
+
+
+def test_jacobian_of_an_unconnected_source():
+    x, u = ad.Variable([1.0, 2.0]), ad.Variable([3.0])
+    with ad.GradientTape(persistent=True) as t:
+        y = x * x
+    j, ju = t.jacobian(y, [x, u])
+    assert j.tolist() == [[2.0, 0.0], [0.0, 4.0]] and ju is None
+    assert t.jacobian(y, u, unconnected_gradients="zero").tolist() == [[0.0], [0.0]]
+
+
+def test_assign_add_is_one_in_place_write_that_no_tape_records():
+    v = ad.Variable([1.0, 2.0])
+    with ad.GradientTape() as t:
+        v.assign_add([1.0, 1.0])
+        v.assign_sub(0.5)
+    assert v.tolist() == [1.5, 2.5] and t._nodes == []
+
+
+def test_a_spent_tape_stops_recording():
+    x = ad.Variable(2.0)
+    with ad.GradientTape() as t:
+        y = x * x
+        t.gradient(y, x)
+        z = x * x * x
+    assert t._nodes == []
+    del z
