@@ -1,9 +1,9 @@
 """The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
 
 from .. import _backend as B
-from ..dtypes import CODE, FLOATS, INT32, ITEMSIZE
+from ..dtypes import CODE, FLOATS, ITEMSIZE
 from ..tape import record, state as _tape_state
-from ..tensor import Tensor, as_tensor, empty
+from ..tensor import Tensor, as_tensor, empty, shape_size
 
 lib = B.lib
 C = B.C
@@ -188,6 +188,11 @@ def normalize_axes(name: str, axis, x) -> tuple:
     if len(out) != len(axes):
         raise ValueError(f"{name}: repeated axis in {axis!r}")
     return out
+
+
+def view3(shape: tuple, axis: int) -> tuple:
+    """shape seen as (outer, shape[axis], inner), the layout of the kernels that work along one axis."""
+    return shape_size(shape[:axis]), shape[axis], shape_size(shape[axis + 1:])
 
 
 def itemsize(t: Tensor) -> int:

@@ -27,6 +27,7 @@ from . import (
     subtract,
 )
 from ._core import C, code, defop, describe, emit, lib, need_float, out_like, run
+from .reduce import softmax_vjp
 from ..tensor import Tensor, as_tensor, shape_size
 
 NULL = B.NULL
@@ -100,10 +101,6 @@ def bias_act_grad(y, g, act: int):
 
 # --- softmax cross-entropies -------------------------------------------------------------------------
 
-def _softmax_vjp(p, gg):
-    return multiply(p, subtract(gg, reduce_sum(multiply(gg, p), -1, keepdims=True)))
-
-
 def _check_logits(name, logits):
     logits = as_tensor(logits)
     need_float(name, logits)
@@ -119,7 +116,7 @@ SPARSE_XENT = defop("sparse_softmax_cross_entropy", lambda g, n, needs: (
 def _sparse_xent_grad_vjp(gg, n, needs):
     logits, labels, g = n.inputs
     p = softmax(logits)
-    gl = multiply(expand_dims(g, 1), _softmax_vjp(p, gg)) if needs[0] else None
+    gl = multiply(expand_dims(g, 1), softmax_vjp(p, gg)) if needs[0] else None
     gg_g = reduce_sum(multiply(gg, subtract(p, one_hot(labels, logits.shape[1], logits.dtype))), -1) \
         if needs[2] else None
     return gl, None, gg_g
@@ -164,7 +161,7 @@ def _xent_grad_vjp(gg, n, needs):
     p = softmax(logits)
     s = reduce_sum(labels, -1, keepdims=True)
     gcol = expand_dims(g, 1)
-    gl = multiply(multiply(gcol, s), _softmax_vjp(p, gg)) if needs[0] else None
+    gl = multiply(multiply(gcol, s), softmax_vjp(p, gg)) if needs[0] else None
     gz = multiply(gcol, subtract(reduce_sum(multiply(gg, p), -1, keepdims=True), gg)) if needs[1] else None
     gg_g = reduce_sum(multiply(gg, subtract(multiply(p, s), labels)), -1) if needs[2] else None
     return gl, gz, gg_g

@@ -2,7 +2,7 @@
 
 from ..dtypes import INT32
 from ..tensor import shape_size
-from ._core import (C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis,
+from ._core import (C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis, view3,
                     out_like, run)
 from .elementwise import divide, equal, exp, multiply, scale, subtract
 from .shape import broadcast_to, reshape
@@ -73,16 +73,12 @@ def reduce_min(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_MIN, C.AD_REDUCE_MIN, x, axis, keepdims)
 
 
-def _view3(x, axis):
-    return shape_size(x.shape[:axis]), x.shape[axis], shape_size(x.shape[axis + 1:])
-
-
 def argmax(x, axis: int = -1):
     x = as_tensor(x)
     if x.ndim == 0:
         raise ValueError("argmax: expects a tensor of rank >= 1, got a scalar")
     axis = normalize_axis("argmax", axis, x.ndim, x)
-    outer, n, inner = _view3(x, axis)
+    outer, n, inner = view3(x.shape, axis)
     if n == 0:
         raise ValueError(f"argmax: axis {axis} of shape {x.shape} is empty")
     y = out_like(x.shape[:axis] + x.shape[axis + 1:], INT32)
@@ -90,9 +86,13 @@ def argmax(x, axis: int = -1):
     return y
 
 
+def softmax_vjp(y, g, axis: int = -1):
+    """The gradient through y = softmax(x) along axis: y * (g - sum(g * y))."""
+    return multiply(y, subtract(g, reduce_sum(multiply(g, y), axis, keepdims=True)))
+
+
 def _softmax_vjp(g, n, needs):
-    y, axis = n.outputs[0], n.attrs["axis"]
-    return (multiply(y, subtract(g, reduce_sum(multiply(g, y), axis, keepdims=True))),)
+    return (softmax_vjp(n.outputs[0], g, n.attrs["axis"]),)
 
 
 def _log_softmax_vjp(g, n, needs):
@@ -110,7 +110,7 @@ def _softmax(op, log: int, x, axis):
     if x.ndim == 0:
         raise ValueError(f"{op.name}: expects a tensor of rank >= 1, got a scalar")
     axis = normalize_axis(op.name, axis, x.ndim, x)
-    outer, n, inner = _view3(x, axis)
+    outer, n, inner = view3(x.shape, axis)
     y = out_like(x.shape, x.dtype)
     run(op.name, (x,), lib.ad_softmax, log, code(x), outer, n, inner, x._ptr, y._ptr)
     return emit(op, (x,), y, {"axis": axis})

@@ -3,7 +3,7 @@
 from .. import _backend as B
 from ..dtypes import CODE, FLOATS, INT32, canonical
 from ..tensor import Tensor, Variable, _check_shape, shape_size
-from ._core import (as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop, emit, i64,
+from ._core import (as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop, emit, i64, view3,
                     itemsize, lib, normalize_axis, out_like, run)
 
 
@@ -209,11 +209,6 @@ def stack(values, axis: int = 0) -> Tensor:
 
 # --- gather / scatter ------------------------------------------------------------------------------
 
-def _view3(x_shape, axis):
-    outer = shape_size(x_shape[:axis])
-    return outer, x_shape[axis], shape_size(x_shape[axis + 1:])
-
-
 def _indices(name, indices) -> Tensor:
     idx = as_tensor(indices, INT32, name)
     if idx.dtype != INT32:
@@ -230,7 +225,7 @@ def gather(x, indices, axis: int = 0) -> Tensor:
     x = as_tensor(x)
     idx = _indices("gather", indices)
     axis = normalize_axis("gather", axis, x.ndim, x)
-    outer, n, inner = _view3(x.shape, axis)
+    outer, n, inner = view3(x.shape, axis)
     shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
     y = out_like(shape, x.dtype)
     run("gather", (x, idx), lib.ad_gather, code(x), outer, n, inner, x._ptr, idx.size, idx._ptr, y._ptr)
@@ -250,7 +245,7 @@ def scatter_add(updates, indices, axis: int, size: int) -> Tensor:
         raise ValueError(f"scatter_add: updates {g.shape} do not hold indices {idx.shape} at axis {axis}, "
                          f"or size {size!r} is not a non-negative int")
     shape = g.shape[:axis] + (size,) + g.shape[axis + idx.ndim:]
-    outer, _, inner = _view3(shape, axis)
+    outer, _, inner = view3(shape, axis)
     y = out_like(shape, g.dtype)
     run("scatter_add", (g, idx), lib.ad_fill, code(g), y.size, 0.0, y._ptr)
     run("scatter_add", (g, idx), lib.ad_scatter_add, code(g), outer, size, inner, g._ptr, idx.size, idx._ptr,
