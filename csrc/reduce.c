@@ -1,14 +1,18 @@
 /* reduce.c: reductions over any set of axes, argmax, softmax / log_softmax. */
 #include "internal.h"
 
-#define AD_REDUCE_IDENTITY(T, op) \
-    ((op) == AD_REDUCE_SUM ? (T)0 : (op) == AD_REDUCE_MAX ? -(T)AD_INF : (T)AD_INF)
+/* the value a reduction starts from: 0, or the lowest / highest value of the dtype */
+static double reduce_identity(int op, int dtype) {
+    if (op == AD_REDUCE_SUM) return 0.0;
+    if (dtype == AD_INT32) return op == AD_REDUCE_MAX ? (double)INT32_MIN : (double)INT32_MAX;
+    return op == AD_REDUCE_MAX ? -(double)AD_INF : (double)AD_INF;
+}
 
 int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale) {
     if (op < 0 || op >= AD_REDUCE_COUNT || ndim < 0 || ndim > AD_MAX_NDIM) return AD_EINVAL;
     if (ndim > 0 && (!shape || !ystrides)) return AD_EINVAL;
-    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (dtype == AD_INT32 && scale != 1.0)) return AD_EDTYPE;
     /* y must be compact over the kept axes: its last element lies at ycount - 1 */
     int64_t xstrides[AD_MAX_NDIM], ycount = 1, ylast = 0, step = 1;
     for (int d = ndim - 1; d >= 0; d--) {
@@ -30,16 +34,20 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
     /* rows summed to one value are scaled in double before rounding to T: a float32 mean of values
      * near FLT_MAX is then finite (the sum alone is not); an empty mean keeps 0 * scale = nan */
     const int scale_rows = op == AD_REDUCE_SUM && sy == 0 && total > 0;
-    AD_DISPATCH_FLOAT(dtype, {
+    AD_DISPATCH_ALL(dtype, {
         const T *X = x;
         T *Y = y;
-        const T init = AD_REDUCE_IDENTITY(T, op);
+        const T init = (T)reduce_identity(op, dtype);
         for (int64_t i = 0; i < ycount; i++) Y[i] = init;
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
             const T *px = X + done;
             T *py = Y + it.offset[1];
             if (op == AD_REDUCE_SUM) {
-                if (sy == 0) {
+                if (sy == 0 && dtype == AD_INT32) {
+                    uint32_t acc = 0; /* int32 sums wrap around, as numpy's and TensorFlow's do */
+                    for (int64_t i = 0; i < inner; i++) acc += (uint32_t)(int64_t)px[i];
+                    *py = (T)(int32_t)(acc + (uint32_t)(int64_t)*py);
+                } else if (sy == 0) {
                     double acc = 0; /* a row reduced to one value: accumulate in double */
                     for (int64_t i = 0; i < inner; i++) acc += px[i];
                     *py += (T)(acc * scale);

@@ -107,3 +107,13 @@ def test_a_spent_tape_stops_recording():
         z = x * x * x
     assert t._nodes == []
     del z
+
+
+def test_int32_reductions():
+    x = ad.array([[1, 2, 3], [4, 5, 6]])
+    assert ad.reduce_sum(x).tolist() == 21 and ad.reduce_sum(x, 0).tolist() == [5, 7, 9]
+    assert ad.reduce_max(x, 1).tolist() == [3, 6] and ad.reduce_min(x).tolist() == 1
+    assert ad.reduce_sum(ad.array([2**31 - 1, 1])).tolist() == -2**31  # wraps, as numpy's int32 sum
+    assert ad.reduce_sum(ad.array([2**31 - 1, 1]), keepdims=True).dtype == "int32"
+    with pytest.raises(TypeError, match="reduce_mean"):
+        ad.reduce_mean(x)

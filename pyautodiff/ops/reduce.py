@@ -20,7 +20,8 @@ def _grad_to_input(g, node):
 
 def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
     x = as_tensor(x)
-    need_float(op.name, x)
+    if mean:  # sum, max and min also take int32 (not differentiated)
+        need_float(op.name, x)
     axes = normalize_axes(op.name, axis, x)
     kept = _kept(x.shape, axes)
     shape = kept if keepdims else tuple(d for i, d in enumerate(x.shape) if i not in axes)
