@@ -88,8 +88,8 @@ int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x,
             for (int64_t i = 0; i < inner; i++) {
                 const T *p = X + o * n * inner + i;
                 int32_t best = 0;
-                for (int64_t j = 1; j < n; j++)
-                    if (p[j * inner] > p[best * inner]) best = (int32_t)j;
+                for (int64_t j = 1; j < n && p[best * inner] == p[best * inner]; j++) /* the first NaN wins */
+                    if (p[j * inner] > p[best * inner] || p[j * inner] != p[j * inner]) best = (int32_t)j;
                 y[o * inner + i] = best;
             }
     })

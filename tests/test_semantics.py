@@ -117,3 +117,9 @@ def test_int32_reductions():
     assert ad.reduce_sum(ad.array([2**31 - 1, 1]), keepdims=True).dtype == "int32"
     with pytest.raises(TypeError, match="reduce_mean"):
         ad.reduce_mean(x)
+
+
+def test_argmax_points_at_the_first_nan_as_numpy_does():
+    nan = float("nan")
+    assert ad.argmax(ad.array([1.0, nan, 3.0, nan])).tolist() == 1
+    assert ad.argmax(ad.array([[nan, 5.0], [1.0, 2.0]]), 1).tolist() == [0, 1]
