@@ -121,11 +121,12 @@ class Optimizer:
 
     # --- updates ---
     def apply_gradients(self, grads_and_vars) -> None:
-        pairs = [(g, v) for g, v in grads_and_vars]
-        for g, v in pairs:
+        pairs = []
+        for g, v in grads_and_vars:
             if not isinstance(v, Variable):
                 raise TypeError(f"{self.name}: can only update Variables, got {type(v).__name__}")
-        pairs = [(as_tensor(g, v.dtype, self.name), v) for g, v in pairs if g is not None]
+            if g is not None:
+                pairs.append((g if isinstance(g, Tensor) else as_tensor(g, v.dtype, self.name), v))
         for g, v in pairs:
             if v.dtype not in FLOATS:
                 raise TypeError(f"{self.name}: can only update float32 or float64 Variables, got {v.name!r} "

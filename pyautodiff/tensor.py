@@ -38,12 +38,12 @@ class Tensor:
     __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
     __array_priority__ = 100  # numpy defers binary operators to us
 
-    def __init__(self, owner, ptr, shape: tuple, dtype: str):
+    def __init__(self, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
         self._owner = owner
         self._ptr = ptr
         self.shape = shape
         self.dtype = dtype
-        self.size = shape_size(shape)
+        self.size = shape_size(shape) if size is None else size
         self.ndim = len(shape)
 
     # --- facts ---
@@ -131,9 +131,9 @@ def _format(v) -> str:
 
 def empty(shape: tuple, dtype: str) -> Tensor:
     """An uninitialised tensor (for kernels to write)."""
-    nbytes = shape_size(shape) * ITEMSIZE[dtype]
-    owner, ptr = B.alloc(nbytes)
-    return Tensor(owner, ptr, shape, dtype)
+    size = shape_size(shape)
+    owner, ptr = B.alloc(size * ITEMSIZE[dtype])
+    return Tensor(owner, ptr, shape, dtype, size)
 
 
 def _check_shape(shape, op: str) -> tuple:

@@ -55,6 +55,8 @@ RESHAPE = defop("reshape", lambda g, n, needs: (reshape(g, n.inputs[0].shape),))
 
 def reshape(x, shape) -> Tensor:
     x = as_tensor(x)
+    if shape == x.shape and type(x) is Tensor:  # nothing to do (a tuple shape equal to the tensor's)
+        return x
     if isinstance(shape, int):
         shape = (shape,)
     shape = list(shape)
@@ -127,7 +129,8 @@ def _unbroadcast(g, shape):
 
 def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
-    shape = _check_shape(shape, "broadcast_to")
+    if shape != x.shape:
+        shape = _check_shape(shape, "broadcast_to")
     if x.shape == shape:
         return copy(x) if isinstance(x, Variable) else x  # never the Variable itself: it may change
     if broadcast_shape("broadcast_to", x.shape, shape) != shape:
