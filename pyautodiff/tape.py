@@ -172,7 +172,10 @@ class GradientTape:
                     raise TypeError(f"gradient: target must be a tensor, got {type(t).__name__}")
                 if t.dtype not in FLOATS:
                     continue
-                g = ops.ones_like(t) if seed is None else _seed(ops, ops.as_tensor(seed, t.dtype), t)
+                if seed is None:  # a scalar loss starts from the shared constant 1 (tensors are immutable)
+                    g = ops.as_tensor(1.0, t.dtype) if t.shape == () else ops.ones_like(t)
+                else:
+                    g = _seed(ops, ops.as_tensor(seed, t.dtype), t)
                 grads[id(t)] = g if id(t) not in grads else ops.add(grads[id(t)], g)
             reach = _reachable(self._nodes, {id(s) for s in sources})
             add = ops.add
