@@ -28,6 +28,14 @@ def copy(x) -> Tensor:
     return emit(COPY, (x,), y)
 
 
+def _snapshot(var: Variable) -> Tensor:
+    """A copy of a Variable's current values that no tape records (the caller records its own op)."""
+    y = out_like(var.shape, var.dtype)
+    if var.size:
+        _copy_into("copy", var, y, (var.size,), (1,), (1,))
+    return y
+
+
 def write_into(var: Variable, value: Tensor, name: str) -> None:
     """Overwrite a variable's storage (assign): not differentiable, visible to Function replays."""
     if var.size:
@@ -74,7 +82,7 @@ def reshape(x, shape) -> Tensor:
     if shape == x.shape and not isinstance(x, Variable):
         return x
     # share storage: tensors are immutable; a Variable's values are copied so later assigns don't leak
-    src = copy(x) if isinstance(x, Variable) else x
+    src = _snapshot(x) if isinstance(x, Variable) else x
     y = Tensor(src._owner, src._ptr, shape, x.dtype)
     return emit(RESHAPE, (x,), y)
 
