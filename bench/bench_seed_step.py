@@ -19,14 +19,7 @@ def measure_child(args) -> None:
     x, y = np.array(POINTS, dtype=np.float32), np.array(LABELS, dtype=np.int32)
     built, more = steps.all_steps(steps.init_params([2, 128, 2]), "sigmoid", x, y, 0.001)
     notes += more
-    built, more = steps.check_agreement(built)
-    notes += more
-    rows = []
-    notes += [f"{s.name}: {s.variant}" for s in built]
-    for name, t in common.measure_many({s.name: s.run for s in built}, args.mode).items():
-        rows.append(common.row(CASE, threads, name, t["median_s"] * 1e6, t))
-        print(f"  {name:>20}: {rows[-1]['value']:9.1f} µs/step", flush=True)
-    common.write_child(args.child, rows, notes)
+    steps.measure_and_write(built, CASE, threads, args, notes)
 
 
 def goals(rows: list) -> list:

@@ -301,3 +301,15 @@ def check_agreement(steps: list[Step], n: int = 3) -> tuple[list[Step], list[str
                  + (" except as noted" if bad else "")
                  + " to 1e-4 (PyTorch's after its first step to 2e-2: its Adam adds epsilon elsewhere)")
     return kept, notes
+
+
+def measure_and_write(built: list, case: str, threads: int, args, notes: list) -> None:
+    """Check the steps agree, time them side by side (µs per step) and hand the rows to the parent."""
+    import common
+    built, more = check_agreement(built)
+    notes = notes + more + [f"{s.name}: {s.variant}" for s in built]
+    rows = []
+    for name, t in common.measure_many({s.name: s.run for s in built}, args.mode).items():
+        rows.append(common.row(case, threads, name, t["median_s"] * 1e6, t))
+        print(f"  {name:>20}: {rows[-1]['value']:9.1f} µs/step", flush=True)
+    common.write_child(args.child, rows, notes)

@@ -21,9 +21,7 @@
     case AD_SQRT: AD_UNARY_LOOP(AD_LIBM(T, sqrt, v))                                     \
     case AD_EXP: AD_UNARY_LOOP(AD_LIBM(T, exp, v))                                       \
     case AD_LOG: AD_UNARY_LOOP(AD_LIBM(T, log, v))                                       \
-    /* sigmoid via exp of a non-positive number: never overflows */                     \
-    case AD_SIGMOID: AD_UNARY_LOOP(v >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -v))          \
-                                          : AD_LIBM(T, exp, v) / ((T)1 + AD_LIBM(T, exp, v))) \
+    case AD_SIGMOID: AD_UNARY_LOOP(AD_SIGMOID_OF(T, v))                                  \
     case AD_TANH: AD_UNARY_LOOP(AD_LIBM(T, tanh, v))                                     \
     case AD_RELU: AD_UNARY_LOOP(v > 0 ? v : (T)0)                                        \
     case AD_SIGN: AD_UNARY_LOOP((T)((v > 0) - (v < 0)))                                  \

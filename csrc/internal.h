@@ -33,6 +33,10 @@ double cos(double x);
 /* the float or the double libm function, by the element type T */
 #define AD_LIBM(T, fn, x) (sizeof(T) == 4 ? (T)fn##f((float)(x)) : (T)fn((double)(x)))
 
+/* 1 / (1 + exp(-x)) through exp of a non-positive number only, so it never overflows */
+#define AD_SIGMOID_OF(T, x) \
+    ((x) >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -(x))) : AD_LIBM(T, exp, x) / ((T)1 + AD_LIBM(T, exp, x)))
+
 /* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
 #define AD_DISPATCH_FLOAT(dtype, ...)                         \
     switch (dtype) {                                          \

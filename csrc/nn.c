@@ -5,7 +5,7 @@
 
 /* ---- dense ------------------------------------------------------------------------------------ */
 
-/* z -> act(z); sigmoid through exp of a non-positive number so it never overflows */
+/* z -> act(z) */
 #define AD_ACT_ROWS(EXPR)                                   \
     for (int64_t i = 0; i < m; i++) {                       \
         T *row = Y + i * n;                                 \
@@ -29,8 +29,7 @@ int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x,
         const T *B = b;
         switch (act) {
         case AD_ACT_LINEAR: if (!B) break; AD_ACT_ROWS(z)
-        case AD_ACT_SIGMOID: AD_ACT_ROWS(z >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -z))
-                                                : AD_LIBM(T, exp, z) / ((T)1 + AD_LIBM(T, exp, z)))
+        case AD_ACT_SIGMOID: AD_ACT_ROWS(AD_SIGMOID_OF(T, z))
         case AD_ACT_TANH: AD_ACT_ROWS(AD_LIBM(T, tanh, z))
         case AD_ACT_RELU: AD_ACT_ROWS(z > 0 ? z : (T)0)
         }
@@ -192,8 +191,7 @@ int ad_sigmoid_xent_backward(int dtype, int64_t n, const void *logits, const voi
         const T *X = logits, *Z = labels, *G = g;
         T *D = dlogits;
         for (int64_t i = 0; i < n; i++) {
-            T x = X[i], s = x >= 0 ? (T)1 / ((T)1 + AD_LIBM(T, exp, -x))
-                                   : AD_LIBM(T, exp, x) / ((T)1 + AD_LIBM(T, exp, x));
+            T x = X[i], s = AD_SIGMOID_OF(T, x);
             D[i] = G[i] * (s - Z[i]);
         }
     })

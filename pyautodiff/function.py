@@ -229,7 +229,6 @@ def _rebuild(structure, values: list):
 # --- recording ------------------------------------------------------------------------------------
 
 
-
 class _Recording:
     """Swap in a tracer list and hide the outer tapes while a body (or a backward pass) is traced.
 
