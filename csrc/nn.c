@@ -88,29 +88,40 @@ static int check_rows(int64_t m, int64_t n, const void *a, const void *b, const 
     return AD_OK;
 }
 
+/* the per-row losses, or with mean their average (NaN for no rows) written to loss[0]; float32 rows are
+ * rounded before they are averaged, as a separate mean would see them */
+#define AD_XENT_STORE(T, L, i, value, mean, acc) \
+    do { T v_ = (T)(value); if (mean) acc += (double)v_; else (L)[i] = v_; } while (0)
+#define AD_XENT_MEAN(T, L, m, mean, acc) \
+    do { if (mean) (L)[0] = (m) ? (T)(acc / (double)(m)) : (T)__builtin_nan(""); } while (0)
+/* the upstream gradient of row i: g[i], or with mean g[0] / m */
+#define AD_XENT_G(T, G, i, m, mean) ((mean) ? (T)((double)(G)[0] / (double)(m)) : (G)[i])
+
 int ad_sparse_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const int32_t *labels,
-                           void *loss, void *probs) {
+                           void *loss, void *probs, int mean) {
     int rc = check_rows(m, n, logits, labels, probs);
     if (rc) return rc;
-    if (m > 0 && (!labels || !loss)) return AD_EINVAL;
+    if ((m > 0 && !labels) || ((m > 0 || mean) && !loss)) return AD_EINVAL;
     for (int64_t i = 0; i < m; i++)
         if (labels[i] < 0 || labels[i] >= n) return AD_EINDEX;
     AD_DISPATCH_FLOAT(dtype, {
         const T *X = logits;
         T *L = loss, *P = probs;
+        double acc = 0;
         for (int64_t i = 0; i < m; i++) {
             const T *row = X + i * n;
             double lse;
             AD_LOGSUMEXP(T, row, n, lse);
-            L[i] = (T)(lse - (double)row[labels[i]]);
+            AD_XENT_STORE(T, L, i, lse - (double)row[labels[i]], mean, acc);
             for (int64_t j = 0; j < n; j++) P[i * n + j] = (T)exp((double)row[j] - lse);
         }
+        AD_XENT_MEAN(T, L, m, mean, acc);
     })
     return AD_OK;
 }
 
 int ad_sparse_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const int32_t *labels,
-                                    const void *g, void *dlogits) {
+                                    const void *g, void *dlogits, int mean) {
     int rc = check_rows(m, n, probs, labels, dlogits);
     if (rc) return rc;
     if (m > 0 && (!labels || !g)) return AD_EINVAL;
@@ -120,21 +131,23 @@ int ad_sparse_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void 
         const T *P = probs, *G = g;
         T *D = dlogits;
         for (int64_t i = 0; i < m; i++) {
-            for (int64_t j = 0; j < n; j++) D[i * n + j] = G[i] * P[i * n + j];
-            D[i * n + labels[i]] -= G[i];
+            T gi = AD_XENT_G(T, G, i, m, mean);
+            for (int64_t j = 0; j < n; j++) D[i * n + j] = gi * P[i * n + j];
+            D[i * n + labels[i]] -= gi;
         }
     })
     return AD_OK;
 }
 
 int ad_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels, void *loss,
-                    void *probs) {
+                    void *probs, int mean) {
     int rc = check_rows(m, n, logits, labels, probs);
     if (rc) return rc;
-    if (m > 0 && !loss) return AD_EINVAL;
+    if ((m > 0 || mean) && !loss) return AD_EINVAL;
     AD_DISPATCH_FLOAT(dtype, {
         const T *X = logits, *Z = labels;
         T *L = loss, *P = probs;
+        double mean_acc = 0;
         for (int64_t i = 0; i < m; i++) {
             const T *row = X + i * n, *z = Z + i * n;
             double lse, acc = 0;
@@ -142,15 +155,16 @@ int ad_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const v
             /* labels of exactly 0 contribute nothing, even where a logit is -inf */
             for (int64_t j = 0; j < n; j++)
                 if (z[j] != 0) acc += (double)z[j] * (lse - (double)row[j]);
-            L[i] = (T)acc;
+            AD_XENT_STORE(T, L, i, acc, mean, mean_acc);
             for (int64_t j = 0; j < n; j++) P[i * n + j] = (T)exp((double)row[j] - lse);
         }
+        AD_XENT_MEAN(T, L, m, mean, mean_acc);
     })
     return AD_OK;
 }
 
 int ad_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const void *labels,
-                             const void *g, void *dlogits) {
+                             const void *g, void *dlogits, int mean) {
     int rc = check_rows(m, n, probs, labels, dlogits);
     if (rc) return rc;
     if (m > 0 && !g) return AD_EINVAL;
@@ -160,8 +174,8 @@ int ad_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs,
         for (int64_t i = 0; i < m; i++) {
             double total = 0;
             for (int64_t j = 0; j < n; j++) total += Z[i * n + j];
-            T scale = G[i] * (T)total;
-            for (int64_t j = 0; j < n; j++) D[i * n + j] = scale * P[i * n + j] - G[i] * Z[i * n + j];
+            T gi = AD_XENT_G(T, G, i, m, mean), scale = gi * (T)total;
+            for (int64_t j = 0; j < n; j++) D[i * n + j] = scale * P[i * n + j] - gi * Z[i * n + j];
         }
     })
     return AD_OK;

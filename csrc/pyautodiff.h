@@ -132,18 +132,21 @@ int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x,
 /* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL */
 int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
                          void *db);
-/* logits (m, n), labels (m) in [0, n): loss (m) = logsumexp - logit of the label; probs = softmax */
+/* The softmax cross-entropies from logits, with probs = softmax(logits) saved for the backward. mean = 0:
+ * loss (m) per row and the backward reads g (m); mean = 1: loss[0] = the average over rows (NaN for none) and
+ * the backward reads a scalar g, each row's gradient being g[0] / m. */
+/* logits (m, n), labels (m) in [0, n): loss = logsumexp - logit of the label */
 int ad_sparse_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const int32_t *labels,
-                           void *loss, void *probs);
-/* dlogits = g[i] * (probs - one_hot(labels)) */
+                           void *loss, void *probs, int mean);
+/* dlogits = g_i * (probs - one_hot(labels)) */
 int ad_sparse_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const int32_t *labels,
-                                    const void *g, void *dlogits);
-/* labels (m, n) of the logits' dtype: loss (m) = sum_j labels * (logsumexp - logits); probs = softmax */
+                                    const void *g, void *dlogits, int mean);
+/* labels (m, n) of the logits' dtype: loss = sum_j labels * (logsumexp - logits) */
 int ad_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels, void *loss,
-                    void *probs);
-/* dlogits = g[i] * (probs * sum_j labels - labels) */
+                    void *probs, int mean);
+/* dlogits = g_i * (probs * sum_j labels - labels) */
 int ad_softmax_xent_backward(int dtype, int64_t m, int64_t n, const void *probs, const void *labels,
-                             const void *g, void *dlogits);
+                             const void *g, void *dlogits, int mean);
 /* elementwise over n: loss = max(x, 0) - x * z + log(1 + exp(-|x|)) */
 int ad_sigmoid_xent(int dtype, int64_t n, const void *logits, const void *labels, void *loss);
 /* dlogits = g * (sigmoid(x) - z) */

@@ -3,7 +3,7 @@
 KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i integer,
 d double, p pointer read, o pointer written. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 1347674980
+SIGNATURE = 789415377
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -21,10 +21,10 @@ KERNELS = {
     "ad_matmul": (13, "iiiiipiipiiodd"),
     "ad_dense": (14, "iiiiipppo"),
     "ad_bias_act_backward": (15, "iiiippoo"),
-    "ad_sparse_softmax_xent": (16, "iiippoo"),
-    "ad_sparse_softmax_xent_backward": (17, "iiipppo"),
-    "ad_softmax_xent": (18, "iiippoo"),
-    "ad_softmax_xent_backward": (19, "iiipppo"),
+    "ad_sparse_softmax_xent": (16, "iiippooi"),
+    "ad_sparse_softmax_xent_backward": (17, "iiipppoi"),
+    "ad_softmax_xent": (18, "iiippooi"),
+    "ad_softmax_xent_backward": (19, "iiipppoi"),
     "ad_sigmoid_xent": (20, "iippo"),
     "ad_sigmoid_xent_backward": (21, "iipppo"),
     "ad_dropout": (22, "iidopoo"),

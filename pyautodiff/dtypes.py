@@ -5,6 +5,7 @@ from ._backend import C
 FLOAT32, FLOAT64, INT32 = "float32", "float64", "int32"
 CODE = {FLOAT32: C.AD_FLOAT32, FLOAT64: C.AD_FLOAT64, INT32: C.AD_INT32}
 ITEMSIZE = {FLOAT32: 4, FLOAT64: 8, INT32: 4}
+CTYPE = {FLOAT32: "float", FLOAT64: "double", INT32: "int32_t"}
 FORMAT = {FLOAT32: "f", FLOAT64: "d", INT32: "i"}
 FLOATS = (FLOAT32, FLOAT64)
 _ALIASES = {"float": FLOAT32, "double": FLOAT64, "int": INT32, "float32": FLOAT32, "float64": FLOAT64,

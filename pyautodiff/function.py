@@ -371,7 +371,7 @@ class _Plan:
         words = [len(segment), -1]
         for _, w in segment:
             words.extend(w)
-        self.owner, self.ptr = B.alloc(8 * len(words))
+        self.owner, self.ptr = B.alloc(8 * len(words), "int64_t")
         self.words = B.view(self.ptr, 8 * len(words)).cast("q")
         self.words[:] = memoryview(struct.pack(f"={len(words)}q", *words)).cast("q")
 

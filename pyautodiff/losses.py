@@ -26,6 +26,10 @@ class Loss:
         if y_pred.ndim == 0 or y_true.ndim == 0 or y_true.shape[0] != y_pred.shape[0]:
             raise ValueError(f"{self.name}: y_true of shape {y_true.shape} and y_pred of shape {y_pred.shape} "
                              f"must have the same batch size")
+        return self._batch_mean(y_true, y_pred)
+
+    def _batch_mean(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        """The mean of call()'s losses (the softmax cross-entropies average inside their kernel)."""
         return ops.reduce_mean(self.call(y_true, y_pred))
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
@@ -62,6 +66,12 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
+        return self._losses(y_true, y_pred, mean=False)
+
+    def _batch_mean(self, y_true, y_pred):
+        return self._losses(y_true, y_pred, mean=True)
+
+    def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         classes = logits.shape[1]
         if y_true.size != logits.shape[0]:
@@ -71,7 +81,7 @@ class SparseCategoricalCrossentropy(Loss):
         if not self.from_logits:
             logits = _clipped_log(logits)
         try:
-            return fused.sparse_softmax_cross_entropy(labels, logits, self.name)
+            return fused.sparse_softmax_cross_entropy(labels, logits, self.name, mean)
         except ValueError:
             lo, hi = ops.reduce_min(ops.cast(labels, "float64")), ops.reduce_max(ops.cast(labels, "float64"))
             raise ValueError(f"{self.name}: labels must lie in [0, {classes}) for y_pred of shape {y_pred.shape}, "
@@ -87,11 +97,17 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
+        return self._losses(y_true, y_pred, mean=False)
+
+    def _batch_mean(self, y_true, y_pred):
+        return self._losses(y_true, y_pred, mean=True)
+
+    def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         labels = ops.reshape(self._same_shape(y_true, y_pred), logits.shape)
         if not self.from_logits:
             logits = _clipped_log(logits)
-        return fused.softmax_cross_entropy(labels, logits, self.name)
+        return fused.softmax_cross_entropy(labels, logits, self.name, mean)
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}

@@ -7,7 +7,7 @@ import numbers
 
 from . import _backend as B
 from ._state import state as _state
-from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
+from .dtypes import CODE, CTYPE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
 
 _lib = B.lib
 
@@ -132,7 +132,7 @@ def _format(v) -> str:
 def empty(shape: tuple, dtype: str) -> Tensor:
     """An uninitialised tensor (for kernels to write)."""
     size = shape_size(shape)
-    owner, ptr = B.alloc(size * ITEMSIZE[dtype])
+    owner, ptr = B.alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
     return Tensor(owner, ptr, shape, dtype, size)
 
 

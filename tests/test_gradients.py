@@ -74,6 +74,16 @@ CASES = {
     "sparse_softmax_cross_entropy_grad": (
         lambda x, g: F.sparse_softmax_cross_entropy_grad(x, labels, g) * rand((2, 3), seed=89),
         [rand((2, 3), seed=90), rand((2,), seed=91)]),
+    "sparse_softmax_cross_entropy mean": (lambda x: F.sparse_softmax_cross_entropy(labels, x, mean=True) * 1.7,
+                                          [rand((2, 3), seed=110)]),
+    "sparse_softmax_cross_entropy_grad mean": (
+        lambda x, g: F.sparse_softmax_cross_entropy_grad(x, labels, g, mean=True) * rand((2, 3), seed=111),
+        [rand((2, 3), seed=112), rand((), seed=113)]),
+    "softmax_cross_entropy mean": (lambda x, z: F.softmax_cross_entropy(z, x, mean=True) * 1.3,
+                                   [rand((2, 3), seed=114), rand((2, 3), lo=0, hi=1, seed=115)]),
+    "softmax_cross_entropy_grad mean": (
+        lambda x, z, g: F.softmax_cross_entropy_grad(x, z, g, mean=True) * rand((2, 3), seed=116),
+        [rand((2, 3), seed=117), rand((2, 3), lo=0, hi=1, seed=118), rand((), seed=119)]),
     "softmax_cross_entropy": (lambda x, z: F.softmax_cross_entropy(z, x) * rand((2,), seed=92),
                               [rand((2, 3), seed=93), rand((2, 3), lo=0, hi=1, seed=94)]),
     "softmax_cross_entropy_grad": (lambda x, z, g: F.softmax_cross_entropy_grad(x, z, g) * rand((2, 3), seed=95),
@@ -109,7 +119,8 @@ def test_matmul_variants(sa, sb, ta, tb):
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "exp", "log", "sqrt", "square", "divide", "matmul", "softmax",
-                                  "log_softmax", "pow", "reduce_max"])
+                                  "log_softmax", "pow", "reduce_max", "sparse_softmax_cross_entropy mean",
+                                  "softmax_cross_entropy mean", "softmax_cross_entropy"])
 def test_second_order(name):
     """The gradient of the (sum of the) gradient: vjps are differentiable too."""
     fn, inputs, *_ = CASES[name]

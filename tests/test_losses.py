@@ -140,3 +140,31 @@ def test_bad_labels_and_shapes_name_the_loss():
         L.BinaryCrossentropy()([1, 0], ad.array([1, 0]))
     with pytest.raises(ValueError, match="unknown loss 'nope'"):
         ad.losses.get("nope")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_losses_average_in_their_kernel_like_a_separate_mean(dtype):
+    """The softmax cross-entropies fuse the batch mean: same value and gradient as reduce_mean(call())."""
+    x = rand((5, 4), seed=120, dtype=dtype)
+    cases = [(L.SparseCategoricalCrossentropy(from_logits=True), ad.array([0, 3, 1, 2, 3])),
+             (L.CategoricalCrossentropy(from_logits=True), rand((5, 4), lo=0, hi=1, seed=121, dtype=dtype)),
+             (L.CategoricalCrossentropy(), rand((5, 4), lo=0, hi=1, seed=122, dtype=dtype))]
+    tol = 1e-6 if dtype == "float32" else 1e-13
+    for loss, y in cases:
+        with ad.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            fused, separate = loss(y, x), ad.reduce_mean(loss.call(y, x))
+        assert fused.shape == () and fused.dtype == dtype
+        assert abs(float(fused) - float(separate)) <= tol * abs(float(separate))
+        g1, g2 = tape.gradient(fused, x), tape.gradient(separate, x)
+        assert max(abs(a - b) for a, b in zip(sum(g1.tolist(), []), sum(g2.tolist(), []))) <= tol
+
+
+def test_fused_mean_of_no_rows_is_nan_and_bad_upstream_gradients_are_refused():
+    loss = L.SparseCategoricalCrossentropy(from_logits=True)(ad.zeros((0,), "int32"), ad.zeros((0, 3)))
+    assert math.isnan(float(loss))
+    F = ad.ops.nn
+    with pytest.raises(ValueError, match=r"upstream gradient \(3,\) float32 does not fit logits \(2, 3\) float32"):
+        F.sparse_softmax_cross_entropy_grad(ad.zeros((2, 3)), ad.array([0, 1]), ad.zeros((3,)))
+    with pytest.raises(ValueError, match=r"upstream gradient \(2,\) float32 .*expected shape \(\)"):
+        F.softmax_cross_entropy_grad(ad.zeros((2, 3)), ad.zeros((2, 3)), ad.zeros((2,)), mean=True)

@@ -3,7 +3,9 @@
 Everything above this package sees:
   lib                      the kernels of csrc/pyautodiff.h, called with the pointers below
   C                        the header's integer constants (C.AD_FLOAT32, C.AD_ADD, ...)
-  alloc(nbytes)            (owner, ptr): 64-byte aligned storage freed when owner is collected
+  alloc(nbytes, ctype)     (owner, ptr): storage freed when owner is collected, typed for the header's pointer
+                           arguments by ctype ("float", "double", "int32_t", "int64_t"; None: void *);
+                           64-byte aligned when untyped or from 4 KB up (kernels need no alignment)
   offset(ptr, nbytes)      a pointer nbytes further on
   address(ptr)             the pointer as an int (numpy's __array_interface__)
   view(ptr, nbytes)        a writable memoryview of bytes over the storage

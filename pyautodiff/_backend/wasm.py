@@ -34,7 +34,7 @@ _from_buffer = ctypes.c_char.from_buffer
 _addressof = ctypes.addressof
 
 
-def alloc(nbytes: int):
+def alloc(nbytes: int, ctype: str | None = None):
     """Python-owned memory (it lives in the same wasm heap): no call into the side module to allocate
     or free, where ad_alloc + ad_free would cost two ctypes crossings (~2.7 us) per tensor."""
     if nbytes < 0:

@@ -109,15 +109,27 @@ def _check_logits(name, logits):
     return logits
 
 
+def _row_grads(g, mean: bool, m: int):
+    """Each row's upstream gradient as a column (m, 1), or for a mean the scalar g / m, which broadcasts."""
+    return scale(1.0 / m, g) if mean else expand_dims(g, 1)
+
+
+def _per_row_total(t, mean: bool, m: int):
+    """The sum over classes per row (m,), or for a mean the total over everything / m (the scalar g's gradient)."""
+    return scale(1.0 / m, reduce_sum(t)) if mean else reduce_sum(t, -1)
+
+
 SPARSE_XENT = defop("sparse_softmax_cross_entropy", lambda g, n, needs: (
-    sparse_softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"]) if needs[0] else None, None))
+    sparse_softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"], n.attrs["mean"])
+    if needs[0] else None, None))
 
 
 def _sparse_xent_grad_vjp(gg, n, needs):
     logits, labels, g = n.inputs
+    mean, m = n.attrs["mean"], logits.shape[0]
     p = softmax(logits)
-    gl = multiply(expand_dims(g, 1), softmax_vjp(p, gg)) if needs[0] else None
-    gg_g = reduce_sum(multiply(gg, subtract(p, one_hot(labels, logits.shape[1], logits.dtype))), -1) \
+    gl = multiply(_row_grads(g, mean, m), softmax_vjp(p, gg)) if needs[0] else None
+    gg_g = _per_row_total(multiply(gg, subtract(p, one_hot(labels, logits.shape[1], logits.dtype))), mean, m) \
         if needs[2] else None
     return gl, None, gg_g
 
@@ -125,8 +137,25 @@ def _sparse_xent_grad_vjp(gg, n, needs):
 SPARSE_XENT_GRAD = defop("sparse_softmax_cross_entropy_grad", _sparse_xent_grad_vjp)
 
 
-def sparse_softmax_cross_entropy(labels, logits, name: str = "sparse_softmax_cross_entropy") -> Tensor:
-    """Per-row -log softmax(logits)[label]; labels (batch,) int32 in [0, classes)."""
+def _xent_out(logits, mean: bool):
+    """The loss (per row, or its mean as a scalar) and the saved probabilities."""
+    m = logits.shape[0]
+    return out_like(() if mean else (m,), logits.dtype), out_like(logits.shape, logits.dtype)
+
+
+def _xent_grad_args(logits, g, mean: bool):
+    g = as_tensor(g, logits.dtype)
+    want = () if mean else (logits.shape[0],)
+    if g.shape != want or g.dtype != logits.dtype:
+        raise ValueError(f"cross-entropy gradient: upstream gradient {g.shape} {g.dtype} does not fit logits "
+                         f"{logits.shape} {logits.dtype} (expected shape {want})")
+    return g, out_like(logits.shape, logits.dtype)
+
+
+def sparse_softmax_cross_entropy(labels, logits, name: str = "sparse_softmax_cross_entropy",
+                                 mean: bool = False) -> Tensor:
+    """Per-row -log softmax(logits)[label] (or with mean=True their average, in the same kernel); labels
+    (batch,) int32 in [0, classes)."""
     logits = _check_logits(name, logits)
     labels = as_tensor(labels, INT32, name)
     if labels.dtype != INT32:
@@ -134,63 +163,68 @@ def sparse_softmax_cross_entropy(labels, logits, name: str = "sparse_softmax_cro
     m, n = logits.shape
     if labels.shape != (m,):
         raise ValueError(f"{name}: labels of shape {labels.shape} do not match logits of shape {logits.shape}")
-    loss, probs = out_like((m,), logits.dtype), out_like(logits.shape, logits.dtype)
+    loss, probs = _xent_out(logits, mean)
     run(name, (logits, labels), lib.ad_sparse_softmax_xent, code(logits), m, n, logits._ptr, labels._ptr,
-        loss._ptr, probs._ptr)
-    return emit(SPARSE_XENT, (logits, labels), loss, {"probs": probs})
+        loss._ptr, probs._ptr, int(mean))
+    return emit(SPARSE_XENT, (logits, labels), loss, {"probs": probs, "mean": mean})
 
 
-def sparse_softmax_cross_entropy_grad(logits, labels, g, probs=None) -> Tensor:
-    """g[i] * (softmax(logits) - one_hot(labels)): the fused backward (probs as the forward saved them)."""
+def sparse_softmax_cross_entropy_grad(logits, labels, g, probs=None, mean: bool = False) -> Tensor:
+    """g_i * (softmax(logits) - one_hot(labels)), g_i = g[i] or g / batch for a mean (probs as the forward
+    saved them): the fused backward."""
     probs = softmax(logits) if probs is None else probs
     m, n = logits.shape
-    d = out_like(logits.shape, logits.dtype)
+    g, d = _xent_grad_args(logits, g, mean)
     run("sparse_softmax_cross_entropy_grad", (probs, labels, g), lib.ad_sparse_softmax_xent_backward,
-        code(logits), m, n, probs._ptr, labels._ptr, g._ptr, d._ptr)
-    return emit(SPARSE_XENT_GRAD, (logits, labels, g), d)
+        code(logits), m, n, probs._ptr, labels._ptr, g._ptr, d._ptr, int(mean))
+    return emit(SPARSE_XENT_GRAD, (logits, labels, g), d, {"mean": mean})
 
 
 XENT = defop("softmax_cross_entropy", lambda g, n, needs: (
-    softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"]) if needs[0] else None,
-    negative(multiply(expand_dims(g, 1), log_softmax(n.inputs[0]))) if needs[1] else None))
+    softmax_cross_entropy_grad(n.inputs[0], n.inputs[1], g, n.attrs["probs"], n.attrs["mean"])
+    if needs[0] else None,
+    negative(multiply(_row_grads(g, n.attrs["mean"], n.inputs[0].shape[0]), log_softmax(n.inputs[0])))
+    if needs[1] else None))
 
 
 def _xent_grad_vjp(gg, n, needs):
-    # d = g (p s - z) with p = softmax(logits), s = the row sums of the labels z
+    # d = g_i (p s - z) with p = softmax(logits), s = the row sums of the labels z
     logits, labels, g = n.inputs
+    mean, m = n.attrs["mean"], logits.shape[0]
     p = softmax(logits)
     s = reduce_sum(labels, -1, keepdims=True)
-    gcol = expand_dims(g, 1)
+    gcol = _row_grads(g, mean, m)
     gl = multiply(multiply(gcol, s), softmax_vjp(p, gg)) if needs[0] else None
     gz = multiply(gcol, subtract(reduce_sum(multiply(gg, p), -1, keepdims=True), gg)) if needs[1] else None
-    gg_g = reduce_sum(multiply(gg, subtract(multiply(p, s), labels)), -1) if needs[2] else None
+    gg_g = _per_row_total(multiply(gg, subtract(multiply(p, s), labels)), mean, m) if needs[2] else None
     return gl, gz, gg_g
 
 
 XENT_GRAD = defop("softmax_cross_entropy_grad", _xent_grad_vjp)
 
 
-def softmax_cross_entropy(labels, logits, name: str = "softmax_cross_entropy") -> Tensor:
-    """Per-row sum_j labels * -log softmax(logits); labels (batch, classes) of the logits' dtype."""
+def softmax_cross_entropy(labels, logits, name: str = "softmax_cross_entropy", mean: bool = False) -> Tensor:
+    """Per-row sum_j labels * -log softmax(logits) (or with mean=True their average); labels (batch, classes)
+    of the logits' dtype."""
     logits = _check_logits(name, logits)
     labels = cast(as_tensor(labels, logits.dtype, name), logits.dtype)
     if labels.shape != logits.shape:
         raise ValueError(f"{name}: labels of shape {labels.shape} do not match logits of shape {logits.shape}")
     m, n = logits.shape
-    loss, probs = out_like((m,), logits.dtype), out_like(logits.shape, logits.dtype)
+    loss, probs = _xent_out(logits, mean)
     run(name, (logits, labels), lib.ad_softmax_xent, code(logits), m, n, logits._ptr, labels._ptr, loss._ptr,
-        probs._ptr)
-    return emit(XENT, (logits, labels), loss, {"probs": probs})
+        probs._ptr, int(mean))
+    return emit(XENT, (logits, labels), loss, {"probs": probs, "mean": mean})
 
 
-def softmax_cross_entropy_grad(logits, labels, g, probs=None) -> Tensor:
-    """g[i] * (softmax(logits) * sum_j labels - labels): the fused backward."""
+def softmax_cross_entropy_grad(logits, labels, g, probs=None, mean: bool = False) -> Tensor:
+    """g_i * (softmax(logits) * sum_j labels - labels): the fused backward."""
     probs = softmax(logits) if probs is None else probs
     m, n = logits.shape
-    d = out_like(logits.shape, logits.dtype)
+    g, d = _xent_grad_args(logits, g, mean)
     run("softmax_cross_entropy_grad", (probs, labels, g), lib.ad_softmax_xent_backward, code(logits), m, n,
-        probs._ptr, labels._ptr, g._ptr, d._ptr)
-    return emit(XENT_GRAD, (logits, labels, g), d)
+        probs._ptr, labels._ptr, g._ptr, d._ptr, int(mean))
+    return emit(XENT_GRAD, (logits, labels, g), d, {"mean": mean})
 
 
 # --- sigmoid cross-entropy (elementwise) -----------------------------------------------------------
@@ -242,7 +276,7 @@ class RandomState:
     """A (seed, calls) pair in C memory: kernels read and advance it, so replayed graphs draw afresh."""
 
     def __init__(self, seed: int):
-        self._owner, self.ptr = B.alloc(16)
+        self._owner, self.ptr = B.alloc(16, "int64_t")
         words = B.view(self.ptr, 16).cast("q")
         words[0], words[1] = seed & 0x7FFFFFFFFFFFFFFF, 0
 
