@@ -69,6 +69,16 @@ int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y
     return AD_OK;
 }
 
+int ad_dense_backward(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
+                      const void *y, const void *g, void *dz, void *gx, void *gw, void *db) {
+    if (m < 0 || n < 0 || k < 0) return AD_EINVAL;
+    if ((k * n > 0 && !gw) || (m * k > 0 && gx && !w) || (m * k > 0 && !x)) return AD_EINVAL;
+    int rc = ad_bias_act_backward(dtype, act, m, n, y, g, dz, db);
+    if (rc) return rc;
+    if (gx && (rc = ad_matmul(dtype, 1, m, k, n, dz, 0, 0, w, 0, 1, gx, 1.0, 0.0))) return rc;
+    return ad_matmul(dtype, 1, k, n, m, x, 0, 1, dz, 0, 0, gw, 1.0, 0.0);
+}
+
 /* ---- cross-entropies from logits -------------------------------------------------------------- */
 
 /* log(sum_j exp(row[j])) without overflow, in double */

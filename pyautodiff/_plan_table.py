@@ -3,7 +3,7 @@
 KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i integer,
 d double, p pointer read, o pointer written. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 789415377
+SIGNATURE = 1018207799
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -21,18 +21,19 @@ KERNELS = {
     "ad_matmul": (13, "iiiiipiipiiodd"),
     "ad_dense": (14, "iiiiipppo"),
     "ad_bias_act_backward": (15, "iiiippoo"),
-    "ad_sparse_softmax_xent": (16, "iiippooi"),
-    "ad_sparse_softmax_xent_backward": (17, "iiipppoi"),
-    "ad_softmax_xent": (18, "iiippooi"),
-    "ad_softmax_xent_backward": (19, "iiipppoi"),
-    "ad_sigmoid_xent": (20, "iippo"),
-    "ad_sigmoid_xent_backward": (21, "iipppo"),
-    "ad_dropout": (22, "iidopoo"),
-    "ad_permutation": (23, "iio"),
-    "ad_lr_schedule": (24, "po"),
-    "ad_optim_step": (25, "o"),
-    "ad_sgd_update": (26, "iiopop"),
-    "ad_adam_update": (27, "iiopoop"),
-    "ad_rmsprop_update": (28, "iiopooop"),
-    "ad_all_finite": (29, "iip"),
+    "ad_dense_backward": (16, "iiiiippppoooo"),
+    "ad_sparse_softmax_xent": (17, "iiippooi"),
+    "ad_sparse_softmax_xent_backward": (18, "iiipppoi"),
+    "ad_softmax_xent": (19, "iiippooi"),
+    "ad_softmax_xent_backward": (20, "iiipppoi"),
+    "ad_sigmoid_xent": (21, "iippo"),
+    "ad_sigmoid_xent_backward": (22, "iipppo"),
+    "ad_dropout": (23, "iidopoo"),
+    "ad_permutation": (24, "iio"),
+    "ad_lr_schedule": (25, "po"),
+    "ad_optim_step": (26, "o"),
+    "ad_sgd_update": (27, "iiopop"),
+    "ad_adam_update": (28, "iiopoop"),
+    "ad_rmsprop_update": (29, "iiopooop"),
+    "ad_all_finite": (30, "iip"),
 }

@@ -379,6 +379,35 @@ class _Plan:
         _fail(name, self.ops[self.words[1]], status)
 
 
+class KernelBatch:
+    """Fixed kernel calls run as one ad_plan_run, some pointer arguments re-bound before each run: how an
+    optimizer updates every variable in one crossing (its gradients are new tensors on every step).
+
+    calls: [(kernel, args, op name)]; rebind: [(call index, argument index)]. None from make() when the
+    plan cannot run one of the kernels (then the caller calls them one by one)."""
+
+    @classmethod
+    def make(cls, calls: list, rebind: list):
+        encoded = [_encode(kernel, args) for kernel, args, _ in calls] if _PLAN_OK else [None]
+        return None if None in encoded else cls(calls, encoded, rebind)
+
+    def __init__(self, calls: list, encoded: list, rebind: list):
+        self.keep = calls  # the argument arrays and tensors the words point at
+        self.plan = _Plan([(op, words) for (_, _, op), words in zip(calls, encoded)])
+        first, at = [], 2  # the word of each call's first argument: after the header and its kernel id
+        for words in encoded:
+            first.append(at + 1)
+            at += len(words)
+        self.slots = [_Slot(self.plan, first[c], a) for c, a in rebind]
+
+    def run(self, ptrs) -> None:
+        for slot, ptr in zip(self.slots, ptrs):
+            slot.set(ptr)
+        status = _lib.ad_plan_run(self.plan.ptr)
+        if status:
+            _status(self.plan.ops[self.plan.words[1]], status)
+
+
 def _to_int64(v: int) -> int:
     v &= (1 << 64) - 1
     return v - (1 << 64) if v >= 1 << 63 else v

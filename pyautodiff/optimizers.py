@@ -1,4 +1,5 @@
-"""Optimizers: build(var_list) creates the slots, update_step(grad, var) is one C call per variable.
+"""Optimizers: build(var_list) creates the slots, update_step(grad, var) is one C call per variable;
+eagerly, apply_gradients runs the step count and all those calls as one C plan (function.KernelBatch).
 
 The step count, the learning rate (and its schedule) and the hyper-parameters live in one float64
 block in C memory that the kernels read when they run (csrc/optim.c). Nothing is computed in Python
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 from .dtypes import FLOATS
 from ._backend import NULL
+from ._state import state as _state
 from .ops._core import C, code, lib, run
 from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
 
@@ -63,6 +65,7 @@ class _Hyper:
 
     def __set__(self, opt, value):
         opt._hp[self.slot] = float(value)
+        opt._batches.clear()  # a hyper-parameter may change which slots an update needs (checked anew)
 
 
 class Optimizer:
@@ -73,6 +76,7 @@ class Optimizer:
     def __init__(self, learning_rate=0.001, weight_decay: float | None = None, name: str | None = None):
         self.name = name or type(self).__name__
         self._block = Variable(zeros((_HP.AD_HP_COUNT,), "float64"), name=f"{self.name}/hyper", trainable=False)
+        self._batches: dict = {}  # ids of variables -> (them, their updates as one KernelBatch or None)
         self._hp = self._block._memview()
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay or 0.0
@@ -137,11 +141,33 @@ class Optimizer:
                            f"{v.name!r} {v.shape} {v.dtype}")
         if not pairs:
             return
-        self.build([v for _, v in pairs])
-        run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
-        for g, v in pairs:
-            self.update_step(g, v)
+        variables = tuple(v for _, v in pairs)
+        self.build(variables)
+        batch = self._batch(variables, pairs) if _state.tracer is None else None  # a trace records each call
+        if batch is not None:
+            batch.run([g._ptr for g, _ in pairs])
+        else:
+            run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
+            for g, v in pairs:
+                self.update_step(g, v)
+        for v in variables:
             v._written()
+
+    def _batch(self, variables: tuple, pairs: list):
+        """The step count and the updates of these variables as one C plan; the gradients are re-bound."""
+        key = tuple(map(id, variables))  # (the entry keeps the variables alive, so their ids stay theirs)
+        if key in self._batches:
+            return self._batches[key][1]
+        batch = None
+        if type(self).update_step is Optimizer.update_step:  # (a subclass's own update_step runs as written)
+            from .function import KernelBatch
+            calls = [(lib.ad_optim_step, (self._block._ptr,), self.name)] + \
+                [self._update_call(g, v) + (self.name,) for g, v in pairs]
+            batch = KernelBatch.make(calls, [(i + 1, self.GRAD_ARG) for i in range(len(pairs))])
+        if len(self._batches) >= 8:
+            self._batches.clear()
+        self._batches[key] = (variables, batch)
+        return batch
 
     def update(self, params, grads) -> None:
         """The seed's form: params and their gradients as two lists of the same length."""
@@ -151,6 +177,13 @@ class Optimizer:
         self.apply_gradients(zip(grads, params))
 
     def update_step(self, grad: Tensor, var: Variable) -> None:
+        kernel, args = self._update_call(grad, var)
+        run(self.name, (grad, var), kernel, *args)
+
+    GRAD_ARG = 3  # where the gradient pointer sits in the update kernels' arguments
+
+    def _update_call(self, grad: Tensor, var: Variable) -> tuple:
+        """(kernel, args) updating var from grad."""
         raise NotImplementedError
 
     def _slot_ptrs(self, var) -> list:
@@ -175,11 +208,10 @@ class SGD(Optimizer):
     def slots_for(self):
         return self.slot_names if self.momentum else ()
 
-    def update_step(self, grad, var):
+    def _update_call(self, grad, var):
         if self.momentum and self._slot_ptrs(var)[0] is NULL:
             raise ValueError(f"SGD: momentum was set after variable {var.name!r} was first updated without it")
-        run(self.name, (grad, var), lib.ad_sgd_update, code(var), var.size, var._ptr, grad._ptr,
-            *self._slot_ptrs(var), self._block._ptr)
+        return lib.ad_sgd_update, (code(var), var.size, var._ptr, grad._ptr, *self._slot_ptrs(var), self._block._ptr)
 
 
 class Adam(Optimizer):
@@ -193,9 +225,8 @@ class Adam(Optimizer):
         super().__init__(learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
-    def update_step(self, grad, var):
-        run(self.name, (grad, var), lib.ad_adam_update, code(var), var.size, var._ptr, grad._ptr,
-            *self._slot_ptrs(var), self._block._ptr)
+    def _update_call(self, grad, var):
+        return lib.ad_adam_update, (code(var), var.size, var._ptr, grad._ptr, *self._slot_ptrs(var), self._block._ptr)
 
 
 class AdamW(Adam):
@@ -221,12 +252,11 @@ class RMSprop(Optimizer):
         return ("velocity",) + (("momentum",) if self.momentum else ()) + \
             (("average_gradient",) if self.centered else ())
 
-    def update_step(self, grad, var):
+    def _update_call(self, grad, var):
         ptrs = self._slot_ptrs(var)
         if (self.momentum and ptrs[1] is NULL) or (self.centered and ptrs[2] is NULL):
             raise ValueError(f"RMSprop: momentum/centered were set after variable {var.name!r} was first updated")
-        run(self.name, (grad, var), lib.ad_rmsprop_update, code(var), var.size, var._ptr, grad._ptr, *ptrs,
-            self._block._ptr)
+        return lib.ad_rmsprop_update, (code(var), var.size, var._ptr, grad._ptr, *ptrs, self._block._ptr)
 
 
 ALIASES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}

@@ -1,8 +1,8 @@
 """GradientTape: records op applications on tracked tensors; gradient() walks them in reverse.
 
 A tensor is tracked by a tape when it was watched (explicitly, or as a trainable Variable read
-inside the tape) or produced by an op the tape recorded. Records hold their tensors, so ids stay
-unique while the tape lives. Backward rules are ops themselves: while a tape computes gradients,
+inside the tape) or produced by an op the tape recorded; tapes key their sets and dicts by the tensors
+themselves (identity hashing). Backward rules are ops themselves: while a tape computes gradients,
 any outer tape records them, which is how nested tapes give higher-order derivatives.
 """
 
@@ -45,8 +45,7 @@ def record(op, inputs: tuple, outputs, attrs: dict | None = None):
         for tape in tapes:
             if tape._recording and tape._tracks_any(inputs):
                 tape._nodes.append(Node(op, inputs, outs, attrs))
-                for o in outs:
-                    tape._ids.add(id(o))
+                tape._tracked.update(outs)
     return outputs
 
 
@@ -79,7 +78,7 @@ class GradientTape:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
         self._nodes: list[Node] = []
-        self._ids: set[int] = set()
+        self._tracked: set[Tensor] = set()  # watched tensors and what recorded ops made of them
         self._watched: list[Tensor] = []
         self._recording = False
         self._used = False
@@ -106,7 +105,7 @@ class GradientTape:
 
     def reset(self) -> None:
         self._nodes.clear()
-        self._ids.clear()
+        self._tracked.clear()
         self._watched.clear()
         self._used = False
 
@@ -115,22 +114,22 @@ class GradientTape:
         for t in _structure(tensors)[0]:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradientTape.watch: expected tensors, got {type(t).__name__}")
-            if t.dtype in FLOATS and id(t) not in self._ids:
-                self._ids.add(id(t))
+            if t.dtype in FLOATS and t not in self._tracked:
+                self._tracked.add(t)
                 self._watched.append(t)
 
     def watched_variables(self) -> list:
         return [t for t in self._watched if isinstance(t, Variable)]
 
     def _tracks_any(self, inputs) -> bool:
-        ids = self._ids
+        tracked = self._tracked
         hit = False
         for x in inputs:
-            if id(x) in ids:
+            if x in tracked:
                 hit = True
             elif self.watch_accessed_variables and type(x) is not Tensor and isinstance(x, Variable) \
                     and x.trainable and x.dtype in FLOATS:
-                self._ids.add(id(x))
+                tracked.add(x)
                 self._watched.append(x)
                 hit = True
         return hit
@@ -164,7 +163,7 @@ class GradientTape:
             seeds, _ = _structure(output_gradients)
             if len(seeds) != len(targets):
                 raise ValueError(f"gradient: {len(targets)} targets but {len(seeds)} output_gradients")
-        grads: dict[int, Tensor] = {}
+        grads: dict[Tensor, Tensor] = {}
         was, self._recording = self._recording, False  # never record our own backward pass
         try:
             for t, seed in zip(targets, seeds):
@@ -176,32 +175,35 @@ class GradientTape:
                     g = ops.as_tensor(1.0, t.dtype) if t.shape == () else ops.ones_like(t)
                 else:
                     g = _seed(ops, ops.as_tensor(seed, t.dtype), t)
-                grads[id(t)] = g if id(t) not in grads else ops.add(grads[id(t)], g)
-            reach = _reachable(self._nodes, {id(s) for s in sources})
+                grads[t] = g if t not in grads else ops.add(grads[t], g)
+            src = set(sources)
+            # everything a tape tracks depends on what it watched: when that is all among the sources,
+            # every tracked tensor is worth its gradient and the walk is not needed
+            reach = self._tracked if src.issuperset(self._watched) else _reachable(self._nodes, src)
             add = ops.add
             for node in reversed(self._nodes):
                 outs = node.outputs
                 if len(outs) == 1:
-                    gout = grads.get(id(outs[0]))
+                    gout = grads.get(outs[0])
                     if gout is None:
                         continue
                 else:
-                    gouts = [grads.get(id(o)) for o in outs]
+                    gouts = [grads.get(o) for o in outs]
                     if all(g is None for g in gouts):
                         continue
                     gout = [ops.zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
-                needs = tuple(id(x) in reach for x in node.inputs)
+                needs = tuple(x in reach for x in node.inputs)
                 if True not in needs:
                     continue
                 if node.versions:
                     node.check_versions()
                 for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:
-                        prev = grads.get(id(x))
-                        grads[id(x)] = gx if prev is None else add(prev, gx)
+                        prev = grads.get(x)
+                        grads[x] = gx if prev is None else add(prev, gx)
         finally:
             self._recording = was
-        return [grads.get(id(s)) if s.dtype in FLOATS else None for s in sources]
+        return [grads.get(s) if s.dtype in FLOATS else None for s in sources]
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
@@ -233,15 +235,15 @@ class GradientTape:
         self._used = True
         self._recording = False
         self._nodes = []
-        self._ids.clear()
+        self._tracked = set()
 
 
-def _reachable(nodes: list, ids: set) -> set:
-    """Ids of tensors that depend on the sources: only their gradients are worth computing."""
-    reach = set(ids)
+def _reachable(nodes: list, sources: set) -> set:
+    """The tensors that depend on the sources: only their gradients are worth computing."""
+    reach = set(sources)
     for node in nodes:
-        if any(id(x) in reach for x in node.inputs):
-            reach.update(id(o) for o in node.outputs)
+        if not reach.isdisjoint(node.inputs):
+            reach.update(node.outputs)
     return reach
 
 

@@ -106,8 +106,9 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def __hash__(self):
-        return id(self)
+    # identity hash, in C: tapes key their dicts and sets by tensors (== is elementwise, but dicts test
+    # identity first and distinct live objects never share this hash, so it is never called there)
+    __hash__ = object.__hash__
 
     # operators are attached by pyautodiff.ops (they are ops, recorded by tapes)
 

@@ -68,6 +68,15 @@ CASES = {
     # fused kernels of the model layer
     "dense": (lambda x, w, b: F.dense(x, w, b, "tanh") * rand((2, 4), seed=80),
               [rand((2, 3), seed=81), rand((3, 4), seed=82), rand((4,), seed=83)]),
+    "dense_grad": (lambda x, w, y, g: ad.add_n([ad.reduce_sum(t * rand(t.shape, seed=130 + i)) for i, t in
+                                                enumerate(F.dense_grad(x, w, y, g, F.ACTIVATIONS["sigmoid"]))]),
+                   [rand((2, 3), seed=131), rand((3, 4), seed=132), rand((2, 4), lo=0.1, hi=0.9, seed=133),
+                    rand((2, 4), seed=134)]),
+    "dense_grad without gx": (lambda x, w, y, g: ad.add_n([
+        ad.reduce_sum(t * rand(t.shape, seed=140 + i))
+        for i, t in enumerate(F.dense_grad(x, w, y, g, F.ACTIVATIONS["tanh"], with_gx=False))]),
+        [rand((2, 3), seed=141), rand((3, 4), seed=142), rand((2, 4), lo=-0.9, hi=0.9, seed=143),
+         rand((2, 4), seed=144)]),
     "bias_act_grad": (_bias_act, [rand((2, 3), lo=0.1, hi=0.9, seed=85), rand((2, 3), seed=86)]),
     "sparse_softmax_cross_entropy": (lambda x: F.sparse_softmax_cross_entropy(labels, x) * rand((2,), seed=87),
                                      [rand((2, 3), seed=88)]),
@@ -120,7 +129,8 @@ def test_matmul_variants(sa, sb, ta, tb):
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "exp", "log", "sqrt", "square", "divide", "matmul", "softmax",
                                   "log_softmax", "pow", "reduce_max", "sparse_softmax_cross_entropy mean",
-                                  "softmax_cross_entropy mean", "softmax_cross_entropy"])
+                                  "softmax_cross_entropy mean", "softmax_cross_entropy", "dense",
+                                  "dense_grad"])
 def test_second_order(name):
     """The gradient of the (sum of the) gradient: vjps are differentiable too."""
     fn, inputs, *_ = CASES[name]

@@ -191,3 +191,35 @@ def test_bad_input_is_reported():
         ad.optimizers.get("adagrad-ish")
     opt.update([var], [None])  # an unconnected gradient leaves its variable alone
     assert var.tolist() == [1.0, 2.0] and opt.iterations == 0
+
+
+def test_one_plan_per_step_follows_changes_and_subclasses():
+    """Eagerly, apply_gradients runs all updates as one C plan, rebuilt when a hyper-parameter changes
+    and skipped for a subclass with its own update_step; results match the one-call-per-variable path."""
+    a, b = ad.Variable([1.0, 2.0]), ad.Variable([[3.0]])
+    opt = ad.optimizers.SGD(learning_rate=0.5)
+    opt.apply_gradients([(ad.array([1.0, 1.0]), a), (ad.array([[2.0]]), b)])
+    assert a.tolist() == [0.5, 1.5] and b.tolist() == [[2.0]] and opt.iterations == 1
+    opt.learning_rate = 0.25  # not a slot change: the cached plan reads the block
+    opt.apply_gradients([(ad.array([1.0, 1.0]), a), (ad.array([[4.0]]), b)])
+    assert a.tolist() == [0.25, 1.25] and b.tolist() == [[1.0]] and opt.iterations == 2
+    opt.momentum = 0.9  # the variables have no momentum slot: refused, as on the first path
+    with pytest.raises(ValueError, match="SGD: momentum was set after variable"):
+        opt.apply_gradients([(ad.array([1.0, 1.0]), a)])
+
+    class Halving(ad.optimizers.SGD):
+        def update_step(self, grad, var):
+            var.assign_sub(grad * 0.5)
+    h, c = Halving(), ad.Variable([1.0])
+    h.apply_gradients([(ad.array([1.0]), c)])
+    assert c.tolist() == [0.5]
+
+    eager, stepwise = ad.Variable([1.0, -2.0]), ad.Variable([1.0, -2.0])
+    o1, o2 = ad.optimizers.Adam(0.1), ad.optimizers.Adam(0.1)
+    for i in range(3):
+        g = ad.array([0.3 * i + 0.1, -0.2])
+        o1.apply_gradients([(g, eager)])
+        o2.build([stepwise])
+        ad.ops.nn.lib.ad_optim_step(o2._block._ptr)
+        o2.update_step(g, stepwise)
+    assert eager.tolist() == stepwise.tolist() and o1.iterations == 3

@@ -6,11 +6,15 @@ beside the .so). They must be exact: in WebAssembly a mismatched int64 argument 
 
 import ctypes
 import os
+import struct
 from functools import lru_cache
 from types import SimpleNamespace
 
 from . import header
+from .._plan_table import KERNELS, SIGNATURE
 
+_from_buffer = ctypes.c_char.from_buffer
+_addressof = ctypes.addressof
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _CTYPES = {"int": ctypes.c_int, "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64, "int32_t": ctypes.c_int32,
            "double": ctypes.c_double, "float": ctypes.c_float, "void": None}
@@ -27,11 +31,32 @@ for _name, (_ret, _args) in header.functions(_TEXT).items():
     setattr(lib, _name, _fn)
 
 C = SimpleNamespace(**header.defines(_TEXT))
-NULL = None
+NULL = 0  # an int like every pointer here, so calls can be packed into int64 words
 
 
-_from_buffer = ctypes.c_char.from_buffer
-_addressof = ctypes.addressof
+def _via_plan(name: str, direct, kid: int, kinds: str):
+    """The kernel called through ad_plan_run as a one-entry plan: ctypes converts each argument separately
+    (~0.5 us apiece in Pyodide; ad_matmul has 14), while packing them into int64 words and crossing once
+    with one pointer costs about as much as a two-argument call. Pyodide runs one thread, so one buffer
+    serves every kernel."""
+    pack = struct.Struct("=qqq" + "".join("d" if k == "d" else "q" for k in kinds)).pack_into
+
+    def call(*args):
+        try:
+            pack(_words, 0, 1, -1, kid, *args)
+        except struct.error:  # an argument the words cannot hold: let ctypes judge it
+            return direct(*args)
+        return _run(_words_at)
+    call.__name__ = name
+    return call
+
+
+if _dll.ad_plan_signature() == SIGNATURE:
+    _run = _dll.ad_plan_run
+    _words = bytearray(8 * (3 + max(len(k) for _, k in KERNELS.values())))
+    _words_at = _addressof(_from_buffer(_words))
+    for _name, (_kid, _kinds) in KERNELS.items():
+        setattr(lib, _name, _via_plan(_name, getattr(lib, _name), _kid, _kinds))
 
 
 def alloc(nbytes: int, ctype: str | None = None):
@@ -56,9 +81,18 @@ def view(ptr: int, nbytes: int) -> memoryview:
     return memoryview((ctypes.c_char * nbytes).from_address(ptr)).cast("B")
 
 
+class _Held(int):
+    """An address that keeps the memory it points at alive (as long as the caller keeps the address)."""
+
+
 @lru_cache(maxsize=8192)
 def i64(values: tuple):
-    return (ctypes.c_int64 * len(values))(*values) if values else None
+    if not values:
+        return NULL
+    array = (ctypes.c_int64 * len(values))(*values)
+    held = _Held(_addressof(array))
+    held.array = array
+    return held
 
 
 info = {"binding": "ctypes", "platform": "wasm"}

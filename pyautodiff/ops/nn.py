@@ -40,11 +40,32 @@ ACTIVATIONS = {"linear": C.AD_ACT_LINEAR, "sigmoid": C.AD_ACT_SIGMOID, "tanh": C
 
 def _dense_vjp(g, n, needs):
     x, w = n.inputs[0], n.inputs[1]
-    has_bias = len(n.inputs) == 3
-    dz, db = bias_act_grad(n.outputs[0], g, n.attrs["act"])
-    gx = matmul(dz, w, transpose_b=True) if needs[0] else None
-    gw = matmul(x, dz, transpose_a=True) if needs[1] else None
-    return (gx, gw, db) if has_bias else (gx, gw)
+    grads = dense_grad(x, w, n.outputs[0], g, n.attrs["act"], with_gx=needs[0])
+    gx, gw, db = grads if needs[0] else (None,) + grads
+    return (gx, gw, db) if len(n.inputs) == 3 else (gx, gw)
+
+
+def _dense_grad_vjp(gs, n, needs):
+    # gx = dz @ w^T, gw = x^T @ dz, db = column sums of dz, with dz = bias_act_grad(y, g)
+    x, w, y, g = n.inputs
+    act, with_gx = n.attrs["act"], n.attrs["with_gx"]
+    ggx, ggw, ggb = gs if with_gx else (None,) + tuple(gs)
+    dz = bias_act_grad(y, g, act)[0]
+    gdz = matmul(x, ggw)
+    if with_gx:
+        gdz = add(gdz, matmul(ggx, w))
+    gx = matmul(dz, ggw, transpose_b=True) if needs[0] else None
+    gw = matmul(ggx, dz, transpose_a=True) if needs[1] and with_gx else None
+    gy, gg = _bias_act_grad_vjp((gdz, ggb), _Node((y, g), {"act": act}), needs[2:]) \
+        if needs[2] or needs[3] else (None, None)
+    return gx, gw, gy, gg
+
+
+class _Node:
+    """The inputs and attrs of an op application, for calling its vjp directly."""
+
+    def __init__(self, inputs, attrs):
+        self.inputs, self.attrs = inputs, attrs
 
 
 def _bias_act_grad_vjp(gs, n, needs):
@@ -63,6 +84,7 @@ def _bias_act_grad_vjp(gs, n, needs):
 
 
 DENSE = defop("dense", _dense_vjp)
+DENSE_GRAD = defop("dense_grad", _dense_grad_vjp)
 BIAS_ACT_GRAD = defop("bias_act_grad", _bias_act_grad_vjp)
 
 
@@ -89,6 +111,24 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
         NULL if bias is None else operands[2]._ptr, y._ptr)
     y = emit(DENSE, (x2,) + operands[1:], y, {"act": act})
     return y if x.ndim == 2 else reshape(y, lead + (units,))
+
+
+def dense_grad(x, w, y, g, act: int, with_gx: bool = True) -> tuple:
+    """(gx, gw, db) of y = act(x @ w + b) for the upstream gradient g, in one kernel: the fused backward
+    of dense ((gw, db) when with_gx is false)."""
+    x, w, y, g = (as_tensor(t) for t in (x, w, y, g))
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0] or y.shape != g.shape or \
+            y.shape != (x.shape[0], w.shape[1]) or len({t.dtype for t in (x, w, y, g)}) > 1:
+        raise ValueError(f"dense_grad: x, kernel, output and its gradient do not fit: {describe(x, w, y, g)}")
+    need_float("dense_grad", x)
+    (m, k), n = x.shape, w.shape[1]
+    dz = out_like(y.shape, y.dtype)  # scratch: g * act'(y)
+    gx = out_like(x.shape, x.dtype) if with_gx else None
+    gw, db = out_like(w.shape, w.dtype), out_like((n,), w.dtype)
+    run("dense_backward", (x, w, y, g), lib.ad_dense_backward, code(y), act, m, n, k, x._ptr, w._ptr, y._ptr,
+        g._ptr, dz._ptr, gx._ptr if with_gx else NULL, gw._ptr, db._ptr)
+    outs = (gx, gw, db) if with_gx else (gw, db)
+    return emit(DENSE_GRAD, (x, w, y, g), outs, {"act": act, "with_gx": with_gx})
 
 
 def bias_act_grad(y, g, act: int):
@@ -303,6 +343,7 @@ __all__ = [
     "RandomState",
     "bias_act_grad",
     "dense",
+    "dense_grad",
     "dropout",
     "permutation",
     "sigmoid_cross_entropy",
