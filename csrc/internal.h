@@ -52,6 +52,11 @@ double cos(double x);
     default: return AD_EDTYPE;                         \
     }
 
+/* fn(ctx, lo, hi) over ranges covering [0, len), on up to ad_get_num_threads() threads (the GEMM's pool)
+ * when each gets at least min_per_thread items, else in one call on the caller (matmul.c) */
+typedef void (*ad_range_fn)(void *ctx, int64_t lo, int64_t hi);
+void ad_parallel_for(int64_t len, int64_t min_per_thread, ad_range_fn fn, void *ctx);
+
 /* splitmix64, the hash behind every random number (ad_random, dropout, permutations) */
 static inline uint64_t splitmix64(uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;

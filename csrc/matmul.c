@@ -492,14 +492,25 @@ static void *mm_run(void *arg) {
 /* Threads take shares from a common counter: a worker that wakes late (an idle core can take
  * 50-200 us to wake here) just finds fewer shares left, instead of holding up the caller. */
 typedef struct {
-    mm_share *sh;
     int n, next;
+    mm_share *sh;                /* a product's shares, or */
+    ad_range_fn fn;              /* a loop over [0, len) cut into n ranges (ad_parallel_for) */
+    void *ctx;
+    int64_t len;
 } mm_job;
 
 static void *mm_take(void *arg) {
     mm_job *job = arg;
-    for (int q; (q = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n;)
-        mm_run(&job->sh[q]);
+    for (int q; (q = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n;) {
+        if (job->sh) {
+            mm_run(&job->sh[q]);
+            continue;
+        }
+        /* range bounds at multiples of 16 items: threads never write the same cache line */
+        int64_t lo = job->len * q / job->n & ~(int64_t)15;
+        int64_t hi = q == job->n - 1 ? job->len : job->len * (q + 1) / job->n & ~(int64_t)15;
+        if (hi > lo) job->fn(job->ctx, lo, hi);
+    }
     return NULL;
 }
 
@@ -584,6 +595,22 @@ static void mm_parallel(mm_job *job, int nt) {
 }
 #endif
 
+void ad_parallel_for(int64_t len, int64_t min_per_thread, ad_range_fn fn, void *ctx) {
+#if AD_THREADS
+    int nt = ad_get_num_threads();
+    if (len / min_per_thread < nt) nt = (int)(len / min_per_thread);
+    if (nt > MM_MAXT) nt = MM_MAXT;
+    if (nt > 1) {
+        mm_job job = {.n = nt * MM_SHARES, .fn = fn, .ctx = ctx, .len = len};
+        mm_parallel(&job, nt);
+        return;
+    }
+#else
+    (void)min_per_thread;
+#endif
+    fn(ctx, 0, len);
+}
+
 int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               const void *a, int64_t stride_a, int transpose_a,
               const void *b, int64_t stride_b, int transpose_b,
@@ -617,7 +644,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * MM_SHARES;
         int64_t unit = by_batch ? 1 : dtype == AD_FLOAT64 ? 12 : by_rows ? 6 : 16;
-        mm_job job = {sh, 0, 0};
+        mm_job job = {.sh = sh};
         for (int64_t t = 0, lo = 0; t < ns && lo < len; t++) {
             int64_t hi = t == ns - 1 ? len : MM_MIN(len, (len * (t + 1) / ns + unit / 2) / unit * unit);
             if (hi <= lo) continue;

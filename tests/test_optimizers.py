@@ -223,3 +223,25 @@ def test_one_plan_per_step_follows_changes_and_subclasses():
         ad.ops.nn.lib.ad_optim_step(o2._block._ptr)
         o2.update_step(g, stepwise)
     assert eager.tolist() == stepwise.tolist() and o1.iterations == 3
+
+
+@pytest.mark.parametrize("make", [lambda: ad.optimizers.Adam(0.01), lambda: ad.optimizers.SGD(0.1, momentum=0.9),
+                                  lambda: ad.optimizers.RMSprop(0.01, momentum=0.5, centered=True)])
+def test_large_updates_split_over_threads_match_one_thread(make):
+    """Variables of more than 65536 elements per thread are updated in ranges on the thread pool
+    (cut at multiples of 16 elements); elementwise updates must give the one-thread values exactly."""
+    n = 2 * 65536 + 1003
+    grad = ad.array([((i * 7919) % 1000) / 500.0 - 1.0 for i in range(n)], dtype="float32")
+    results = []
+    before = ad.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            ad.set_num_threads(threads)
+            var, opt = ad.Variable(ad.ones((n,))), make()
+            for _ in range(3):
+                opt.apply_gradients([(grad, var)])
+            results.append(var.tolist())
+    finally:
+        ad.set_num_threads(before)
+    assert results[0] == results[1] == results[2]
+    assert results[0][0] != 1.0 and results[0][-1] != 1.0
