@@ -116,7 +116,7 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
 def dense_grad(x, w, y, g, act: int, with_gx: bool = True) -> tuple:
     """(gx, gw, db) of y = act(x @ w + b) for the upstream gradient g, in one kernel: the fused backward
     of dense ((gw, db) when with_gx is false)."""
-    x, w, y, g = (as_tensor(t) for t in (x, w, y, g))
+    x, w, y, g = as_tensor(x), as_tensor(w), as_tensor(y), as_tensor(g)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0] or y.shape != g.shape or \
             y.shape != (x.shape[0], w.shape[1]) or len({t.dtype for t in (x, w, y, g)}) > 1:
         raise ValueError(f"dense_grad: x, kernel, output and its gradient do not fit: {describe(x, w, y, g)}")
