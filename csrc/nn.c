@@ -70,13 +70,17 @@ int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y
 }
 
 int ad_dense_backward(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
-                      const void *y, const void *g, void *dz, void *gx, void *gw, void *db) {
+                      const void *y, const void *g, void *gx, void *gw, void *db) {
     if (m < 0 || n < 0 || k < 0) return AD_EINVAL;
     if ((k * n > 0 && !gw) || (m * k > 0 && gx && !w) || (m * k > 0 && !x)) return AD_EINVAL;
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    void *dz = malloc((size_t)(m * n + 1) * (size_t)ad_dtype_size(dtype));
+    if (!dz) return AD_ENOMEM;
     int rc = ad_bias_act_backward(dtype, act, m, n, y, g, dz, db);
-    if (rc) return rc;
-    if (gx && (rc = ad_matmul(dtype, 1, m, k, n, dz, 0, 0, w, 0, 1, gx, 1.0, 0.0))) return rc;
-    return ad_matmul(dtype, 1, k, n, m, x, 0, 1, dz, 0, 0, gw, 1.0, 0.0);
+    if (!rc && gx) rc = ad_matmul(dtype, 1, m, k, n, dz, 0, 0, w, 0, 1, gx, 1.0, 0.0);
+    if (!rc) rc = ad_matmul(dtype, 1, k, n, m, x, 0, 1, dz, 0, 0, gw, 1.0, 0.0);
+    free(dz);
+    return rc;
 }
 
 /* ---- cross-entropies from logits -------------------------------------------------------------- */

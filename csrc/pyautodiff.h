@@ -132,10 +132,10 @@ int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x,
 /* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL */
 int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
                          void *db);
-/* the whole backward of y = act(x @ w + b), x (m, k), w (k, n): dz (m, n) as above, then gx (m, k) = dz @ w^T
- * unless gx is NULL, gw (k, n) = x^T @ dz, db (n) unless NULL */
+/* the whole backward of y = act(x @ w + b), x (m, k), w (k, n): dz (m, n) as above (in memory of its own),
+ * then gx (m, k) = dz @ w^T unless gx is NULL, gw (k, n) = x^T @ dz, db (n) unless NULL */
 int ad_dense_backward(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
-                      const void *y, const void *g, void *dz, void *gx, void *gw, void *db);
+                      const void *y, const void *g, void *gx, void *gw, void *db);
 /* The softmax cross-entropies from logits, with probs = softmax(logits) saved for the backward. mean = 0:
  * loss (m) per row and the backward reads g (m); mean = 1: loss[0] = the average over rows (NaN for none) and
  * the backward reads a scalar g, each row's gradient being g[0] / m. */

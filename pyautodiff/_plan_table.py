@@ -3,7 +3,7 @@
 KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i integer,
 d double, p pointer read, o pointer written. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 1018207799
+SIGNATURE = 293782668
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -21,7 +21,7 @@ KERNELS = {
     "ad_matmul": (13, "iiiiipiipiiodd"),
     "ad_dense": (14, "iiiiipppo"),
     "ad_bias_act_backward": (15, "iiiippoo"),
-    "ad_dense_backward": (16, "iiiiippppoooo"),
+    "ad_dense_backward": (16, "iiiiippppooo"),
     "ad_sparse_softmax_xent": (17, "iiippooi"),
     "ad_sparse_softmax_xent_backward": (18, "iiipppoi"),
     "ad_softmax_xent": (19, "iiippooi"),

@@ -7,8 +7,8 @@ kernel then gives exactly -z log p - (1 - z) log(1 - p).
 """
 
 from . import ops
-from .ops import nn as fused
 from .dtypes import FLOATS, INT32
+from .ops import nn as fused
 from .tensor import Tensor, as_tensor
 
 EPSILON = 1e-7

@@ -9,9 +9,9 @@ learning rate and correcting Adam's bias; changing a hyper-parameter attribute t
 
 from types import SimpleNamespace
 
-from .dtypes import FLOATS
 from ._backend import NULL
 from ._state import state as _state
+from .dtypes import FLOATS
 from .ops._core import C, code, lib, run
 from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
 

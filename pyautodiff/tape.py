@@ -8,13 +8,9 @@ any outer tape records them, which is how nested tapes give higher-order derivat
 
 from contextlib import contextmanager
 
-from .dtypes import FLOATS
 from ._state import state
+from .dtypes import FLOATS
 from .tensor import Tensor, Variable
-
-
-
-
 
 
 class Node:

@@ -10,8 +10,8 @@ import struct
 from functools import lru_cache
 from types import SimpleNamespace
 
-from . import header
 from .._plan_table import KERNELS, SIGNATURE
+from . import header
 
 _from_buffer = ctypes.c_char.from_buffer
 _addressof = ctypes.addressof

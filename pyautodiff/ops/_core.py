@@ -1,12 +1,14 @@
 """The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
 
 from .. import _backend as B
-from ..dtypes import CODE, FLOATS, ITEMSIZE
-from ..tape import record, state as _tape_state
-from ..tensor import Tensor, as_tensor, empty, shape_size
+from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE
+from ..tape import record
+from ..tape import state as _tape_state
+from ..tensor import Tensor, as_tensor, shape_size
 
 lib = B.lib
 C = B.C
+_alloc = B.alloc
 i64 = B.i64
 
 
@@ -58,7 +60,9 @@ def run(name: str, operands: tuple, kernel, *args) -> None:
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
-    t = empty(shape, dtype)
+    size = shape_size(shape)  # (empty(), inlined: every op makes its outputs here)
+    owner, ptr = _alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
+    t = Tensor(owner, ptr, shape, dtype, size)
     tracer = _tape_state.tracer  # ... and keeps every buffer they touch alive
     if tracer is not None:
         tracer.append(t)

@@ -9,6 +9,7 @@ import numbers
 
 from .. import _backend as B
 from ..dtypes import INT32
+from ..tensor import Tensor, as_tensor, shape_size
 from . import (
     add,
     cast,
@@ -28,7 +29,6 @@ from . import (
 )
 from ._core import C, code, defop, describe, emit, lib, need_float, out_like, run
 from .reduce import softmax_vjp
-from ..tensor import Tensor, as_tensor, shape_size
 
 NULL = B.NULL
 
@@ -122,11 +122,10 @@ def dense_grad(x, w, y, g, act: int, with_gx: bool = True) -> tuple:
         raise ValueError(f"dense_grad: x, kernel, output and its gradient do not fit: {describe(x, w, y, g)}")
     need_float("dense_grad", x)
     (m, k), n = x.shape, w.shape[1]
-    dz = out_like(y.shape, y.dtype)  # scratch: g * act'(y)
     gx = out_like(x.shape, x.dtype) if with_gx else None
     gw, db = out_like(w.shape, w.dtype), out_like((n,), w.dtype)
     run("dense_backward", (x, w, y, g), lib.ad_dense_backward, code(y), act, m, n, k, x._ptr, w._ptr, y._ptr,
-        g._ptr, dz._ptr, gx._ptr if with_gx else NULL, gw._ptr, db._ptr)
+        g._ptr, gx._ptr if with_gx else NULL, gw._ptr, db._ptr)
     outs = (gx, gw, db) if with_gx else (gw, db)
     return emit(DENSE_GRAD, (x, w, y, g), outs, {"act": act, "with_gx": with_gx})
 
