@@ -31,9 +31,32 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
     if (rc) return rc;
     if (total > 0 && !x) return AD_EINVAL;
     int64_t inner = it.shape[it.ndim - 1], sy = it.strides[1][it.ndim - 1];
-    /* rows summed to one value are scaled in double before rounding to T: a float32 mean of values
-     * near FLT_MAX is then finite (the sum alone is not); an empty mean keeps 0 * scale = nan */
-    const int scale_rows = op == AD_REDUCE_SUM && sy == 0 && total > 0;
+    if (op == AD_REDUCE_SUM && dtype != AD_INT32) {
+        /* float sums accumulate in double, along rows and down columns alike, and are scaled before
+         * rounding to T: a float32 mean of values near FLT_MAX is then finite (the sum alone is not),
+         * an empty mean keeps 0 * scale = nan */
+        double *acc = malloc((size_t)(ycount + 1) * sizeof(double));
+        if (!acc) return AD_ENOMEM;
+        for (int64_t i = 0; i < ycount; i++) acc[i] = 0;
+        AD_DISPATCH_FLOAT(dtype, {
+            const T *X = x;
+            for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
+                const T *px = X + done;
+                double *pa = acc + it.offset[1];
+                if (sy == 0) {
+                    double row = 0;
+                    for (int64_t i = 0; i < inner; i++) row += px[i];
+                    *pa += row;
+                } else {
+                    for (int64_t i = 0; i < inner; i++) pa[i * sy] += px[i];
+                }
+            }
+            T *Y = y;
+            for (int64_t i = 0; i < ycount; i++) Y[i] = (T)(acc[i] * scale);
+        })
+        free(acc);
+        return AD_OK;
+    }
     AD_DISPATCH_ALL(dtype, {
         const T *X = x;
         T *Y = y;
@@ -42,18 +65,9 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
             const T *px = X + done;
             T *py = Y + it.offset[1];
-            if (op == AD_REDUCE_SUM) {
-                if (sy == 0 && dtype == AD_INT32) {
-                    uint32_t acc = 0; /* int32 sums wrap around, as numpy's and TensorFlow's do */
-                    for (int64_t i = 0; i < inner; i++) acc += (uint32_t)(int64_t)px[i];
-                    *py = (T)(int32_t)(acc + (uint32_t)(int64_t)*py);
-                } else if (sy == 0) {
-                    double acc = 0; /* a row reduced to one value: accumulate in double */
-                    for (int64_t i = 0; i < inner; i++) acc += px[i];
-                    *py += (T)(acc * scale);
-                } else {
-                    for (int64_t i = 0; i < inner; i++) py[i * sy] += px[i];
-                }
+            if (op == AD_REDUCE_SUM) { /* int32: sums wrap around, as numpy's and TensorFlow's do */
+                for (int64_t i = 0; i < inner; i++)
+                    py[i * sy] = (T)(int32_t)((uint32_t)(int64_t)py[i * sy] + (uint32_t)(int64_t)px[i]);
             } else if (op == AD_REDUCE_MAX) {
                 for (int64_t i = 0; i < inner; i++) {
                     T v = px[i], *t = py + i * sy;
@@ -66,7 +80,7 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
                 }
             }
         }
-        if (scale != 1.0 && !scale_rows)
+        if (scale != 1.0)
             for (int64_t i = 0; i < ycount; i++) Y[i] = (T)(Y[i] * scale);
     })
     return AD_OK;

@@ -120,6 +120,18 @@ def test_reductions_edge_shapes(dtype):
         close(ad.reduce_sum(ad.array(x), axis), np.sum(x, axis=axis), dtype)
 
 
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_float32_sums_accumulate_in_double_along_any_axis(axis):
+    """Down columns as along rows: a float32 sum of 400,000 values of 0.1 stays within float32 rounding of
+    the exact total (accumulating in float32 would drift by ~1e-3 relative)."""
+    x = np.full((200_000, 2) if axis != 1 else (2, 200_000), 0.1, dtype=np.float32)
+    got = np.asarray(ad.reduce_sum(ad.array(x), axis))
+    exact = x.astype(np.float64).sum(axis=axis)
+    np.testing.assert_allclose(got, exact, rtol=1e-7)
+    np.testing.assert_allclose(np.asarray(ad.reduce_mean(ad.array(x), axis)), exact / (x.size / np.size(exact)),
+                               rtol=1e-7)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_softmax_and_argmax(dtype, axis):
