@@ -399,11 +399,13 @@ class KernelBatch:
             first.append(at + 1)
             at += len(words)
         self.slots = [_Slot(self.plan, first[c], a) for c, a in rebind]
+        self.lock = threading.Lock()  # the re-bound words are shared: one run at a time
 
     def run(self, ptrs) -> None:
-        for slot, ptr in zip(self.slots, ptrs):
-            slot.set(ptr)
-        status = _lib.ad_plan_run(self.plan.ptr)
+        with self.lock:
+            for slot, ptr in zip(self.slots, ptrs):
+                slot.set(ptr)
+            status = _lib.ad_plan_run(self.plan.ptr)
         if status:
             _status(self.plan.ops[self.plan.words[1]], status)
 
