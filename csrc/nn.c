@@ -50,6 +50,9 @@ int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y
                          void *db) {
     if (act < 0 || act >= AD_ACT_COUNT || m < 0 || n < 0) return AD_EINVAL;
     if (m * n > 0 && (!y || !g || !dz)) return AD_EINVAL;
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    double *acc = db ? malloc((size_t)(n + 1) * sizeof(double)) : NULL; /* column sums in double */
+    if (db && !acc) return AD_ENOMEM;
     AD_DISPATCH_FLOAT(dtype, {
         const T *Y = y, *G = g;
         T *D = dz;
@@ -61,11 +64,13 @@ int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y
         }
         if (db) {
             T *S = db;
-            for (int64_t j = 0; j < n; j++) S[j] = 0;
+            for (int64_t j = 0; j < n; j++) acc[j] = 0;
             for (int64_t i = 0; i < m; i++)
-                for (int64_t j = 0; j < n; j++) S[j] += D[i * n + j];
+                for (int64_t j = 0; j < n; j++) acc[j] += D[i * n + j];
+            for (int64_t j = 0; j < n; j++) S[j] = (T)acc[j];
         }
     })
+    free(acc);
     return AD_OK;
 }
 

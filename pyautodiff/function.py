@@ -406,8 +406,9 @@ class KernelBatch:
             for slot, ptr in zip(self.slots, ptrs):
                 slot.set(ptr)
             status = _lib.ad_plan_run(self.plan.ptr)
+            failed = self.plan.ops[self.plan.words[1]] if status else None
         if status:
-            _status(self.plan.ops[self.plan.words[1]], status)
+            _status(failed, status)
 
 
 def _to_int64(v: int) -> int:

@@ -60,16 +60,22 @@ def _rows(name, y_pred):
     return ops.reshape(y_pred, (-1, y_pred.shape[-1])) if y_pred.ndim > 2 else y_pred
 
 
-class SparseCategoricalCrossentropy(Loss):
-    def __init__(self, from_logits: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.from_logits = from_logits
+class _AveragedInKernel(Loss):
+    """A loss whose kernel can also average over the batch in the same pass: _losses(y_true, y_pred, mean)."""
 
     def call(self, y_true, y_pred):
         return self._losses(y_true, y_pred, mean=False)
 
     def _batch_mean(self, y_true, y_pred):
+        if type(self).call is not _AveragedInKernel.call:  # a subclass's own call() defines the losses
+            return super()._batch_mean(y_true, y_pred)
         return self._losses(y_true, y_pred, mean=True)
+
+
+class SparseCategoricalCrossentropy(_AveragedInKernel):
+    def __init__(self, from_logits: bool = False, name: str | None = None):
+        super().__init__(name)
+        self.from_logits = from_logits
 
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
@@ -91,16 +97,10 @@ class SparseCategoricalCrossentropy(Loss):
         return {**super().get_config(), "from_logits": self.from_logits}
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_AveragedInKernel):
     def __init__(self, from_logits: bool = False, name: str | None = None):
         super().__init__(name)
         self.from_logits = from_logits
-
-    def call(self, y_true, y_pred):
-        return self._losses(y_true, y_pred, mean=False)
-
-    def _batch_mean(self, y_true, y_pred):
-        return self._losses(y_true, y_pred, mean=True)
 
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)

@@ -159,10 +159,12 @@ class Optimizer:
         if key in self._batches:
             return self._batches[key][1]
         batch = None
-        if type(self).update_step is Optimizer.update_step:  # (a subclass's own update_step runs as written)
+        if getattr(self.update_step, "__func__", None) is Optimizer.update_step:  # else: as the user wrote it
             from .function import KernelBatch
+            # the gradient argument is re-bound on every run: built with the variable's own pointer, the plan
+            # keeps no gradient alive
             calls = [(lib.ad_optim_step, (self._block._ptr,), self.name)] + \
-                [self._update_call(g, v) + (self.name,) for g, v in pairs]
+                [self._update_call(v, v) + (self.name,) for _, v in pairs]
             batch = KernelBatch.make(calls, [(i + 1, self.GRAD_ARG) for i in range(len(pairs))])
         if len(self._batches) >= 8:
             self._batches.clear()

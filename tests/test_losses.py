@@ -168,3 +168,21 @@ def test_fused_mean_of_no_rows_is_nan_and_bad_upstream_gradients_are_refused():
         F.sparse_softmax_cross_entropy_grad(ad.zeros((2, 3)), ad.array([0, 1]), ad.zeros((3,)))
     with pytest.raises(ValueError, match=r"upstream gradient \(2,\) float32 .*expected shape \(\)"):
         F.softmax_cross_entropy_grad(ad.zeros((2, 3)), ad.zeros((2, 3)), ad.zeros((2,)), mean=True)
+
+
+def test_a_subclass_call_defines_the_loss_and_an_empty_batch_gives_nan_gradients():
+    """The fused mean is only a shortcut for the class's own call(): a subclass overriding call() (label
+    smoothing, weights...) is averaged as written. An empty batch's mean is nan, its gradients too."""
+    class Halved(L.SparseCategoricalCrossentropy):
+        def call(self, y_true, y_pred):
+            return super().call(y_true, y_pred) * 0.5
+    x, y = rand((4, 3), seed=123), ad.array([0, 2, 1, 1])
+    full = float(L.SparseCategoricalCrossentropy(from_logits=True)(y, x))
+    assert abs(float(Halved(from_logits=True)(y, x)) - 0.5 * full) < 1e-12
+
+    x, z = ad.zeros((0, 3)), ad.zeros((0, 3))
+    with ad.GradientTape() as tape:
+        tape.watch([x, z])
+        loss = L.CategoricalCrossentropy(from_logits=True)(z, x)
+    gx, gz = tape.gradient(loss, [x, z])
+    assert math.isnan(float(loss)) and gx.shape == (0, 3) and gz.shape == (0, 3)

@@ -213,6 +213,16 @@ def test_one_plan_per_step_follows_changes_and_subclasses():
     h, c = Halving(), ad.Variable([1.0])
     h.apply_gradients([(ad.array([1.0]), c)])
     assert c.tolist() == [0.5]
+    replaced, d = ad.optimizers.SGD(), ad.Variable([1.0])  # an update_step set on the instance runs too
+    replaced.update_step = lambda grad, var: var.assign_sub(grad * 0.25)
+    replaced.apply_gradients([(ad.array([1.0]), d)])
+    assert d.tolist() == [0.75]
+
+    # the cached plan holds no gradient's storage (the gradient argument is re-bound on every call)
+    e, grad = ad.Variable([1.0]), ad.array([2.0])
+    opt.apply_gradients([(grad, e)])
+    held = [a for batch in (b for _, b in opt._batches.values() if b) for _, args, _ in batch.keep for a in args]
+    assert held and all(a is not grad._ptr and a is not grad._owner for a in held)
 
     eager, stepwise = ad.Variable([1.0, -2.0]), ad.Variable([1.0, -2.0])
     o1, o2 = ad.optimizers.Adam(0.1), ad.optimizers.Adam(0.1)
@@ -230,7 +240,7 @@ def test_one_plan_per_step_follows_changes_and_subclasses():
 def test_large_updates_split_over_threads_match_one_thread(make):
     """Variables of more than 65536 elements per thread are updated in ranges on the thread pool
     (cut at multiples of 16 elements); elementwise updates must give the one-thread values exactly."""
-    n = 2 * 65536 + 1003
+    n = 3 * 65536 + 1003
     grad = ad.array([((i * 7919) % 1000) / 500.0 - 1.0 for i in range(n)], dtype="float32")
     results = []
     before = ad.get_num_threads()

@@ -250,3 +250,26 @@ def test_a_trace_in_another_thread_does_not_disturb_this_threads_trace():
     got = [fa(ad.array([1.0])).tolist() for _ in range(4)]
     tb.join()
     assert got == [[1.0], [2.0], [3.0], [4.0]]
+
+
+def test_one_optimizer_shared_by_two_threads_updates_each_threads_variables():
+    """An optimizer's eager updates run as one C plan whose gradient pointers are re-bound per call: two
+    threads updating their own variables through one optimizer must each get their own gradients."""
+    opt = ad.optimizers.SGD(learning_rate=1.0)
+    variables = [ad.Variable(ad.zeros((64,))) for _ in range(2)]
+    grads = [ad.full((64,), 1.0), ad.full((64,), 1000.0)]
+    start = threading.Barrier(2)
+
+    def work(i):
+        start.wait()
+        for _ in range(200):
+            opt.apply_gradients([(grads[i], variables[i])])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert variables[0].tolist() == [-200.0] * 64
+    assert variables[1].tolist() == [-200000.0] * 64
+    assert opt.iterations == 400

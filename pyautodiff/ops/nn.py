@@ -148,14 +148,19 @@ def _check_logits(name, logits):
     return logits
 
 
+def _inverse(m: int) -> float:
+    """1 / m for the mean over m rows; nan for none (the kernels' mean of nothing is nan too)."""
+    return 1.0 / m if m else float("nan")
+
+
 def _row_grads(g, mean: bool, m: int):
     """Each row's upstream gradient as a column (m, 1), or for a mean the scalar g / m, which broadcasts."""
-    return scale(1.0 / m, g) if mean else expand_dims(g, 1)
+    return scale(_inverse(m), g) if mean else expand_dims(g, 1)
 
 
 def _per_row_total(t, mean: bool, m: int):
     """The sum over classes per row (m,), or for a mean the total over everything / m (the scalar g's gradient)."""
-    return scale(1.0 / m, reduce_sum(t)) if mean else reduce_sum(t, -1)
+    return scale(_inverse(m), reduce_sum(t)) if mean else reduce_sum(t, -1)
 
 
 SPARSE_XENT = defop("sparse_softmax_cross_entropy", lambda g, n, needs: (
