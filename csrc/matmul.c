@@ -28,6 +28,7 @@ typedef double f64x4 __attribute__((vector_size(32)));
 #define MM_INLINE inline __attribute__((always_inline))
 
 #define MM_MIN(x, y) ((x) < (y) ? (x) : (y))
+#define MM_MAX(x, y) ((x) > (y) ? (x) : (y))
 
 /* Below this many multiply-adds (or with a side this thin) packing does not pay for itself. */
 #define MM_SMALL_MNK (32 * 32 * 32)
@@ -39,6 +40,10 @@ typedef double f64x4 __attribute__((vector_size(32)));
 /* Shares per thread, taken dynamically: a late or preempted thread then delays the others by
  * at most one share; more shares would re-read a (or re-pack b) more often. */
 #define MM_SHARES 2
+/* Guided shares (see ad_matmul): at most this many per thread, for products of at least this many
+ * flops per thread (~0.5 ms) */
+#define MM_GUIDED 8
+#define MM_GUIDED_FLOPS_PER_THREAD 5e7
 
 /* Swap the roles of a and b to compute c^T = op(b)^T op(a)^T with the same kernels. */
 #define MM_TRANSPOSE_PROBLEM(T)                                            \
@@ -638,15 +643,24 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
     if (nt > MM_MAXT) nt = MM_MAXT;
     if (nt > 1) {
-        /* MM_SHARES shares per thread: the batch when that balances, else the longer side of
-         * c at register-tile boundaries (MR = 6 or 4, NR = 16 or 12: units keep tiles full) */
-        mm_share sh[MM_MAXT * MM_SHARES];
+        /* Shares of the batch when that balances, else of the longer side of c at register-tile
+         * boundaries (MR = 6 or 4, NR = 16 or 12: units keep tiles full). A share of columns (or of
+         * the batch) packs only its own part of b, so those shrink as the work runs out (guided: each
+         * 1/(2 nt) of what is left): a thread on a slower core (a busy neighbour on this VM slows one
+         * vCPU by 20%) is then outrun by one small share at most. Small products (a share's fixed
+         * costs would show) and shares of rows (each packs all of b) get MM_SHARES equal shares per
+         * thread. */
+        mm_share sh[MM_MAXT * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * MM_SHARES;
         int64_t unit = by_batch ? 1 : dtype == AD_FLOAT64 ? 12 : by_rows ? 6 : 16;
+        int guided = !by_rows && flops >= nt * MM_GUIDED_FLOPS_PER_THREAD;
+        int64_t cap = guided ? (int64_t)nt * MM_GUIDED : ns;
         mm_job job = {.sh = sh};
-        for (int64_t t = 0, lo = 0; t < ns && lo < len; t++) {
-            int64_t hi = t == ns - 1 ? len : MM_MIN(len, (len * (t + 1) / ns + unit / 2) / unit * unit);
+        for (int64_t t = 0, lo = 0; t < cap && lo < len; t++) {
+            int64_t hi = guided ? lo + MM_MAX(unit, ((len - lo) / (2 * nt) + unit / 2) / unit * unit)
+                                : (len * (t + 1) / ns + unit / 2) / unit * unit;
+            hi = t == cap - 1 ? len : MM_MIN(len, hi);
             if (hi <= lo) continue;
             sh[job.n] = s;
             if (by_batch) { sh[job.n].b0 = lo; sh[job.n].b1 = hi; }

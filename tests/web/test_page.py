@@ -107,8 +107,10 @@ def test_ready_within_20_seconds(app):
 
 def test_default_training_learns_the_six_points(app):
     expect(app.by_id("model-summary")).to_contain_text("Dense(128, sigmoid)")
+    run = app.state("run")
     app.by_id("train").click()
-    app.page.wait_for_function("() => window.pyautodiffDemo.running", timeout=10_000)
+    # a new run started (100 fast epochs can be over before a poll would see it running)
+    app.page.wait_for_function("run => window.pyautodiffDemo.run > run", arg=run, timeout=10_000)
     app.wait_idle(100)
     history = app.state("history")
     assert len(history) == 100
