@@ -87,9 +87,9 @@ def measure_child(args) -> None:
                  f"{trace.forward.crossings} call(s) into C" + ("" if fmod._PLAN_OK else
                                                                 " (the C plan is disabled: stale table)"))
     rows = []
-    for impl, fn in (("eager", lambda: eager(x, y)), ("Function (C plan)", lambda: traced(x, y)),
-                     ("Function (Python loop)", lambda: python_loop(x, y))):
-        t = common.measure(fn, args.mode)
+    fns = {"eager": lambda: eager(x, y), "Function (C plan)": lambda: traced(x, y),
+           "Function (Python loop)": lambda: python_loop(x, y)}
+    for impl, t in common.measure_many(fns, args.mode).items():  # rounds interleaved: load drifts hit all alike
         rows.append(common.row("seed step (batch 6)", threads, impl, t["median_s"] * 1e6, t))
         print(f"  {impl:>24}: {rows[-1]['value']:8.1f} us/step", flush=True)
     common.write_child(args.child, rows, notes)

@@ -34,6 +34,7 @@ _lib = B.lib
 _ONE = B.i64((1,))
 _PLAN_OK = hasattr(_lib, "ad_plan_run") and _lib.ad_plan_signature() == SIGNATURE
 _NATIVE = B.info["binding"] == "cffi"
+_tensor_address = B.address
 
 
 class Function:
@@ -352,7 +353,8 @@ class _Slot:
             self.words, self.at = owner[1], arg
 
     def set(self, ptr) -> None:
-        self.words[self.at] = _address(ptr) if type(self.words) is memoryview else ptr
+        """ptr: a tensor's storage pointer."""
+        self.words[self.at] = _tensor_address(ptr) if type(self.words) is memoryview else ptr
 
 
 def _fail(name: str, op: str, status: int) -> None:

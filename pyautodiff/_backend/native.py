@@ -34,8 +34,11 @@ def offset(ptr, nbytes: int):
     return ffi.cast("char *", ptr) + nbytes
 
 
+_cast, _INTPTR = ffi.cast, ffi.typeof("intptr_t")  # (user-space addresses are positive as intptr_t too)
+
+
 def address(ptr) -> int:
-    return int(ffi.cast("uintptr_t", ptr))
+    return int(_cast(_INTPTR, ptr))
 
 
 def view(ptr, nbytes: int) -> memoryview:
