@@ -41,7 +41,7 @@ WASM_CC := clang-19
 WASM_LD := wasm-ld-19
 # -nostdlibinc: clang's own stddef/stdint only (there is no wasm sysroot; internal.h declares libc/libm)
 WASM_CFLAGS := --target=wasm32-unknown-emscripten -fPIC -fvisibility=default -O3 -msimd128 -nostdlibinc \
-               -fwrapv -fno-math-errno -Wall -Wextra -Wno-unused-function
+               -fwrapv -fno-math-errno -fno-trapping-math -Wall -Wextra -Wno-unused-function
 WASM_LDFLAGS := --experimental-pic -shared --unresolved-symbols=import-dynamic
 WASM_BUILD := build/wasm
 WASM_WHEELS := build/wasm-wheels

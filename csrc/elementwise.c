@@ -19,7 +19,7 @@
     case AD_ABS: AD_UNARY_LOOP(v < 0 ? -v : v)                                           \
     case AD_SQUARE: AD_UNARY_LOOP(v * v)                                                 \
     case AD_SQRT: AD_UNARY_LOOP(AD_LIBM(T, sqrt, v))                                     \
-    case AD_EXP: AD_UNARY_LOOP(AD_LIBM(T, exp, v))                                       \
+    case AD_EXP: AD_UNARY_LOOP(AD_EXP_OF(T, v))                                                  \
     case AD_LOG: AD_UNARY_LOOP(AD_LIBM(T, log, v))                                       \
     case AD_SIGMOID: AD_UNARY_LOOP(AD_SIGMOID_OF(T, v))                                  \
     case AD_TANH: AD_UNARY_LOOP(AD_LIBM(T, tanh, v))                                     \

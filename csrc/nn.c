@@ -5,14 +5,11 @@
 
 /* ---- dense ------------------------------------------------------------------------------------ */
 
-/* z -> act(z) */
-#define AD_ACT_ROWS(EXPR)                                   \
-    for (int64_t i = 0; i < m; i++) {                       \
-        T *row = Y + i * n;                                 \
-        for (int64_t j = 0; j < n; j++) {                   \
-            T z = row[j] + (B ? B[j] : (T)0);               \
-            row[j] = (EXPR);                                \
-        }                                                   \
+/* z -> act(z) over all m * n values of Y, after the bias was added: flat loops vectorize */
+#define AD_ACT_ALL(EXPR)                                    \
+    for (int64_t i = 0; i < m * n; i++) {                   \
+        T z = Y[i];                                         \
+        Y[i] = (EXPR);                                      \
     }                                                       \
     break;
 
@@ -25,13 +22,16 @@ int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x,
     if (rc) return rc;
     if (k == 0) memset(y, 0, (size_t)(m * n) * (size_t)ad_dtype_size(dtype));
     AD_DISPATCH_FLOAT(dtype, {
-        T *Y = y;
-        const T *B = b;
+        T *restrict Y = y;
+        const T *restrict B = b;
+        if (B)
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) Y[i * n + j] += B[j];
         switch (act) {
-        case AD_ACT_LINEAR: if (!B) break; AD_ACT_ROWS(z)
-        case AD_ACT_SIGMOID: AD_ACT_ROWS(AD_SIGMOID_OF(T, z))
-        case AD_ACT_TANH: AD_ACT_ROWS(AD_LIBM(T, tanh, z))
-        case AD_ACT_RELU: AD_ACT_ROWS(z > 0 ? z : (T)0)
+        case AD_ACT_LINEAR: break;
+        case AD_ACT_SIGMOID: AD_ACT_ALL(AD_SIGMOID_OF(T, z))
+        case AD_ACT_TANH: AD_ACT_ALL(AD_LIBM(T, tanh, z))
+        case AD_ACT_RELU: AD_ACT_ALL(z > 0 ? z : (T)0)
         }
     })
     return AD_OK;
@@ -209,7 +209,7 @@ int ad_sigmoid_xent(int dtype, int64_t n, const void *logits, const void *labels
         /* max(x, 0) - x z + log(1 + exp(-|x|)): exp never sees a positive argument */
         for (int64_t i = 0; i < n; i++) {
             T x = X[i], ax = x < 0 ? -x : x;
-            L[i] = (x > 0 ? x : (T)0) - x * Z[i] + AD_LIBM(T, log1p, AD_LIBM(T, exp, -ax));
+            L[i] = (x > 0 ? x : (T)0) - x * Z[i] + AD_LIBM(T, log1p, AD_EXP_OF(T, -ax));
         }
     })
     return AD_OK;

@@ -126,7 +126,7 @@ int ad_softmax(int log_, int dtype, int64_t outer, int64_t n, int64_t inner, con
                 if (m == -(T)AD_INF) m = 0; /* all -inf: avoid inf - inf */
                 double sum = 0;
                 for (int64_t j = 0; j < n; j++) {
-                    T e = AD_LIBM(T, exp, p[j * inner] - m);
+                    T e = AD_EXP_OF(T, p[j * inner] - m);
                     sum += e;
                     if (!log_) q[j * inner] = e;
                 }
