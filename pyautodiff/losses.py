@@ -60,7 +60,18 @@ def _rows(name, y_pred):
     return ops.reshape(y_pred, (-1, y_pred.shape[-1])) if y_pred.ndim > 2 else y_pred
 
 
-class _AveragedInKernel(Loss):
+class _CrossEntropy(Loss):
+    """The cross-entropies: given logits (from_logits=True) or probabilities."""
+
+    def __init__(self, from_logits: bool = False, name: str | None = None):
+        super().__init__(name)
+        self.from_logits = from_logits
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class _AveragedInKernel(_CrossEntropy):
     """A loss whose kernel can also average over the batch in the same pass: _losses(y_true, y_pred, mean)."""
 
     def call(self, y_true, y_pred):
@@ -73,10 +84,6 @@ class _AveragedInKernel(Loss):
 
 
 class SparseCategoricalCrossentropy(_AveragedInKernel):
-    def __init__(self, from_logits: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.from_logits = from_logits
-
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         classes = logits.shape[1]
@@ -93,15 +100,8 @@ class SparseCategoricalCrossentropy(_AveragedInKernel):
             raise ValueError(f"{self.name}: labels must lie in [0, {classes}) for y_pred of shape {y_pred.shape}, "
                              f"got labels from {int(lo)} to {int(hi)}") from None
 
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
-
 
 class CategoricalCrossentropy(_AveragedInKernel):
-    def __init__(self, from_logits: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.from_logits = from_logits
-
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         labels = ops.reshape(self._same_shape(y_true, y_pred), logits.shape)
@@ -109,24 +109,14 @@ class CategoricalCrossentropy(_AveragedInKernel):
             logits = _clipped_log(logits)
         return fused.softmax_cross_entropy(labels, logits, self.name, mean)
 
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
 
-
-class BinaryCrossentropy(Loss):
-    def __init__(self, from_logits: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.from_logits = from_logits
-
+class BinaryCrossentropy(_CrossEntropy):
     def call(self, y_true, y_pred):
         labels = self._same_shape(y_true, y_pred)
         logits = y_pred
         if not self.from_logits:
             logits = ops.subtract(_clipped_log(y_pred), _clipped_log(ops.increment(y_pred, 1.0, -1.0)))
         return fused.sigmoid_cross_entropy(labels, logits, self.name)
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
 
 
 class MeanSquaredError(Loss):

@@ -56,24 +56,17 @@ def _dense_grad_vjp(gs, n, needs):
         gdz = add(gdz, matmul(ggx, w))
     gx = matmul(dz, ggw, transpose_b=True) if needs[0] else None
     gw = matmul(ggx, dz, transpose_a=True) if needs[1] and with_gx else None
-    gy, gg = _bias_act_grad_vjp((gdz, ggb), _Node((y, g), {"act": act}), needs[2:]) \
-        if needs[2] or needs[3] else (None, None)
+    gy, gg = _through_bias_act(y, g, act, gdz, ggb, needs[2:]) if needs[2] or needs[3] else (None, None)
     return gx, gw, gy, gg
 
 
-class _Node:
-    """The inputs and attrs of an op application, for calling its vjp directly."""
-
-    def __init__(self, inputs, attrs):
-        self.inputs, self.attrs = inputs, attrs
-
-
 def _bias_act_grad_vjp(gs, n, needs):
-    # dz = g * act'(y) and db = column sums of dz: both flow back through dz
-    y, g = n.inputs
-    gdz, gdb = gs
+    return _through_bias_act(*n.inputs, n.attrs["act"], *gs, needs)
+
+
+def _through_bias_act(y, g, act, gdz, gdb, needs):
+    """(gy, gg) given the gradients of (dz, db) = bias_act_grad(y, g): both flow back through dz."""
     ge = add(gdz, gdb)
-    act = n.attrs["act"]
     gy = None
     if needs[0] and act == C.AD_ACT_SIGMOID:  # d/dy y(1 - y) = 1 - 2y
         gy = multiply(multiply(ge, g), scale(-2.0, subtract(y, 0.5)))
