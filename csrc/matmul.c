@@ -8,8 +8,8 @@
  * vector loops instead. Large products are split over threads in disjoint blocks of c.
  *
  * Every hot function is stamped out by the MM_* macros once per (dtype, vector width): natively
- * on x86 twice, baseline SSE2 and AVX2+FMA chosen at run time, elsewhere (wasm) with 16-byte
- * vectors. Everything works on general (row, column) element strides, so op(x) = x^T is just a
+ * on x86 baseline SSE2, AVX2+FMA and (float) AVX-512, chosen at run time, elsewhere (wasm) with
+ * 16-byte vectors. Everything works on general (row, column) element strides, so op(x) = x^T is just a
  * stride swap, and c^T = b^T a^T lets the kernels run along whichever side of c suits them. */
 #include "internal.h"
 
@@ -22,7 +22,9 @@ typedef double f64x2 __attribute__((vector_size(16)));
 #if AD_X86
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef double f64x4 __attribute__((vector_size(32)));
+typedef float f32x16 __attribute__((vector_size(64)));
 #define MM_AVX2 __attribute__((target("avx2,fma"))) AD_FP_CONTRACT
+#define MM_AVX512 __attribute__((target("avx512f,avx2,fma"))) AD_FP_CONTRACT
 #endif
 #define MM_BASE AD_FP_CONTRACT
 #define MM_INLINE inline __attribute__((always_inline))
@@ -137,7 +139,32 @@ static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *r
  * values x[q*R + 0..R-1, p] (zeros past the last row). Used for A (R = MR) and for B^T (R = NR).
  * When panel rows are adjacent in memory (rs == 1) every p is a plain R-element copy; those go
  * 16 p at a time across all panels, so each cache line of x is fetched once (a panel alone uses
- * part of each line, and its lines can be 4 KB apart, all in one L1 set). */
+ * part of each line, and its lines can be 4 KB apart, all in one L1 set). Otherwise (a transposing
+ * pack) 8 x 8 blocks are transposed in registers, 16 p of 8 rows at a time. */
+#define MM_T8(P, ATTR, T)                                                                       \
+typedef T P##_v8 __attribute__((vector_size(8 * sizeof(T))));                                   \
+/* out[p * os + i] = x[i * rs + p] for i, p < 8: three rounds of pairwise shuffles */           \
+static ATTR MM_INLINE void P##_t8(const T *x, int64_t rs, T *out, int64_t os) {                 \
+    P##_v8 r[8], t[8], u[8];                                                                    \
+    for (int i = 0; i < 8; i++) __builtin_memcpy(&r[i], x + i * rs, sizeof r[i]);              \
+    for (int i = 0; i < 8; i += 2) {                                                            \
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);               \
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);         \
+    }                                                                                           \
+    for (int i = 0; i < 8; i += 4)                                                              \
+        for (int h = 0; h < 2; h++) {                                                           \
+            u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13); \
+            u[i + 2 * h + 1] =                                                                  \
+                __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);    \
+        }                                                                                       \
+    for (int p = 0; p < 4; p++) {                                                               \
+        P##_v8 lo = __builtin_shufflevector(u[p], u[p + 4], 0, 1, 2, 3, 8, 9, 10, 11);          \
+        P##_v8 hi = __builtin_shufflevector(u[p], u[p + 4], 4, 5, 6, 7, 12, 13, 14, 15);        \
+        __builtin_memcpy(out + p * os, &lo, sizeof lo);                                         \
+        __builtin_memcpy(out + (p + 4) * os, &hi, sizeof hi);                                   \
+    }                                                                                           \
+}
+
 #define MM_PACK(P, ATTR, T, R, NAME)                                                            \
 static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs, int64_t cs,    \
                             T *restrict out) {                                                  \
@@ -150,10 +177,17 @@ static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs,
                     for (int i = 0; i < R; i++) out[i0 * depth + p * R + i] = x[i0 + p * cs + i]; \
         }                                                                                       \
     } else {                                                                                    \
+        int64_t p8 = cs == 1 && R % 8 == 0 ? depth / 8 * 8 : 0;                                 \
         for (int64_t i0 = 0; i0 < full; i0 += R)                                                \
-            for (int64_t p = 0; p < depth; p++)                                                 \
+            for (int64_t p0 = 0; p0 < depth; p0 += 16) {                                        \
+                int64_t p1 = MM_MIN(p0 + 16, depth), pv = MM_MIN(p1, p8);                       \
+                for (int i = 0; i < R; i += 8) /* (each row's line is used up before the next) */ \
+                    for (int64_t p = p0; p < pv; p += 8)                                        \
+                        P##_t8(x + (i0 + i) * rs + p, rs, out + i0 * depth + p * R + i, R);     \
                 for (int i = 0; i < R; i++)                                                     \
-                    out[i0 * depth + p * R + i] = x[(i0 + i) * rs + p * cs];                    \
+                    for (int64_t p = MM_MAX(p0, pv); p < p1; p++)                               \
+                        out[i0 * depth + p * R + i] = x[(i0 + i) * rs + p * cs];                \
+            }                                                                                   \
     }                                                                                           \
     if (full < rows) {                                                                          \
         int64_t r = rows - full;                                                                \
@@ -417,6 +451,7 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
  * cache blocks MC x KC of A and KC x NC of B, in elements). */
 #define MM_VARIANT(P, ATTR, T, V, MR, NR, MC, KC, NC)                                           \
     MM_KERNEL(P, ATTR, T, V, MR, NR)                                                            \
+    MM_T8(P, ATTR, T)                                                                           \
     MM_PACK(P, ATTR, T, MR, pack_a)                                                             \
     MM_PACK(P, ATTR, T, NR, pack_b)                                                             \
     MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                                   \
@@ -433,8 +468,12 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
 
 /* AVX2: 6 x 16 floats; for doubles 4 x 12 rather than 6 x 8, as many accumulators but less
  * padding when n is narrow (n = 10 fills 10/12 instead of 10/16). 16-byte vectors: 4 x 2 vectors,
- * as without FMA each product needs a scratch register (V8: 6 x 2 is ~30% slower, SSE2 equal). */
+ * as without FMA each product needs a scratch register (V8: 6 x 2 is ~30% slower, SSE2 equal).
+ * AVX-512 (32 registers): 8 x 32 floats, 3-5% faster than 6 x 16 even on Zen 4, whose 512-bit FMAs
+ * are no wider than two 256-bit ones (half the instructions, a batch of 128 rows fills whole tiles);
+ * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). */
 #if AD_X86
+MM_VARIANT(f32_avx512, MM_AVX512, float, f32x16, 8, 32, MM_F32_MC, MM_F32_KC, MM_NC)
 MM_VARIANT(f32_avx2, MM_AVX2, float, f32x8, 6, 16, MM_F32_MC, MM_F32_KC, MM_NC)
 MM_VARIANT(f64_avx2, MM_AVX2, double, f64x4, 4, 12, MM_F64_MC, MM_F64_KC, MM_NC)
 #endif
@@ -442,17 +481,54 @@ MM_VARIANT(f32_v16, MM_BASE, float, f32x4, 4, 8, MM_F32_MC, MM_F32_KC, MM_NC)
 MM_VARIANT(f64_v16, MM_BASE, double, f64x2, 4, 4, MM_F64_MC, MM_F64_KC, MM_NC)
 
 /* ---- run-time choices and threads ---------------------------------------------------------- */
-static int mm_avx2(void) {
+char *getenv(const char *name);
+int strcmp(const char *a, const char *b);
+
+/* The widest vectors (bytes) the GEMM uses: 64 (AVX-512), 32 (AVX2 + FMA) or 16, natively what the
+ * CPU and OS support, capped by PYAUTODIFF_SIMD=avx2 or =baseline (so tests reach every variant, and a
+ * user can rule out AVX-512's clock penalty on older Intel cores). Decided once. */
+static int mm_simd = 0;
+
+static int mm_simd_bytes(void) {
+    int bytes = __atomic_load_n(&mm_simd, __ATOMIC_RELAXED);
+    if (bytes) return bytes;
 #if AD_X86
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    bytes = !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ? 16
+            : __builtin_cpu_supports("avx512f") ? 64 : 32;
+    const char *cap = getenv("PYAUTODIFF_SIMD");
+    if (cap && strcmp(cap, "baseline") == 0) bytes = 16;
+    else if (cap && strcmp(cap, "avx2") == 0 && bytes > 32) bytes = 32;
 #else
-    return 0;
+    bytes = AD_WASM ? AD_SIMD_BYTES : 16;
 #endif
+    __atomic_store_n(&mm_simd, bytes, __ATOMIC_RELAXED); /* (racing first callers store the same) */
+    return bytes;
 }
 
 int ad_simd_bytes(void) {
-    return mm_avx2() ? 32 : AD_WASM ? AD_SIMD_BYTES : 16;
+    return mm_simd_bytes();
+}
+
+/* the GEMM for a dtype at the chosen width, with its register tile (threads split c at tile edges);
+ * AVX-512's 32 columns only where c's n columns pad to them about as well as to 16 (n = 10 would
+ * do 3.2x the work, and run 2x slower) */
+typedef struct {
+    mm_fn fn;
+    int mr, nr;
+} mm_variant;
+
+static mm_variant mm_pick(int dtype, int64_t n) {
+    int bytes = mm_simd_bytes();
+#if AD_X86
+    if (dtype == AD_FLOAT32 && bytes == 64 && (n + 31) / 32 * 32 * 8 <= (n + 15) / 16 * 16 * 9)
+        return (mm_variant){f32_avx512_gemm, 8, 32};
+    if (dtype == AD_FLOAT32 && bytes >= 32) return (mm_variant){f32_avx2_gemm, 6, 16};
+    if (bytes >= 32) return (mm_variant){f64_avx2_gemm, 4, 12};
+#else
+    (void)bytes, (void)n;
+#endif
+    return dtype == AD_FLOAT32 ? (mm_variant){f32_v16_gemm, 4, 8} : (mm_variant){f64_v16_gemm, 4, 4};
 }
 
 static int mm_threads = 1; /* set by the caller; read atomically (the pool below is the rest) */
@@ -624,19 +700,14 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0) return AD_EINVAL;
     if (batch == 0 || m == 0 || n == 0) return AD_OK;
     if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
-    int avx2 = mm_avx2();
+    mm_variant v = mm_pick(dtype, n);
     mm_share s = {
-        .fn = dtype == AD_FLOAT32 ? f32_v16_gemm : f64_v16_gemm,
+        .fn = v.fn,
         .esize = ad_dtype_size(dtype), .transpose_a = transpose_a, .transpose_b = transpose_b,
         .m = m, .n = n, .k = k, .stride_a = stride_a, .stride_b = stride_b,
         .b0 = 0, .b1 = batch, .i0 = 0, .i1 = m, .j0 = 0, .j1 = n,
         .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,
     };
-#if AD_X86
-    if (avx2) s.fn = dtype == AD_FLOAT32 ? f32_avx2_gemm : f64_avx2_gemm;
-#else
-    (void)avx2;
-#endif
 #if AD_THREADS
     double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
     int nt = ad_get_num_threads();
@@ -644,7 +715,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (nt > MM_MAXT) nt = MM_MAXT;
     if (nt > 1) {
         /* Shares of the batch when that balances, else of the longer side of c at register-tile
-         * boundaries (MR = 6 or 4, NR = 16 or 12: units keep tiles full). A share of columns (or of
+         * boundaries (units of the register tile keep tiles full). A share of columns (or of
          * the batch) packs only its own part of b, so those shrink as the work runs out (guided: each
          * 1/(2 nt) of what is left): a thread on a slower core (a busy neighbour on this VM slows one
          * vCPU by 20%) is then outrun by one small share at most. Small products (a share's fixed
@@ -653,7 +724,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
         mm_share sh[MM_MAXT * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * MM_SHARES;
-        int64_t unit = by_batch ? 1 : dtype == AD_FLOAT64 ? 12 : by_rows ? 6 : 16;
+        int64_t unit = by_batch ? 1 : by_rows ? v.mr : v.nr;
         int guided = !by_rows && flops >= nt * MM_GUIDED_FLOPS_PER_THREAD;
         int64_t cap = guided ? (int64_t)nt * MM_GUIDED : ns;
         mm_job job = {.sh = sh};

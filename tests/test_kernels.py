@@ -1,5 +1,10 @@
 """Every kernel against numpy, in both float dtypes, with broadcasting and empty-tensor edge cases."""
 
+import os
+import platform
+import subprocess
+import sys
+
 import pytest
 
 import pyautodiff as ad
@@ -161,6 +166,36 @@ def test_matmul(dtype, m, n, k, ta, tb):
     got = ad.matmul(ad.array(ta_), ad.array(tb_), ta, tb)
     np.testing.assert_allclose(np.asarray(got), a.astype(np.float64) @ b, rtol=1e-4 if dtype == "float32" else 1e-11,
                                atol=1e-4 if dtype == "float32" else 1e-11)
+
+
+MATMUL_SWEEP = """
+import itertools, sys, numpy as np, pyautodiff as ad
+rng = np.random.default_rng(1)
+ad.set_num_threads(int(sys.argv[1]))
+for dt, (m, n, k), ta, tb in itertools.product(
+        ("float32", "float64"), [(7, 9, 5), (130, 70, 257), (128, 512, 10), (40, 33, 130), (300, 64, 21),
+                                 (256, 256, 256)], (0, 1), (0, 1)):
+    a, b = rng.uniform(-1, 1, (m, k)), rng.uniform(-1, 1, (k, n))
+    x, y = (a.T.copy() if ta else a).astype(dt), (b.T.copy() if tb else b).astype(dt)
+    got = np.asarray(ad.matmul(ad.array(x), ad.array(y), bool(ta), bool(tb)))
+    tol = 1e-4 if dt == "float32" else 1e-11
+    np.testing.assert_allclose(got, a.astype(dt).astype(np.float64) @ b.astype(dt), rtol=tol, atol=tol,
+                               err_msg=str((dt, m, n, k, ta, tb)))
+print(ad.backend_info()["simd_bytes"])
+"""
+
+
+@pytest.mark.skipif(sys.platform == "emscripten" or platform.machine() not in ("x86_64", "AMD64"),
+                    reason="the native x86 GEMM variants (Pyodide's is tested in its own run)")
+@pytest.mark.parametrize("simd,bytes_", [("", None), ("avx2", 32), ("baseline", 16)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmul_every_simd_width(simd, bytes_, threads):
+    """Every GEMM variant the CPU has, forced through PYAUTODIFF_SIMD: ragged tiles, transposing packs."""
+    out = subprocess.run([sys.executable, "-c", MATMUL_SWEEP, str(threads)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYAUTODIFF_SIMD": simd})
+    assert out.returncode == 0, out.stderr
+    if bytes_ is not None:
+        assert int(out.stdout) == min(bytes_, ad.backend_info()["simd_bytes"])
 
 
 @pytest.mark.parametrize("sa,sb", [((4, 3, 5), (4, 5, 2)), ((3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)),
