@@ -23,10 +23,11 @@
 #define AD_X86 0
 #endif
 
-/* Streaming loops (optimizer updates) compiled twice natively, the AVX2/FMA copy picked at load time
- * by the dynamic linker; a no-op elsewhere. */
+/* Streaming loops (optimizer updates, dense backward) compiled twice natively, the x86-64-v3 (AVX2 + FMA)
+ * copy picked at load time by the dynamic linker; a no-op elsewhere. (One clone per target: a list
+ * "avx2,fma" would make an AVX2 copy without FMA and an FMA copy without AVX2.) */
 #if AD_X86 && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define AD_TARGET_CLONES __attribute__((target_clones("avx2,fma", "default")))
+#define AD_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define AD_TARGET_CLONES
 #endif
