@@ -60,7 +60,7 @@ typedef float f32x16 __attribute__((vector_size(64)));
 
 /* ---- micro-kernels -------------------------------------------------------------------------
  * c[0:mr, 0:nr] = alpha * A @ Bp + beta * c for an MR x NR tile of c, Bp an NR-column panel of
- * depth kc. The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
+ * depth kc, its rows bstep apart (NR packed, or b's own row stride: see the driver). The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
  * the 16 vector registers. A comes either packed (MR values per p, contiguous) or straight from
  * MR rows of a row-major a: broadcasting from rows costs the same as from a panel, and skipping
  * that pack (a transposition) matters when n is small. */
@@ -97,16 +97,16 @@ static ATTR MM_INLINE void P##_store_tile(V acc[MR][P##_NV], T *c, int64_t rsc, 
 }                                                                                               \
                                                                                                 \
 static ATTR void P##_kernel(int64_t kc, const T *restrict ap, int64_t astep,                   \
-                            const T *restrict bp, T *c, int64_t rsc, int64_t csc, int mr,       \
-                            int nr, T alpha, T beta) {                                          \
+                            const T *restrict bp, int64_t bstep, T *c, int64_t rsc,             \
+                            int64_t csc, int mr, int nr, T alpha, T beta) {                                          \
     enum { VL = sizeof(V) / sizeof(T) };                                                        \
     V acc[MR][P##_NV];                                                                          \
     for (int i = 0; i < MR; i++)                                                                \
         for (int j = 0; j < P##_NV; j++) acc[i][j] = (V){0};                                    \
     for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
-    for (int64_t p = 0; p < kc; p++, ap += astep, bp += NR) {                                   \
+    for (int64_t p = 0; p < kc; p++, ap += astep, bp += bstep) {                                \
         V bv[P##_NV];                                                                           \
-        for (int j = 0; j < P##_NV; j++) bv[j] = *(const V *)(bp + j * VL);                     \
+        for (int j = 0; j < P##_NV; j++) __builtin_memcpy(&bv[j], bp + j * VL, sizeof bv[j]);   \
         for (int i = 0; i < MR; i++)                                                            \
             for (int j = 0; j < P##_NV; j++) acc[i][j] += ap[i] * bv[j];                        \
     }                                                                                           \
@@ -116,8 +116,8 @@ static ATTR void P##_kernel(int64_t kc, const T *restrict ap, int64_t astep,    
 /* a points at row 0 of the tile, rows rsa apart and contiguous in p; rows past mr repeat the  \
  * last one so the loop stays branch-free. */                                                   \
 static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *restrict bp,     \
-                                 T *c, int64_t rsc, int64_t csc, int mr, int nr, T alpha,       \
-                                 T beta) {                                                      \
+                                 int64_t bstep, T *c, int64_t rsc, int64_t csc, int mr, int nr, \
+                                 T alpha, T beta) {                                                      \
     enum { VL = sizeof(V) / sizeof(T) };                                                        \
     V acc[MR][P##_NV];                                                                          \
     const T *ar[MR];                                                                            \
@@ -125,9 +125,9 @@ static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *r
     for (int i = 0; i < MR; i++)                                                                \
         for (int j = 0; j < P##_NV; j++) acc[i][j] = (V){0};                                    \
     for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * rsc, 1);                            \
-    for (int64_t p = 0; p < kc; p++, bp += NR) {                                                \
+    for (int64_t p = 0; p < kc; p++, bp += bstep) {                                             \
         V bv[P##_NV];                                                                           \
-        for (int j = 0; j < P##_NV; j++) bv[j] = *(const V *)(bp + j * VL);                     \
+        for (int j = 0; j < P##_NV; j++) __builtin_memcpy(&bv[j], bp + j * VL, sizeof bv[j]);   \
         for (int i = 0; i < MR; i++)                                                            \
             for (int j = 0; j < P##_NV; j++) acc[i][j] += ar[i][p] * bv[j];                     \
     }                                                                                           \
@@ -200,7 +200,10 @@ static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs,
 /* ---- packed driver ------------------------------------------------------------------------
  * Loop order jc (NC) / pc (KC) / ic (MC) / jr (NR) / ir (MR): the B micro-panel stays in L1
  * while the kernel sweeps the A block in L2 (packed unless a is row-major: see the kernels).
- * ap and bp are 64-byte aligned buffers. */
+ * A row-major b is read in place when c has at most MC rows: then each panel of b serves one
+ * sweep of at most MC / MR tiles, and packing it (a pass over b from L3) cost more than the
+ * strided reads from L2 (x @ W of 128x784 @ 784x512: 104 -> 108 GF/s). Only a ragged last
+ * panel is packed (zero-padded). ap and bp are 64-byte aligned buffers. */
 #define MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                               \
 static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,           \
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
@@ -212,7 +215,9 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
         for (int64_t pc = 0; pc < k; pc += kc0) {                                               \
             int64_t kc = MM_MIN(kc0, k - pc);                                                   \
             T beta_p = pc == 0 ? beta : 1;                                                      \
-            P##_pack_b(nc, kc, b + pc * rsb + jc * csb, csb, rsb, bp);                          \
+            const T *b0 = b + pc * rsb + jc * csb;                                              \
+            int64_t full_b = csb == 1 && m <= MC ? nc / NR * NR : 0; /* columns read in place */ \
+            if (full_b < nc) P##_pack_b(nc - full_b, kc, b0 + full_b, csb, rsb, bp + full_b * kc); \
             for (int64_t ic = 0; ic < m; ic += MC) {                                            \
                 int64_t mc = MM_MIN(MC, m - ic);                                                \
                 const T *a0 = a + ic * rsa + pc * csa;                                          \
@@ -226,15 +231,17 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
                     for (int64_t ir = 0; ir < mc; ir += MR) {                                   \
                         T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;                          \
                         int mr = (int)MM_MIN(MR, mc - ir), nr = (int)MM_MIN(NR, nc - jr);       \
+                        const T *bt = jr < full_b ? b0 + jr : bp + jr * kc;                     \
+                        int64_t bstep = jr < full_b ? rsb : NR;                                 \
                         if (csa == 1)                                                           \
-                            P##_kernel_rows(kc, a0 + ir * rsa, rsa, bp + jr * kc, ct, rsc, csc, \
+                            P##_kernel_rows(kc, a0 + ir * rsa, rsa, bt, bstep, ct, rsc, csc,    \
                                             mr, nr, alpha, beta_p);                             \
                         else if (ir < full)                                                     \
-                            P##_kernel(kc, a0 + ir, csa, bp + jr * kc, ct, rsc, csc, mr, nr,    \
+                            P##_kernel(kc, a0 + ir, csa, bt, bstep, ct, rsc, csc, mr, nr,       \
                                        alpha, beta_p);                                          \
                         else                                                                    \
-                            P##_kernel(kc, ap + ir * kc, MR, bp + jr * kc, ct, rsc, csc, mr,    \
-                                       nr, alpha, beta_p);                                      \
+                            P##_kernel(kc, ap + ir * kc, MR, bt, bstep, ct, rsc, csc, mr, nr,   \
+                                       alpha, beta_p);                                          \
                     }                                                                           \
             }                                                                                   \
         }                                                                                       \
