@@ -272,6 +272,9 @@ def measure_many(fns: dict, mode: Mode) -> dict:
     times: dict = {name: [] for name in fns}
     # With several threads, a library's workers keep spinning for a while after each call (OpenBLAS
     # about 0.1 s, OpenMP pools too) and would take a core from whatever runs next: let them settle.
+    # Busy-waiting, not sleeping: on this VM a process that sleeps 0.3 s comes back to slower vCPUs for
+    # the next ~0.1 s (2-thread MLP rounds, three runs each way: PyTorch 4.55-5.28 ms after sleeping,
+    # 4.35-4.47 after busy-waiting; pyautodiff 2.77-3.34 vs 2.56-2.61).
     settle = 0.3 if int(os.environ.get("OPENBLAS_NUM_THREADS", "1")) > 1 and len(fns) > 1 else 0.0
     gc.collect()
     for r in range(max(rounds for _, rounds in plan.values())):
@@ -279,7 +282,9 @@ def measure_many(fns: dict, mode: Mode) -> dict:
             number, rounds = plan[name]
             if r < rounds:
                 if settle:
-                    time.sleep(settle)
+                    until = time.perf_counter() + settle
+                    while time.perf_counter() < until:
+                        pass
                     fn()  # wake this implementation's own threads outside the timed round
                 t0 = time.perf_counter()
                 for _ in range(number):
