@@ -200,15 +200,21 @@ static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs,
 /* ---- packed driver ------------------------------------------------------------------------
  * Loop order jc (NC) / pc (KC) / ic (MC) / jr (NR) / ir (MR): the B micro-panel stays in L1
  * while the kernel sweeps the A block in L2 (packed unless a is row-major: see the kernels).
- * A row-major b is read in place when c has at most MC rows: then each panel of b serves one
- * sweep of at most MC / MR tiles, and packing it (a pass over b from L3) cost more than the
- * strided reads from L2 (x @ W of 128x784 @ 784x512: 104 -> 108 GF/s). Only a ragged last
- * panel is packed (zero-padded). ap and bp are 64-byte aligned buffers. */
+ * A row-major b is read in place (MM_B_IN_PLACE) when c has at most MC rows: then each panel of
+ * b serves one sweep of at most MC / MR tiles, and packing it (a pass over b from L3) cost more
+ * than the strided reads from L2 (x @ W of 128x784 @ 784x512: 104 -> 108 GF/s). Only a ragged
+ * last panel is packed (zero-padded, at bp). With a row-major a too, no panel needs to fit a
+ * cache, and depths up to MM_KC_IN_PLACE save re-reading c per block of KC (108 -> 112 GF/s).
+ * ap and bp are 64-byte aligned buffers. */
+#define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC))
+#define MM_KC_IN_PLACE 2048
+#define MM_KCAP(m, csa, csb, MC, KC) (MM_B_IN_PLACE(m, csb, MC) && (csa) == 1 ? MM_KC_IN_PLACE : (KC))
 #define MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                               \
 static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,           \
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
                             int64_t rsc, int64_t csc, T alpha, T beta, T *ap, T *bp) {          \
-    int64_t kblocks = (k + KC - 1) / KC, kc0 = (k + kblocks - 1) / kblocks; /* even depths */   \
+    int64_t kcap = MM_KCAP(m, csa, csb, MC, KC), kblocks = (k + kcap - 1) / kcap;               \
+    int64_t kc0 = (k + kblocks - 1) / kblocks; /* even depths */                                \
     int a_inplace = rsa == 1 && n <= 2 * NR;                                                    \
     for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
         int64_t nc = MM_MIN(NC, n - jc);                                                        \
@@ -216,8 +222,8 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
             int64_t kc = MM_MIN(kc0, k - pc);                                                   \
             T beta_p = pc == 0 ? beta : 1;                                                      \
             const T *b0 = b + pc * rsb + jc * csb;                                              \
-            int64_t full_b = csb == 1 && m <= MC ? nc / NR * NR : 0; /* columns read in place */ \
-            if (full_b < nc) P##_pack_b(nc - full_b, kc, b0 + full_b, csb, rsb, bp + full_b * kc); \
+            int64_t full_b = MM_B_IN_PLACE(m, csb, MC) ? nc / NR * NR : 0; /* read in place */  \
+            if (full_b < nc) P##_pack_b(nc - full_b, kc, b0 + full_b, csb, rsb, bp);            \
             for (int64_t ic = 0; ic < m; ic += MC) {                                            \
                 int64_t mc = MM_MIN(MC, m - ic);                                                \
                 const T *a0 = a + ic * rsa + pc * csa;                                          \
@@ -231,7 +237,7 @@ static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t
                     for (int64_t ir = 0; ir < mc; ir += MR) {                                   \
                         T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;                          \
                         int mr = (int)MM_MIN(MR, mc - ir), nr = (int)MM_MIN(NR, nc - jr);       \
-                        const T *bt = jr < full_b ? b0 + jr : bp + jr * kc;                     \
+                        const T *bt = jr < full_b ? b0 + jr : bp + (jr - full_b) * kc;          \
                         int64_t bstep = jr < full_b ? rsb : NR;                                 \
                         if (csa == 1)                                                           \
                             P##_kernel_rows(kc, a0 + ir * rsa, rsa, bt, bstep, ct, rsc, csc,    \
@@ -443,7 +449,8 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
                      ((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >                      \
                          ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4))          \
         MM_TRANSPOSE_PROBLEM(T);                                                                \
-    int64_t kc = MM_MIN(KC, k), nc = (MM_MIN(NC, n) + NR - 1) / NR * NR;                        \
+    int64_t kc = MM_MIN(MM_KCAP(m, csa, csb, MC, KC), k);                                       \
+    int64_t nc = MM_B_IN_PLACE(m, csb, MC) ? NR : (MM_MIN(NC, n) + NR - 1) / NR * NR;          \
     int64_t mc = (MM_MIN(MC, m) + MR - 1) / MR * MR;                                            \
     char *mem = malloc((size_t)((mc + nc) * kc) * sizeof(T) + 128);                             \
     if (!mem) return AD_ENOMEM;                                                                 \
