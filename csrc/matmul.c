@@ -60,8 +60,9 @@ typedef float f32x16 __attribute__((vector_size(64)));
 
 /* ---- micro-kernels -------------------------------------------------------------------------
  * c[0:mr, 0:nr] = alpha * A @ Bp + beta * c for an MR x NR tile of c, Bp an NR-column panel of
- * depth kc, its rows bstep apart (NR packed, or b's own row stride: see the driver). The MR x NR accumulators (12 vectors) plus NR/VL B vectors and one broadcast fill
- * the 16 vector registers. A comes either packed (MR values per p, contiguous) or straight from
+ * depth kc, its rows bstep apart (NR packed, or b's own row stride: see the driver). The MR x NR
+ * accumulators plus NR/VL B vectors and one broadcast fit the vector registers (AVX2: 12 + 2 + 1
+ * of 16; AVX-512: 16 + 2 + 1 of 32). A comes either packed (MR values per p, contiguous) or straight from
  * MR rows of a row-major a: broadcasting from rows costs the same as from a panel, and skipping
  * that pack (a transposition) matters when n is small. */
 #define MM_KERNEL(P, ATTR, T, V, MR, NR)                                                       \
@@ -203,17 +204,19 @@ static ATTR void P##_##NAME(int64_t rows, int64_t depth, const T *x, int64_t rs,
  * A row-major b is read in place (MM_B_IN_PLACE) when c has at most MC rows: then each panel of
  * b serves one sweep of at most MC / MR tiles, and packing it (a pass over b from L3) cost more
  * than the strided reads from L2 (x @ W of 128x784 @ 784x512: 104 -> 108 GF/s). Only a ragged
- * last panel is packed (zero-padded, at bp). With a row-major a too, no panel needs to fit a
- * cache, and depths up to MM_KC_IN_PLACE save re-reading c per block of KC (108 -> 112 GF/s).
- * ap and bp are 64-byte aligned buffers. */
+ * last panel is packed (zero-padded, at bp). When the whole product (not just this share of it)
+ * has row-major a and b and at most MC rows (`deep`), no panel needs to fit a cache, and depths
+ * up to MM_KC_IN_PLACE save re-reading c per block of KC (108 -> 112 GF/s); deciding on the whole
+ * product keeps every element's sum the same however threads split c. ap and bp are 64-byte
+ * aligned buffers. */
 #define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC))
 #define MM_KC_IN_PLACE 2048
-#define MM_KCAP(m, csa, csb, MC, KC) (MM_B_IN_PLACE(m, csb, MC) && (csa) == 1 ? MM_KC_IN_PLACE : (KC))
 #define MM_PACKED(P, ATTR, T, MR, NR, MC, KC, NC)                                               \
 static ATTR void P##_packed(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,           \
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,            \
-                            int64_t rsc, int64_t csc, T alpha, T beta, T *ap, T *bp) {          \
-    int64_t kcap = MM_KCAP(m, csa, csb, MC, KC), kblocks = (k + kcap - 1) / kcap;               \
+                            int64_t rsc, int64_t csc, T alpha, T beta, T *ap, T *bp,            \
+                            int64_t kcap) {                                                     \
+    int64_t kblocks = (k + kcap - 1) / kcap;                                                    \
     int64_t kc0 = (k + kblocks - 1) / kblocks; /* even depths */                                \
     int a_inplace = rsa == 1 && n <= 2 * NR;                                                    \
     for (int64_t jc = 0; jc < n; jc += NC) {                                                    \
@@ -421,12 +424,12 @@ static ATTR void P##_small(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
 /* ---- entry for one matrix: untyped arguments so variants fit one function pointer type ---- */
 typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa, int64_t csa,
                      const void *b, int64_t rsb, int64_t csb, void *c, int64_t rsc, int64_t csc,
-                     double alpha, double beta);
+                     double alpha, double beta, int deep);
 
 #define MM_GEMM(P, ATTR, T, MR, NR, MC, KC, NC)                                                 \
 static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_t rsa,          \
                          int64_t csa, const void *vb, int64_t rsb, int64_t csb, void *vc,       \
-                         int64_t rsc, int64_t csc, double dalpha, double dbeta) {               \
+                         int64_t rsc, int64_t csc, double dalpha, double dbeta, int deep) {     \
     const T *a = va, *b = vb;                                                                   \
     T *c = vc, alpha = (T)dalpha, beta = (T)dbeta;                                              \
     if (m == 0 || n == 0) return AD_OK;                                                         \
@@ -449,14 +452,15 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
                      ((m + MR - 1) / MR * MR) * ((n + NR - 1) / NR * NR) >                      \
                          ((n + MR - 1) / MR * MR) * ((m + NR - 1) / NR * NR) * 5 / 4))          \
         MM_TRANSPOSE_PROBLEM(T);                                                                \
-    int64_t kc = MM_MIN(MM_KCAP(m, csa, csb, MC, KC), k);                                       \
+    /* deep: the whole product has row-major a and b and at most MC rows (see ad_matmul) */    \
+    int64_t kcap = deep ? MM_KC_IN_PLACE : KC, kc = MM_MIN(kcap, k);                            \
     int64_t nc = MM_B_IN_PLACE(m, csb, MC) ? NR : (MM_MIN(NC, n) + NR - 1) / NR * NR;          \
-    int64_t mc = (MM_MIN(MC, m) + MR - 1) / MR * MR;                                            \
+    int64_t mc = csa == 1 ? 0 : (MM_MIN(MC, m) + MR - 1) / MR * MR; /* (a row-major: unpacked) */ \
     char *mem = malloc((size_t)((mc + nc) * kc) * sizeof(T) + 128);                             \
     if (!mem) return AD_ENOMEM;                                                                 \
     T *ap = (T *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);                                      \
     T *bp = (T *)(((uintptr_t)(ap + mc * kc) + 63) & ~(uintptr_t)63);                           \
-    P##_packed(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta, ap, bp);            \
+    P##_packed(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, alpha, beta, ap, bp, kcap);      \
     free(mem);                                                                                  \
     return AD_OK;                                                                               \
 }
@@ -478,7 +482,7 @@ static ATTR int P##_gemm(int64_t m, int64_t n, int64_t k, const void *va, int64_
 #define MM_F32_KC 256
 #define MM_F64_MC 96
 #define MM_F64_KC 256
-#define MM_NC 4080
+#define MM_NC 4032 /* a multiple of every NR (32, 16, 12, 8, 4) */
 
 /* AVX2: 6 x 16 floats; for doubles 4 x 12 rather than 6 x 8, as many accumulators but less
  * padding when n is narrow (n = 10 fills 10/12 instead of 10/16). 16-byte vectors: 4 x 2 vectors,
@@ -501,11 +505,11 @@ int strcmp(const char *a, const char *b);
 /* The widest vectors (bytes) the GEMM uses: 64 (AVX-512), 32 (AVX2 + FMA) or 16, natively what the
  * CPU and OS support, capped by PYAUTODIFF_SIMD=avx2 or =baseline (so tests reach every variant, and a
  * user can rule out AVX-512's clock penalty on older Intel cores). Decided once. */
-static int mm_simd = 0;
+static int mm_simd = -1;
 
 static int mm_simd_bytes(void) {
     int bytes = __atomic_load_n(&mm_simd, __ATOMIC_RELAXED);
-    if (bytes) return bytes;
+    if (bytes >= 0) return bytes;
 #if AD_X86
     __builtin_cpu_init();
     bytes = !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ? 16
@@ -524,25 +528,29 @@ int ad_simd_bytes(void) {
     return mm_simd_bytes();
 }
 
-/* the GEMM for a dtype at the chosen width, with its register tile (threads split c at tile edges);
- * AVX-512's 32 columns only where c's n columns pad to them about as well as to 16 (n = 10 would
- * do 3.2x the work, and run 2x slower) */
+/* the GEMM for a dtype at the chosen width, with its register tile (threads split c at tile edges)
+ * and block of rows; AVX-512's 32 columns only where they pad about as well as 16 (n = 10 would do
+ * 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed
+ * (the kernel may then run along them: see MM_GEMM) */
 typedef struct {
     mm_fn fn;
-    int mr, nr;
+    int mr, nr, mc;
 } mm_variant;
 
-static mm_variant mm_pick(int dtype, int64_t n) {
+#define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
+
+static mm_variant mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
     int bytes = mm_simd_bytes();
 #if AD_X86
-    if (dtype == AD_FLOAT32 && bytes == 64 && (n + 31) / 32 * 32 * 8 <= (n + 15) / 16 * 16 * 9)
-        return (mm_variant){f32_avx512_gemm, 8, 32};
-    if (dtype == AD_FLOAT32 && bytes >= 32) return (mm_variant){f32_avx2_gemm, 6, 16};
-    if (bytes >= 32) return (mm_variant){f64_avx2_gemm, 4, 12};
+    if (dtype == AD_FLOAT32 && bytes == 64 && MM_PADS_TO_32(n) && (!transpose_a || MM_PADS_TO_32(m)))
+        return (mm_variant){f32_avx512_gemm, 8, 32, MM_F32_MC};
+    if (dtype == AD_FLOAT32 && bytes >= 32) return (mm_variant){f32_avx2_gemm, 6, 16, MM_F32_MC};
+    if (bytes >= 32) return (mm_variant){f64_avx2_gemm, 4, 12, MM_F64_MC};
 #else
-    (void)bytes, (void)n;
+    (void)bytes, (void)m, (void)n, (void)transpose_a;
 #endif
-    return dtype == AD_FLOAT32 ? (mm_variant){f32_v16_gemm, 4, 8} : (mm_variant){f64_v16_gemm, 4, 4};
+    return dtype == AD_FLOAT32 ? (mm_variant){f32_v16_gemm, 4, 8, MM_F32_MC}
+                               : (mm_variant){f64_v16_gemm, 4, 4, MM_F64_MC};
 }
 
 static int mm_threads = 1; /* set by the caller; read atomically (the pool below is the rest) */
@@ -559,11 +567,17 @@ int ad_get_num_threads(void) {
     return __atomic_load_n(&mm_threads, __ATOMIC_RELAXED);
 }
 
+static inline int64_t mm_lcm(int64_t x, int64_t y) {
+    int64_t a = x, b = y;
+    while (b) { int64_t t = a % b; a = b; b = t; }
+    return x / a * y;
+}
+
 /* A share of a batched product: batch items [b0, b1), and of each the rows [i0, i1) and
  * columns [j0, j1) of c. Shares are disjoint in c, so threads never synchronise. */
 typedef struct {
     mm_fn fn;
-    int esize, transpose_a, transpose_b, status;
+    int esize, transpose_a, transpose_b, deep, status;
     int64_t m, n, k, stride_a, stride_b, b0, b1, i0, i1, j0, j1;
     const char *a, *b;
     char *c;
@@ -579,7 +593,8 @@ static void *mm_run(void *arg) {
         s->status = s->fn(s->i1 - s->i0, s->j1 - s->j0, k,
                           s->a + (t * s->stride_a + s->i0 * rsa) * es, rsa, csa,
                           s->b + (t * s->stride_b + s->j0 * csb) * es, rsb, csb,
-                          s->c + (t * m * n + s->i0 * n + s->j0) * es, n, 1, s->alpha, s->beta);
+                          s->c + (t * m * n + s->i0 * n + s->j0) * es, n, 1, s->alpha, s->beta,
+                          s->deep);
     return NULL;
 }
 
@@ -714,10 +729,11 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0) return AD_EINVAL;
     if (batch == 0 || m == 0 || n == 0) return AD_OK;
     if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
-    mm_variant v = mm_pick(dtype, n);
+    mm_variant v = mm_pick(dtype, m, n, transpose_a);
     mm_share s = {
         .fn = v.fn,
         .esize = ad_dtype_size(dtype), .transpose_a = transpose_a, .transpose_b = transpose_b,
+        .deep = !transpose_a && !transpose_b && m <= v.mc,
         .m = m, .n = n, .k = k, .stride_a = stride_a, .stride_b = stride_b,
         .b0 = 0, .b1 = batch, .i0 = 0, .i1 = m, .j0 = 0, .j1 = n,
         .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,
@@ -733,12 +749,13 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
          * the batch) packs only its own part of b, so those shrink as the work runs out (guided: each
          * 1/(2 nt) of what is left): a thread on a slower core (a busy neighbour on this VM slows one
          * vCPU by 20%) is then outrun by one small share at most. Small products (a share's fixed
-         * costs would show) and shares of rows (each packs all of b) get MM_SHARES equal shares per
-         * thread. */
+         * costs would show) and shares of rows (each reads all of b) get MM_SHARES equal shares per
+         * thread. With a transposed a the kernel may run along c's columns (MM_GEMM), so units
+         * then keep both kinds of tile edge. */
         mm_share sh[MM_MAXT * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * MM_SHARES;
-        int64_t unit = by_batch ? 1 : by_rows ? v.mr : v.nr;
+        int64_t unit = by_batch ? 1 : transpose_a ? mm_lcm(v.mr, v.nr) : by_rows ? v.mr : v.nr;
         int guided = !by_rows && flops >= nt * MM_GUIDED_FLOPS_PER_THREAD;
         int64_t cap = guided ? (int64_t)nt * MM_GUIDED : ns;
         mm_job job = {.sh = sh};

@@ -129,7 +129,8 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
 /* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias) */
 int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
              const void *b, void *y);
-/* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL */
+/* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL; dz must not
+ * overlap y or g */
 int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
                          void *db);
 /* the whole backward of y = act(x @ w + b), x (m, k), w (k, n): dz (m, n) as above (in memory of its own),

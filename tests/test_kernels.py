@@ -174,7 +174,8 @@ rng = np.random.default_rng(1)
 ad.set_num_threads(int(sys.argv[1]))
 for dt, (m, n, k), ta, tb in itertools.product(
         ("float32", "float64"), [(7, 9, 5), (130, 70, 257), (128, 512, 10), (40, 33, 130), (300, 64, 21),
-                                 (256, 256, 256), (20, 37, 2100)], (0, 1), (0, 1)):
+                                 (256, 256, 256), (20, 37, 2100), (40, 50, 130), (20, 50, 2100), (9, 20, 30),
+                                 (300, 120, 257)], (0, 1), (0, 1)):
     a, b = rng.uniform(-1, 1, (m, k)), rng.uniform(-1, 1, (k, n))
     x, y = (a.T.copy() if ta else a).astype(dt), (b.T.copy() if tb else b).astype(dt)
     got = np.asarray(ad.matmul(ad.array(x), ad.array(y), bool(ta), bool(tb)))
@@ -194,8 +195,24 @@ def test_matmul_every_simd_width(simd, bytes_, threads):
     out = subprocess.run([sys.executable, "-c", MATMUL_SWEEP, str(threads)], capture_output=True, text=True,
                          timeout=300, env={**os.environ, "PYAUTODIFF_SIMD": simd})
     assert out.returncode == 0, out.stderr
-    if bytes_ is not None:
-        assert int(out.stdout) == min(bytes_, ad.backend_info()["simd_bytes"])
+    assert int(out.stdout) == min(bytes_ or 64, ad.backend_info()["simd_bytes"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,n,k,ta,tb", [(300, 120, 257, False, False), (130, 600, 300, False, False),
+                                         (100, 700, 300, True, False), (300, 100, 200, True, True)])
+def test_matmul_same_bits_for_any_thread_count(dtype, m, n, k, ta, tb):
+    """Threads split c, never a sum: every element is computed the same way with 1 or 2 threads."""
+    a, b = arr((k, m) if ta else (m, k), dtype), arr((n, k) if tb else (k, n), dtype)
+    before = ad.get_num_threads()
+    try:
+        got = []
+        for threads in (1, 2):
+            ad.set_num_threads(threads)
+            got.append(np.asarray(ad.matmul(ad.array(a), ad.array(b), ta, tb)))
+    finally:
+        ad.set_num_threads(before)
+    np.testing.assert_array_equal(got[0], got[1])
 
 
 @pytest.mark.parametrize("sa,sb", [((4, 3, 5), (4, 5, 2)), ((3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)),
