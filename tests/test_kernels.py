@@ -215,6 +215,25 @@ def test_matmul_same_bits_for_any_thread_count(dtype, m, n, k, ta, tb):
     np.testing.assert_array_equal(got[0], got[1])
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "linear"])
+def test_dense_and_its_gradients_same_bits_for_any_thread_count(activation):
+    """The dense tails (bias, activation, its gradient, bias sums) split over threads without changing a bit."""
+    from pyautodiff.ops import nn
+    x, w, b, g = arr((256, 300), "float32"), arr((300, 520), "float32"), arr((520,), "float32"), arr((256, 520), "float32")
+    before = ad.get_num_threads()
+    try:
+        got = []
+        for threads in (1, 2):
+            ad.set_num_threads(threads)
+            y = nn.dense(ad.array(x), ad.array(w), ad.array(b), activation)
+            got.append([np.asarray(t) for t in (y, *nn.dense_grad(ad.array(x), ad.array(w), y, ad.array(g),
+                                                                   nn.ACTIVATIONS[activation]))])
+    finally:
+        ad.set_num_threads(before)
+    for one, two in zip(*got):
+        np.testing.assert_array_equal(one, two)
+
+
 @pytest.mark.parametrize("sa,sb", [((4, 3, 5), (4, 5, 2)), ((3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)),
                                    ((2, 1, 3, 5), (4, 5, 2)), ((1, 3, 5), (2, 5, 6))])
 def test_batched_matmul_broadcast(sa, sb):
