@@ -3,14 +3,15 @@
  * Large products follow GotoBLAS/BLIS: a KC x NC panel of B (L3) and an MC x KC block of A (L2)
  * are packed in the order the MR x NR micro-kernel reads them, so its inner loop is only loads
  * and FMAs on a register-resident tile of c. Packing absorbs the transposes and zero-pads ragged
- * edges; a row-major A is not packed at all, the kernel broadcasts straight from its MR rows.
- * Tiny and skinny products skip packing, whose O(mk + kn) cost would dominate, and run unpacked
- * vector loops instead. Large products are split over threads in disjoint blocks of c.
+ * edges; a row-major A is not packed at all, the kernel broadcasts straight from its MR rows, and
+ * neither is a row-major B when c has few rows (see the driver). Tiny and skinny products skip
+ * packing, whose O(mk + kn) cost would dominate, and run unpacked vector loops instead. Large
+ * products are split over threads in disjoint blocks of c, each element summed the same way.
  *
  * Every hot function is stamped out by the MM_* macros once per (dtype, vector width): natively
  * on x86 baseline SSE2, AVX2+FMA and (float) AVX-512, chosen at run time, elsewhere (wasm) with
- * 16-byte vectors. Everything works on general (row, column) element strides, so op(x) = x^T is just a
- * stride swap, and c^T = b^T a^T lets the kernels run along whichever side of c suits them. */
+ * 16-byte vectors. Everything works on general (row, column) element strides, so op(x) = x^T is
+ * just a stride swap, and c^T = b^T a^T lets the kernels run along whichever side of c suits them. */
 #include "internal.h"
 
 #if AD_THREADS
