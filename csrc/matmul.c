@@ -63,9 +63,9 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * c[0:mr, 0:nr] = alpha * A @ Bp + beta * c for an MR x NR tile of c, Bp an NR-column panel of
  * depth kc, its rows bstep apart (NR packed, or b's own row stride: see the driver). The MR x NR
  * accumulators plus NR/VL B vectors and one broadcast fit the vector registers (AVX2: 12 + 2 + 1
- * of 16; AVX-512: 16 + 2 + 1 of 32). A comes either packed (MR values per p, contiguous) or straight from
- * MR rows of a row-major a: broadcasting from rows costs the same as from a panel, and skipping
- * that pack (a transposition) matters when n is small. */
+ * of 16; AVX-512: 16 + 2 + 1 of 32). A comes either packed (MR values per p, contiguous) or
+ * straight from MR rows of a row-major a: broadcasting from rows costs the same as from a panel,
+ * and skipping that pack (a transposition) matters when n is small. */
 /* The depth loop of both kernels, A_I being a's value for row i at p: from a packed panel of b
  * (64-byte aligned, NR apart: a constant step and aligned loads, which Chromium's wasm compiles
  * ~10% faster) or from b in place (rows bstep apart, unaligned loads). */
@@ -117,7 +117,7 @@ static ATTR MM_INLINE void P##_store_tile(V acc[MR][P##_NV], T *c, int64_t rsc, 
                                                                                                 \
 static ATTR void P##_kernel(int64_t kc, const T *restrict ap, int64_t astep,                   \
                             const T *restrict bp, int64_t bstep, T *c, int64_t rsc,             \
-                            int64_t csc, int mr, int nr, T alpha, T beta) {                                          \
+                            int64_t csc, int mr, int nr, T alpha, T beta) {                     \
     enum { VL = sizeof(V) / sizeof(T) };                                                        \
     V acc[MR][P##_NV];                                                                          \
     for (int i = 0; i < MR; i++)                                                                \
@@ -131,7 +131,7 @@ static ATTR void P##_kernel(int64_t kc, const T *restrict ap, int64_t astep,    
  * last one so the loop stays branch-free. */                                                   \
 static ATTR void P##_kernel_rows(int64_t kc, const T *a, int64_t rsa, const T *restrict bp,     \
                                  int64_t bstep, T *c, int64_t rsc, int64_t csc, int mr, int nr, \
-                                 T alpha, T beta) {                                                      \
+                                 T alpha, T beta) {                                             \
     enum { VL = sizeof(V) / sizeof(T) };                                                        \
     V acc[MR][P##_NV];                                                                          \
     const T *ar[MR];                                                                            \

@@ -191,10 +191,8 @@ class GradientTape:
                 needs = tuple(x in reach for x in node.inputs)
                 if True not in needs:
                     continue
-                if node.versions:  # (inline: most nodes have none, and this runs once per node)
-                    for i, version in node.versions:
-                        if node.inputs[i].version != version:
-                            node.check_versions()
+                if node.versions:
+                    node.check_versions()
                 for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:
                         prev = grads.get(x)
