@@ -83,8 +83,16 @@ static inline double ad_sigmoid(double x) {
     default: return AD_EDTYPE;                         \
     }
 
-/* fn(ctx, lo, hi) over ranges covering [0, len), on up to ad_get_num_threads() threads (the GEMM's pool)
- * when each gets at least min_per_thread items, else in one call on the caller (matmul.c) */
+/* The pool (threads.c). task(ctx, q) for every q in [0, ntasks), taken dynamically by the caller and up to
+ * nt - 1 workers; returns when all are done. Without threads (wasm) the caller runs them all. */
+#define AD_MAX_THREADS 64
+typedef void (*ad_task_fn)(void *ctx, int q);
+void ad_run_tasks(int ntasks, int nt, ad_task_fn task, void *ctx);
+/* Tasks per thread, taken dynamically: a late or preempted thread then delays the others by at most
+ * one task; more would re-read a (or re-pack b) more often in a GEMM. */
+#define AD_TASKS_PER_THREAD 2
+/* fn(ctx, lo, hi) over ranges covering [0, len), on up to ad_get_num_threads() threads when each gets
+ * at least min_per_thread items, else in one call on the caller */
 typedef void (*ad_range_fn)(void *ctx, int64_t lo, int64_t hi);
 void ad_parallel_for(int64_t len, int64_t min_per_thread, ad_range_fn fn, void *ctx);
 
