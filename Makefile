@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-CSRC := $(wildcard csrc/*.c csrc/*.h)
+CSRC := $(wildcard csrc/*.c csrc/*.h csrc/*.inc)
 PYSRC := $(shell find pyautodiff -name '*.py' -not -path '*/__pycache__/*')
 
 .PHONY: all venv build test test-native test-install test-sanitize wasm-deps wasm test-wasm clean
