@@ -1,6 +1,6 @@
 """pyautodiff: automatic differentiation whose math runs in hand-written C kernels.
 
-The public API is documented in the project's API.md; `import pyautodiff as ad`.
+The public API is documented in docs/api.md; `import pyautodiff as ad`.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""API.md's Errors section, area by area: bad input raises ValueError (shapes, values) or TypeError (types)
+"""docs/api.md's Errors section, area by area: bad input raises ValueError (shapes, values) or TypeError (types)
 with a message naming the op (or layer, loss, optimizer, Function) and the offending shapes, dtypes or
 values. Complements test_errors.py (ops, indexing, C statuses) and the per-module tests."""
 

@@ -47,7 +47,7 @@ from . import nn  # noqa: E402 - the model layer's fused ops (dense, cross-entro
 
 NON_DIFFERENTIABLE = {name for name, op in OPS.items() if op.vjp is None}
 
-# what `import pyautodiff` exports: the ops of API.md and a few more; internals (write_into, scatter_add,
+# what `import pyautodiff` exports: docs/api.md documents each; internals (write_into, scatter_add,
 # unbroadcast, the table itself) stay in this package
 __all__ = ["Tensor", "abs", "add", "add_n", "argmax", "array", "broadcast_to", "cast", "clip_by_value", "concat",
            "copy", "div", "divide", "equal", "exp", "expand_dims", "full", "gather", "greater", "greater_equal",
