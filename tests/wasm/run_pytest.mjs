@@ -93,8 +93,8 @@ log(`loadPackage(${path.basename(projectWheel)}) ${ms(t)}`);
 // loadPackage reports failures through errorCallback instead of throwing.
 if (loadErrors.length) die(4, `loadPackage failed:\n  ${loadErrors.join("\n  ")}`);
 
-// Mount the host tests/ and examples/ at their real absolute paths (NODEFS), cwd = repo root.
-for (const dir of ["tests", "examples"]) {
+// Mount the host tests/, examples/ and docs/ at their real absolute paths (NODEFS), cwd = repo root.
+for (const dir of ["tests", "examples", "docs"]) {
   const host = path.join(repo, dir);
   py.FS.mkdirTree(host);
   if (typeof py.mountNodeFS === "function") py.mountNodeFS(host, host);
