@@ -11,7 +11,7 @@ import pytest
 import pyautodiff as ad
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-if sys.platform == "emscripten" and not DOCS.is_dir():  # Pyodide's runner mounts only tests/ and examples/
+if sys.platform == "emscripten" and not DOCS.is_dir():  # a Pyodide run without docs/ mounted
     pytest.skip("docs/ is not mounted in this environment", allow_module_level=True)
 
 TEXT = (DOCS / "api.md").read_text(encoding="utf-8")
