@@ -6,7 +6,9 @@ an 8-byte little-endian header length, a JSON header {name: {"dtype", "shape", "
 raw little-endian data; load_weights checks everything before it assigns anything.
 """
 
+import itertools
 import json
+import operator
 import os
 import re
 import sys
@@ -27,7 +29,9 @@ _ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32"}
 _ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
 _MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors package itself enforces
 _MAX_DEPTH = 128  # the JSON nesting serde_json (the safetensors package's parser) accepts; ours is 3 deep
-_JSON_SYNTAX = re.compile(rb'[\\"\[\]{}]')  # what nesting depends on: brackets, quotes, escapes
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no state per character
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class History:
@@ -291,28 +295,12 @@ def _read_safetensors(path, expected: dict) -> dict:
         raise OSError(f"load_weights: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
 
 
-def _too_deep(text: bytes) -> bool:
-    """Whether brackets outside JSON strings nest deeper than _MAX_DEPTH (a loop, never a recursion)."""
-    if text.count(b"[") + text.count(b"{") <= _MAX_DEPTH:
-        return False
-    depth, in_string, escaped = 0, False, -1
-    for m in _JSON_SYNTAX.finditer(text):
-        at = m.start()
-        c = text[at]
-        if in_string:
-            if c == 0x5C and at != escaped:  # a backslash escapes the next character (a quote, a backslash)
-                escaped = at + 1
-            elif c == 0x22 and at != escaped:
-                in_string = False
-        elif c == 0x22:
-            in_string = True
-        elif c in b"[{":
-            depth += 1
-            if depth > _MAX_DEPTH:
-                return True
-        elif c in b"]}":
-            depth -= 1
-    return False
+def _nesting(text: bytes) -> int:
+    """The deepest bracket nesting outside JSON strings, with C-speed bytes operations (no recursion, no Python
+    step per byte): strings dropped, brackets kept as 1 + their change in depth, whose prefix sums less the
+    position are the depths (an unterminated string's brackets count too: such a header is not JSON anyway)."""
+    steps = _JSON_STRING.sub(b"", text).translate(_DEPTH_STEPS, _NOT_BRACKETS)
+    return max(map(operator.sub, itertools.accumulate(steps), itertools.count(1)), default=0)
 
 
 def _unique_keys(pairs: list) -> dict:
@@ -335,7 +323,7 @@ def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
     if size > _MAX_HEADER:
         raise bad(f"header length {size} exceeds the limit of {_MAX_HEADER} bytes")
     text = f.read(size)
-    if _too_deep(text):  # json.loads recurses per level: 10,000 levels overflow Pyodide's stack for good
+    if _nesting(text) > _MAX_DEPTH:  # json.loads recurses per level: 10,000 overflow Pyodide's stack for good
         raise bad(f"the header nests deeper than {_MAX_DEPTH} levels")
     try:
         header = json.loads(text.decode("utf-8"), object_pairs_hook=_unique_keys)

@@ -38,7 +38,7 @@ def _with_header(valid: bytes, edit) -> bytes:
     return struct.pack("<Q", len(text)) + text + valid[8 + size:]
 
 
-@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}"), ('[{"a":', "}]")])
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}"), ('[{"a":', "}]"), ("[", "")])
 def test_deeply_nested_header_is_rejected_before_parsing(tmp_path, opening, closing):
     model = _dense()
     path = tmp_path / "w.safetensors"
