@@ -14,3 +14,12 @@ class _ThreadState(threading.local):
 
 
 state = _ThreadState()
+
+
+traces_epoch = 0  # process-wide; part of every Function's trace key
+
+
+def traces_stale() -> None:
+    """Recorded kernel calls no longer fit (an optimizer gained slot variables): every Function traces again."""
+    global traces_epoch
+    traces_epoch += 1

@@ -18,6 +18,7 @@ import warnings
 from collections import OrderedDict, deque
 
 from . import _backend as B
+from . import _state
 from . import tape as _tape
 from ._plan_table import KERNELS, SIGNATURE
 from .dtypes import CODE, FLOATS
@@ -127,7 +128,8 @@ _SCALARS = (int, float, bool, str, bytes, type(None), complex)
 
 def _signature(name: str, args: tuple, kwargs: dict, tensors: list) -> tuple:
     """A hashable key of the call; the tensor and Variable leaves are appended to `tensors` in order."""
-    key = [len(args), _core.check_numerics]  # a trace made with the checks on replays them
+    # a trace made with the checks on replays them; one made before its calls went stale is not replayed
+    key = [len(args), _core.check_numerics, _state.traces_epoch]
     for a in args:
         if type(a) is Tensor:
             key.append(a.shape)

@@ -6,8 +6,11 @@ an 8-byte little-endian header length, a JSON header {name: {"dtype", "shape", "
 raw little-endian data; load_weights checks everything before it assigns anything.
 """
 
+import itertools
 import json
+import operator
 import os
+import re
 import sys
 import time
 
@@ -25,6 +28,10 @@ from .tensor import Tensor, as_tensor, empty, shape_size
 _ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32"}
 _ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
 _MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors package itself enforces
+_MAX_DEPTH = 128  # the JSON nesting serde_json (the safetensors package's parser) accepts; ours is 3 deep
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no state per character
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class History:
@@ -129,7 +136,7 @@ class Model(Layer):
             finally:
                 debug.disable_check_numerics()
         self._require_compiled("fit")
-        dataset = x if isinstance(x, NDArrayDataset) else self._dataset("fit", x, y, batch_size, shuffle, seed)
+        dataset = self._dataset("fit", x, y, batch_size, shuffle, seed)
         history, callbacks = History(), list(callbacks or [])
         self.stop_training = False
         live = sys.stdout.isatty()  # a redrawn bar only on a terminal; one line per epoch elsewhere
@@ -167,16 +174,25 @@ class Model(Layer):
         return logs
 
     def predict(self, x, batch_size: int = 32) -> Tensor:
-        outputs = [self(xb, training=False) for xb, _ in self._dataset("predict", x, None, batch_size, False, 0)]
+        dataset = self._dataset("predict", x, None, batch_size, False, 0)
+        if not dataset.samples:  # an empty batch in, an empty batch out (of the output's shape)
+            return self(dataset.inputs, training=False)
+        outputs = [self(xb, training=False) for xb, _ in dataset]
         return ops.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
 
     def _dataset(self, what: str, x, y, batch_size, shuffle, seed) -> NDArrayDataset:
-        if x is None or (what != "predict" and y is None):
+        if isinstance(x, NDArrayDataset):
+            dataset = x
+        elif x is None or (what != "predict" and y is None):
             raise ValueError(f"{self.name}.{what}: expects inputs x" + (" and targets y" if what != "predict" else ""))
-        try:
-            return NDArrayDataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
-        except ValueError as e:
-            raise ValueError(f"{self.name}.{what}: {e}") from None
+        else:
+            try:
+                dataset = NDArrayDataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+            except ValueError as e:
+                raise ValueError(f"{self.name}.{what}: {e}") from None
+        if not dataset.samples and what != "predict":
+            raise ValueError(f"{self.name}.{what}: no data: the inputs of shape {dataset.inputs.shape} hold 0 samples")
+        return dataset
 
     # --- introspection ---
     def summary(self, print_fn=print) -> None:
@@ -236,12 +252,25 @@ class Model(Layer):
             offset += var.nbytes
         text = json.dumps(header, separators=(",", ":")).encode()
         text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
-        with open(path, "wb") as f:
-            f.write(len(text).to_bytes(8, "little"))
-            f.write(text)
-            for _, var in named:
-                if var.nbytes:
-                    f.write(B.view(var._ptr, var.nbytes))
+        # a failed write (disk full, file-size limit) must not leave a truncated file where a valid one was:
+        # write a temporary file in the same folder, then rename it over the target (atomic)
+        path = os.fspath(path)
+        folder, base = os.path.split(path)
+        temp = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
+        f = open(temp, "xb")  # noqa: SIM115 (the with below closes it; opened first: only a file we made is removed)
+        try:
+            with f:
+                f.write(len(text).to_bytes(8, "little"))
+                f.write(text)
+                for _, var in named:
+                    if var.nbytes:
+                        f.write(B.view(var._ptr, var.nbytes))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
 
     def load_weights(self, path) -> None:
         named = self._named_weights("load_weights")
@@ -266,6 +295,14 @@ def _read_safetensors(path, expected: dict) -> dict:
         raise OSError(f"load_weights: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
 
 
+def _nesting(text: bytes) -> int:
+    """The deepest bracket nesting outside JSON strings, with C-speed bytes operations (no recursion, no Python
+    step per byte): strings dropped, brackets kept as 1 + their change in depth, whose prefix sums less the
+    position are the depths (an unterminated string's brackets count too: such a header is not JSON anyway)."""
+    steps = _JSON_STRING.sub(b"", text).translate(_DEPTH_STEPS, _NOT_BRACKETS)
+    return max(map(operator.sub, itertools.accumulate(steps), itertools.count(1)), default=0)
+
+
 def _unique_keys(pairs: list) -> dict:
     keys = [k for k, _ in pairs]
     if len(set(keys)) != len(keys):
@@ -286,6 +323,8 @@ def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
     if size > _MAX_HEADER:
         raise bad(f"header length {size} exceeds the limit of {_MAX_HEADER} bytes")
     text = f.read(size)
+    if _nesting(text) > _MAX_DEPTH:  # json.loads recurses per level: 10,000 overflow Pyodide's stack for good
+        raise bad(f"the header nests deeper than {_MAX_DEPTH} levels")
     try:
         header = json.loads(text.decode("utf-8"), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:

@@ -7,8 +7,10 @@ per step, so a training step traced into a graph and replayed keeps counting ste
 learning rate and correcting Adam's bias; changing a hyper-parameter attribute takes effect at once.
 """
 
+import math
 from types import SimpleNamespace
 
+from . import _state as _shared
 from ._backend import NULL
 from ._state import state as _state
 from .dtypes import FLOATS
@@ -17,17 +19,38 @@ from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
 
 _HP = C  # the AD_HP_* slots of the block
 
+# what each hyper-parameter accepts (Keras' and PyTorch's ranges): a test of its float value, and its wording
+POSITIVE = (lambda v: v > 0, "positive")
+NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
+UNIT = (lambda v: 0 <= v <= 1, "in [0, 1]")
+DECAY = (lambda v: 0 <= v < 1, "in [0, 1)")
+FLAG = (lambda v: v in (0.0, 1.0), "True or False")
+
+
+def _checked(where: str, what: str, value, rule: tuple) -> float:
+    """value as a float, or a clear error naming the optimizer (or schedule) and the hyper-parameter: a value
+    out of range would only show as NaN weights steps later."""
+    ok, expects = rule
+    try:
+        if isinstance(value, (str, bytes)) or (isinstance(value, bool) and rule is not FLAG):
+            raise TypeError
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {what} must be a number {expects}, got {type(value).__name__} {value!r}") from None
+    if not (math.isfinite(v) and ok(v)):
+        raise ValueError(f"{where}: {what} must be {expects}, got {value!r}")
+    return v
+
 
 class ExponentialDecay:
     """lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps), floored when staircase."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False):
-        if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps!r}")
-        if decay_rate <= 0:
-            raise ValueError(f"ExponentialDecay: decay_rate must be positive, got {decay_rate!r}")
-        self.initial_learning_rate = float(initial_learning_rate)
-        self.decay_steps, self.decay_rate, self.staircase = float(decay_steps), float(decay_rate), bool(staircase)
+        self.initial_learning_rate = _checked("ExponentialDecay", "initial_learning_rate", initial_learning_rate,
+                                              NON_NEGATIVE)
+        self.decay_steps = _checked("ExponentialDecay", "decay_steps", decay_steps, POSITIVE)
+        self.decay_rate = _checked("ExponentialDecay", "decay_rate", decay_rate, POSITIVE)
+        self.staircase = bool(staircase)
 
     def _write(self, hp) -> None:
         hp[_HP.AD_HP_LR] = self.initial_learning_rate
@@ -55,32 +78,40 @@ def _schedule(block: Tensor) -> float:
 
 
 class _Hyper:
-    """An attribute stored in the optimizer's float64 block (read by the kernels at run time)."""
+    """An attribute stored in the optimizer's float64 block (read by the kernels at run time), checked
+    against its rule when set."""
 
-    def __init__(self, slot: int):
-        self.slot = slot
+    def __init__(self, slot: int, rule: tuple):
+        self.slot, self.rule = slot, rule
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
 
     def __get__(self, opt, owner=None):
         return self if opt is None else opt._hp[self.slot]
 
     def __set__(self, opt, value):
-        opt._hp[self.slot] = float(value)
-        opt._batches.clear()  # a hyper-parameter may change which slots an update needs (checked anew)
+        opt._hp[self.slot] = _checked(opt.name, self.name, value, self.rule)
+        opt._batches.clear()  # the cached plans hold the slots' pointers: rebuilt with the next update
+        if any(s not in slots for _, slots in opt._slots.values() for s in opt.slots_for()):
+            # an update now needs a slot its variable lacks (momentum turned on): the next build creates it,
+            # and every traced Function must trace again, as its recorded calls have no pointer to it
+            _shared.traces_stale()
 
 
 class Optimizer:
     slot_names: tuple = ()  # the per-variable state this optimizer keeps, in kernel order
 
-    weight_decay = _Hyper(_HP.AD_HP_WEIGHT_DECAY)
+    weight_decay = _Hyper(_HP.AD_HP_WEIGHT_DECAY, NON_NEGATIVE)
 
     def __init__(self, learning_rate=0.001, weight_decay: float | None = None, name: str | None = None):
         self.name = name or type(self).__name__
         self._block = Variable(zeros((_HP.AD_HP_COUNT,), "float64"), name=f"{self.name}/hyper", trainable=False)
         self._batches: dict = {}  # ids of variables -> (them, their updates as one KernelBatch or None)
+        self._slots: dict = {}  # id(var) -> (var, {slot name: Variable})
         self._hp = self._block._memview()
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay or 0.0
-        self._slots: dict = {}  # id(var) -> (var, {slot name: Variable})
 
     # --- state ---
     @property
@@ -97,8 +128,12 @@ class Optimizer:
         hp = self._hp
         if isinstance(value, ExponentialDecay):
             value._write(hp)
+        elif callable(value):  # the kernels compute the rate in C, also in replayed plans: no Python per step
+            raise TypeError(f"{self.name}: learning_rate must be a number >= 0 or an ExponentialDecay schedule; "
+                            f"a Python callable ({type(value).__name__}) cannot run inside the C update plans")
         else:
-            hp[_HP.AD_HP_LR], hp[_HP.AD_HP_DECAY_STEPS] = float(value), 0.0
+            hp[_HP.AD_HP_LR] = _checked(self.name, "learning_rate", value, NON_NEGATIVE)
+            hp[_HP.AD_HP_DECAY_STEPS] = 0.0
 
     @property
     def variables(self) -> list:
@@ -113,11 +148,14 @@ class Optimizer:
                            f"slots are {list(self.slot_names)}") from None
 
     def build(self, var_list) -> None:
+        """Create the slots each variable needs under the current hyper-parameters (zeros, as Keras starts
+        them; a slot turned on later, momentum set after some steps, starts from zeros then)."""
+        needed = self.slots_for()
         for var in var_list:
-            if id(var) not in self._slots:
-                slots = {s: Variable(zeros(var.shape, var.dtype), name=f"{var.name}/{s}", trainable=False)
-                         for s in self.slots_for()}
-                self._slots[id(var)] = (var, slots)
+            _, slots = self._slots.setdefault(id(var), (var, {}))
+            for s in needed:
+                if s not in slots:
+                    slots[s] = Variable(zeros(var.shape, var.dtype), name=f"{var.name}/{s}", trainable=False)
 
     def slots_for(self) -> tuple:
         """The slots a new variable gets under the current hyper-parameters."""
@@ -198,29 +236,25 @@ class Optimizer:
 
 class SGD(Optimizer):
     slot_names = ("momentum",)
-    momentum = _Hyper(_HP.AD_HP_MOMENTUM)
-    nesterov = _Hyper(_HP.AD_HP_NESTEROV)
+    momentum = _Hyper(_HP.AD_HP_MOMENTUM, UNIT)
+    nesterov = _Hyper(_HP.AD_HP_NESTEROV, FLAG)
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"SGD: momentum must lie in [0, 1], got {momentum!r}")
-        self.momentum, self.nesterov = momentum, float(nesterov)
+        self.momentum, self.nesterov = momentum, nesterov
 
     def slots_for(self):
         return self.slot_names if self.momentum else ()
 
     def _update_call(self, grad, var):
-        if self.momentum and self._slot_ptrs(var)[0] is NULL:
-            raise ValueError(f"SGD: momentum was set after variable {var.name!r} was first updated without it")
         return lib.ad_sgd_update, (code(var), var.size, var._ptr, grad._ptr, *self._slot_ptrs(var), self._block._ptr)
 
 
 class Adam(Optimizer):
     slot_names = ("m", "v")
-    beta_1 = _Hyper(_HP.AD_HP_BETA_1)
-    beta_2 = _Hyper(_HP.AD_HP_BETA_2)
-    epsilon = _Hyper(_HP.AD_HP_EPSILON)
+    beta_1 = _Hyper(_HP.AD_HP_BETA_1, DECAY)
+    beta_2 = _Hyper(_HP.AD_HP_BETA_2, DECAY)
+    epsilon = _Hyper(_HP.AD_HP_EPSILON, POSITIVE)
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  **kwargs):
@@ -240,25 +274,23 @@ class AdamW(Adam):
 
 class RMSprop(Optimizer):
     slot_names = ("velocity", "momentum", "average_gradient")
-    rho = _Hyper(_HP.AD_HP_RHO)
-    momentum = _Hyper(_HP.AD_HP_MOMENTUM)
-    epsilon = _Hyper(_HP.AD_HP_EPSILON)
-    centered = _Hyper(_HP.AD_HP_CENTERED)
+    rho = _Hyper(_HP.AD_HP_RHO, DECAY)
+    momentum = _Hyper(_HP.AD_HP_MOMENTUM, UNIT)
+    epsilon = _Hyper(_HP.AD_HP_EPSILON, POSITIVE)
+    centered = _Hyper(_HP.AD_HP_CENTERED, FLAG)
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
                  centered: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, float(centered)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def slots_for(self):
         return ("velocity",) + (("momentum",) if self.momentum else ()) + \
             (("average_gradient",) if self.centered else ())
 
     def _update_call(self, grad, var):
-        ptrs = self._slot_ptrs(var)
-        if (self.momentum and ptrs[1] is NULL) or (self.centered and ptrs[2] is NULL):
-            raise ValueError(f"RMSprop: momentum/centered were set after variable {var.name!r} was first updated")
-        return lib.ad_rmsprop_update, (code(var), var.size, var._ptr, grad._ptr, *ptrs, self._block._ptr)
+        return lib.ad_rmsprop_update, (code(var), var.size, var._ptr, grad._ptr, *self._slot_ptrs(var),
+                                       self._block._ptr)
 
 
 ALIASES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}

@@ -6,6 +6,7 @@ themselves (identity hashing). Backward rules are ops themselves: while a tape c
 any outer tape records them, which is how nested tapes give higher-order derivatives.
 """
 
+import threading
 from contextlib import contextmanager
 
 from ._state import state
@@ -31,6 +32,9 @@ class Node:
                 raise RuntimeError(f"gradient: variable {var.name!r} {var.shape} {var.dtype} was modified (assign "
                                    f"or optimizer update) after op '{self.op.name}' used it; compute gradients "
                                    f"before updating the variables it depends on")
+
+
+_entering = threading.Lock()  # makes a tape's "not active yet? then active" one step across threads
 
 
 def record(op, inputs: tuple, outputs, attrs: dict | None = None):
@@ -78,15 +82,23 @@ class GradientTape:
         self._watched: list[Tensor] = []
         self._recording = False
         self._used = False
+        self._active = False  # inside its `with` block (in any thread)
 
     # --- context ---
     def __enter__(self):
+        # entered twice, the inner exit would end the outer recording (also in another thread): refuse, as TF
+        with _entering:
+            if self._active:
+                raise RuntimeError("GradientTape: this tape is still recording: a tape cannot be re-entered "
+                                   "(nested or from another thread) while it is active; use a new GradientTape")
+            self._active = True
         self._recording = True
         state.tapes.append(self)
         return self
 
     def __exit__(self, *exc):
         self._recording = False
+        self._active = False
         if self in state.tapes:
             state.tapes.remove(self)
         return False
@@ -160,7 +172,11 @@ class GradientTape:
             if len(seeds) != len(targets):
                 raise ValueError(f"gradient: {len(targets)} targets but {len(seeds)} output_gradients")
         grads: dict[Tensor, Tensor] = {}
-        was, self._recording = self._recording, False  # never record our own backward pass
+        # a persistent tape still recording records its own backward pass (as TF does): it can then take the
+        # gradient of a gradient; a non-persistent one is spent by this call, recording would be wasted
+        was = self._recording
+        self._recording = was and self.persistent
+        nodes = self._nodes[:] if self._recording else self._nodes  # the walk does not see what it records
         try:
             for t, seed in zip(targets, seeds):
                 if not isinstance(t, Tensor):
@@ -175,9 +191,9 @@ class GradientTape:
             src = set(sources)
             # everything a tape tracks depends on what it watched: when that is all among the sources,
             # every tracked tensor is worth its gradient and the walk is not needed
-            reach = self._tracked if src.issuperset(self._watched) else _reachable(self._nodes, src)
+            reach = self._tracked if src.issuperset(self._watched) else _reachable(nodes, src)
             add = ops.add
-            for node in reversed(self._nodes):
+            for node in reversed(nodes):
                 outs = node.outputs
                 if len(outs) == 1:
                     gout = grads.get(outs[0])
