@@ -2,121 +2,132 @@
 #include "internal.h"
 
 
-#define AD_UNARY_LOOP(EXPR)                           \
-    for (int64_t i = 0; i < n; i++) {                 \
-        T v = in[i];                                  \
-        out[i] = (EXPR);                              \
-    }                                                 \
-    break;
+/* The unary ops besides the activations (internal.h), one row each: name, y of x (p, q: the op's two
+ * parameters), whether int32 tensors have it. Python learns the names from ad_op_name: a new op is this row
+ * and its row in pyautodiff/ops/elementwise.py. */
+#define UNARY_OPS(X)                                    \
+    X(negative, -x, 1)                                  \
+    X(abs, x < 0 ? -x : x, 1)                           \
+    X(square, x * x, 1)                                 \
+    X(sqrt, AD_LIBM(T, sqrt, x), 0)                     \
+    X(exp, AD_EXP_OF(T, x), 0)                          \
+    X(log, AD_LIBM(T, log, x), 0)                       \
+    X(sign, (T)((x > 0) - (x < 0)), 1)                  \
+    X(affine, p * x + q, 0)                             \
+    X(clip_by_value, x < p ? p : (x > q ? q : x), 1)    \
+    X(reciprocal, (T)1 / x, 0)
 
-#define AD_UNARY_BODY                                                                    \
-    const T *in = x;                                                                     \
-    T *out = y;                                                                          \
-    const T a = (T)p0, b = (T)p1;                                                        \
-    (void)a; (void)b;                                                                    \
-    switch (op) {                                                                        \
-    case AD_NEG: AD_UNARY_LOOP(-v)                                                       \
-    case AD_ABS: AD_UNARY_LOOP(v < 0 ? -v : v)                                           \
-    case AD_SQUARE: AD_UNARY_LOOP(v * v)                                                 \
-    case AD_SQRT: AD_UNARY_LOOP(AD_LIBM(T, sqrt, v))                                     \
-    case AD_EXP: AD_UNARY_LOOP(AD_EXP_OF(T, v))                                                  \
-    case AD_LOG: AD_UNARY_LOOP(AD_LIBM(T, log, v))                                       \
-    case AD_SIGMOID: AD_UNARY_LOOP(AD_SIGMOID_OF(T, v))                                  \
-    case AD_TANH: AD_UNARY_LOOP(AD_LIBM(T, tanh, v))                                     \
-    case AD_RELU: AD_UNARY_LOOP(v > 0 ? v : (T)0)                                        \
-    case AD_SIGN: AD_UNARY_LOOP((T)((v > 0) - (v < 0)))                                  \
-    case AD_AFFINE: AD_UNARY_LOOP(a * v + b)                                             \
-    case AD_CLIP: AD_UNARY_LOOP(v < a ? a : (v > b ? b : v))                             \
-    case AD_RECIPROCAL: AD_UNARY_LOOP((T)1 / v)                                          \
-    case AD_STEP: AD_UNARY_LOOP(v > 0 ? (T)1 : (T)0)                                     \
-    default: return AD_EINVAL;                                                           \
-    }
+/* The binary ops besides the activations' gradients, one row each: name, y of a and b, whether int32
+ * tensors have it (comparisons give 1 or 0 in the operands' dtype). */
+#define BINARY_OPS(X)                                   \
+    X(add, a + b, 1)                                    \
+    X(subtract, a - b, 1)                               \
+    X(multiply, a * b, 1)                               \
+    X(divide, a / b, 0)                                 \
+    X(pow, AD_FLOAT_POW(T, a, b), 0)                    \
+    X(maximum, a > b || a != a ? a : b, 1)              \
+    X(minimum, a < b || a != a ? a : b, 1)              \
+    X(equal, (T)(a == b), 1)                            \
+    X(not_equal, (T)(a != b), 1)                        \
+    X(less, (T)(a < b), 1)                              \
+    X(less_equal, (T)(a <= b), 1)                       \
+    X(greater, (T)(a > b), 1)                           \
+    X(greater_equal, (T)(a >= b), 1)
 
-#define AD_INT_UNARY_BODY                                    \
-    const int32_t *in = x;                                   \
-    int32_t *out = y;                                        \
-    typedef int32_t T;                                       \
-    switch (op) {                                            \
-    case AD_NEG: AD_UNARY_LOOP(-v)                           \
-    case AD_ABS: AD_UNARY_LOOP(v < 0 ? -v : v)               \
-    case AD_SQUARE: AD_UNARY_LOOP(v * v)                     \
-    case AD_RELU: AD_UNARY_LOOP(v > 0 ? v : 0)               \
-    case AD_SIGN: AD_UNARY_LOOP((v > 0) - (v < 0))           \
-    case AD_CLIP: AD_UNARY_LOOP(v < to_int32(p0) ? to_int32(p0) : (v > to_int32(p1) ? to_int32(p1) : v)) \
-    case AD_STEP: AD_UNARY_LOOP(v > 0 ? 1 : 0)               \
-    default: return AD_EDTYPE;                               \
-    }
+/* ids: the activations first (so an activation's unary id is its AD_ACT_ id), then the rows above */
+#define UNARY_ACT_ID(name, f, grad, ints) UNARY_##name,
+#define UNARY_ID(name, expr, ints) UNARY_##name,
+enum { AD_ACTIVATIONS(UNARY_ACT_ID) UNARY_OPS(UNARY_ID) UNARY_COUNT };
+#define BINARY_ID(name, expr, ints) BINARY_##name,
+#define BINARY_ACT_ID(name, f, grad, ints) BINARY_##name##_grad,
+enum { BINARY_OPS(BINARY_ID) AD_ACTIVATIONS(BINARY_ACT_ID) BINARY_COUNT };
 
-int ad_unary(int op, int dtype, int64_t n, const void *x, void *y, double p0, double p1) {
-    if (op < 0 || op >= AD_UNARY_COUNT || n < 0 || (n > 0 && (!x || !y))) return AD_EINVAL;
-    switch (dtype) {
-    case AD_FLOAT32: { typedef float T; AD_UNARY_BODY; break; }
-    case AD_FLOAT64: { typedef double T; AD_UNARY_BODY; break; }
-    case AD_INT32: { AD_INT_UNARY_BODY; break; }
-    default: return AD_EDTYPE;
-    }
+#define UNARY_ACT_NAME(name, f, grad, ints) #name,
+#define UNARY_NAME(name, expr, ints) #name,
+#define BINARY_NAME(name, expr, ints) #name,
+#define BINARY_ACT_NAME(name, f, grad, ints) #name "_grad",
+static const char *const unary_names[] = {AD_ACTIVATIONS(UNARY_ACT_NAME) UNARY_OPS(UNARY_NAME)};
+static const char *const binary_names[] = {BINARY_OPS(BINARY_NAME) AD_ACTIVATIONS(BINARY_ACT_NAME)};
+#define ACT_INTS(name, f, grad, ints) ints,
+#define OP_INTS(name, expr, ints) ints,
+static const char unary_ints[] = {AD_ACTIVATIONS(ACT_INTS) UNARY_OPS(OP_INTS)};
+static const char binary_ints[] = {BINARY_OPS(OP_INTS) AD_ACTIVATIONS(ACT_INTS)};
+
+int ad_op_name(int table, int op, char *name, int64_t size) {
+    const char *const *names = table == AD_OPS_UNARY ? unary_names : table == AD_OPS_BINARY ? binary_names : 0;
+    int count = table == AD_OPS_UNARY ? UNARY_COUNT : table == AD_OPS_BINARY ? BINARY_COUNT
+                : table == AD_OPS_ACTIVATION ? AD_ACTIVATION_COUNT : 0;
+    if (table == AD_OPS_ACTIVATION) names = unary_names;
+    if (!names || op < 0 || op >= count || !name || size < 1) return AD_EINVAL;
+    int64_t i = 0;
+    for (; names[op][i] && i < size - 1; i++) name[i] = names[op][i];
+    name[i] = 0;
+    return names[op][i] ? AD_EINVAL : AD_OK;
+}
+
+#define UNARY_CASE(name, expr, ints)                                  \
+    case UNARY_##name:                                                \
+        for (int64_t i = 0; i < n; i++) {                             \
+            T x = in[i];                                              \
+            out[i] = (T)(expr);                                       \
+        }                                                             \
+        break;
+#define UNARY_ACT_CASE(name, f, grad, ints) UNARY_CASE(name, f, ints)
+
+int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, double p1) {
+    if (op < 0 || op >= UNARY_COUNT || n < 0 || (n > 0 && (!vx || !vy))) return AD_EINVAL;
+    if (dtype == AD_INT32 && !unary_ints[op]) return AD_EDTYPE; /* only the ops marked so exist for int32 */
+    AD_DISPATCH_ALL(dtype, {
+        const T *in = vx;
+        T *out = vy;
+        const int is_int = dtype == AD_INT32;
+        const T p = is_int ? (T)to_int32(p0) : (T)p0, q = is_int ? (T)to_int32(p1) : (T)p1;
+        (void)p, (void)q;
+        switch (op) { AD_ACTIVATIONS(UNARY_ACT_CASE) UNARY_OPS(UNARY_CASE) }
+    })
     return AD_OK;
 }
 
-/* One inner row of a binary op: a and b advance by sa / sb (0 for a broadcast operand). */
-#define AD_BINARY_ROW(EXPR)                                                   \
-    for (int64_t i = 0; i < inner; i++) {                                     \
-        T u = pa[i * sa], v = pb[i * sb];                                     \
-        py[i] = (EXPR);                                                       \
-    }                                                                         \
-    break;
-
 #define AD_FLOAT_POW(T, u, v) (sizeof(T) == 4 ? (T)powf((float)(u), (float)(v)) : (T)pow((double)(u), (double)(v)))
 
-#define AD_BINARY_CASES(T)                                                    \
-    case AD_ADD: AD_BINARY_ROW(u + v)                                         \
-    case AD_SUB: AD_BINARY_ROW(u - v)                                         \
-    case AD_MUL: AD_BINARY_ROW(u * v)                                         \
-    case AD_MAXIMUM: AD_BINARY_ROW(u > v || u != u ? u : v)                   \
-    case AD_MINIMUM: AD_BINARY_ROW(u < v || u != u ? u : v)                   \
-    case AD_EQUAL: AD_BINARY_ROW((T)(u == v))                                 \
-    case AD_NOT_EQUAL: AD_BINARY_ROW((T)(u != v))                             \
-    case AD_LESS: AD_BINARY_ROW((T)(u < v))                                   \
-    case AD_LESS_EQUAL: AD_BINARY_ROW((T)(u <= v))                            \
-    case AD_GREATER: AD_BINARY_ROW((T)(u > v))                                \
-    case AD_GREATER_EQUAL: AD_BINARY_ROW((T)(u >= v))                         \
-    case AD_RELU_GRAD: AD_BINARY_ROW(u > 0 ? v : (T)0)
+/* One inner row of a binary op: a and b advance by sa / sb (0 for a broadcast operand). */
+#define BINARY_CASE(name, expr, ints)                                 \
+    case BINARY_##name:                                               \
+        for (int64_t i = 0; i < inner; i++) {                         \
+            T a = pa[i * sa], b = pb[i * sb];                         \
+            py[i] = (T)(expr);                                        \
+        }                                                             \
+        break;
+#define BINARY_ACT_CASE(name, f, grad, ints)                          \
+    case BINARY_##name##_grad:                                        \
+        for (int64_t i = 0; i < inner; i++) {                         \
+            T y = pa[i * sa], g = pb[i * sb];                         \
+            py[i] = (T)(grad);                                        \
+        }                                                             \
+        break;
 
-#define AD_BINARY_FLOAT_CASES(T)                                              \
-    AD_BINARY_CASES(T)                                                        \
-    case AD_DIV: AD_BINARY_ROW(u / v)                                         \
-    case AD_POW: AD_BINARY_ROW(AD_FLOAT_POW(T, u, v))                         \
-    case AD_SIGMOID_GRAD: AD_BINARY_ROW(v * u * ((T)1 - u))                   \
-    case AD_TANH_GRAD: AD_BINARY_ROW(v * ((T)1 - u * u))
-
-#define AD_BINARY_WALK(TYPE, CASES)                                           \
-    typedef TYPE T;                                                           \
-    const T *A = a, *B = b;                                                   \
-    T *Y = y;                                                                 \
-    for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {  \
-        const T *pa = A + it.offset[0], *pb = B + it.offset[1];              \
-        T *py = Y + done;                                                     \
-        switch (op) { CASES(T) default: return AD_EDTYPE; }                   \
-    }
-
-int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *a, const int64_t *astrides,
-              const void *b, const int64_t *bstrides, void *y) {
-    if (op < 0 || op >= AD_BINARY_COUNT || (ndim > 0 && (!astrides || !bstrides))) return AD_EINVAL;
+int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *va, const int64_t *astrides,
+              const void *vb, const int64_t *bstrides, void *vy) {
+    if (op < 0 || op >= BINARY_COUNT || (ndim > 0 && (!astrides || !bstrides))) return AD_EINVAL;
+    if (dtype == AD_INT32 && !binary_ints[op]) return AD_EDTYPE;
     ad_iter it;
     int64_t total;
     const int64_t *st[2] = {astrides, bstrides};
     int rc = ad_iter_init(&it, ndim, shape, 2, st, &total);
     if (rc) return rc;
     if (total == 0) return AD_OK;
-    if (!a || !b || !y) return AD_EINVAL;
+    if (!va || !vb || !vy) return AD_EINVAL;
     /* after merging, the walk's inner row is the last dim; the output is contiguous */
     int64_t inner = it.shape[it.ndim - 1], sa = it.strides[0][it.ndim - 1], sb = it.strides[1][it.ndim - 1];
-    switch (dtype) {
-    case AD_FLOAT32: { AD_BINARY_WALK(float, AD_BINARY_FLOAT_CASES) break; }
-    case AD_FLOAT64: { AD_BINARY_WALK(double, AD_BINARY_FLOAT_CASES) break; }
-    case AD_INT32: { AD_BINARY_WALK(int32_t, AD_BINARY_CASES) break; }
-    default: return AD_EDTYPE;
-    }
+    AD_DISPATCH_ALL(dtype, {
+        const T *A = va, *B = vb;
+        T *Y = vy;
+        for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
+            const T *pa = A + it.offset[0], *pb = B + it.offset[1];
+            T *py = Y + done;
+            switch (op) { BINARY_OPS(BINARY_CASE) AD_ACTIVATIONS(BINARY_ACT_CASE) }
+        }
+    })
     return AD_OK;
 }
 

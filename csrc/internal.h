@@ -68,6 +68,18 @@ static inline double ad_sigmoid(double x) {
 }
 #define AD_SIGMOID_OF(T, x) (sizeof(T) == 4 ? (T)ad_sigmoidf((float)(x)) : (T)ad_sigmoid((double)(x)))
 
+/* The activations, one row each: name, f(x), its gradient written through the output (y = f(x), upstream
+ * gradient g: a backward needs only y), and whether int32 tensors have it. Each is a unary op, its gradient
+ * the binary op <name>_grad (elementwise.c), and an activation the dense kernels fuse (nn.c); Python learns
+ * the names from ad_op_name. A new activation is this row and its row in pyautodiff/ops/elementwise.py.
+ * (relu keeps NaN, as numpy and PyTorch do; its gradient is a select, so g's NaN/inf stays out where x <= 0.) */
+#define AD_ACTIVATIONS(X)                                                   \
+    X(sigmoid, AD_SIGMOID_OF(T, x), g * y * ((T)1 - y), 0)                  \
+    X(tanh, AD_LIBM(T, tanh, x), g * ((T)1 - y * y), 0)                     \
+    X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : (T)0, 1)
+#define AD_ACTIVATION_ID(name, f, grad, ints) AD_ACT_##name,
+enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
+
 /* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
 #define AD_DISPATCH_FLOAT(dtype, ...)                         \
     switch (dtype) {                                          \

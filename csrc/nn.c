@@ -18,12 +18,13 @@ typedef struct {
 } dense_tail;
 
 /* z -> act(z + b) on rows [lo, hi): flat loops over distinct buffers vectorize */
-#define AD_ACT_ALL(EXPR)                                    \
-    for (int64_t i = 0; i < len; i++) {                     \
-        T z = Y[i];                                         \
-        Y[i] = (EXPR);                                      \
-    }                                                       \
-    break;
+#define DENSE_ACT_CASE(name, f, grad, ints)                 \
+    case AD_ACT_##name:                                     \
+        for (int64_t i = 0; i < len; i++) {                 \
+            T x = Y[i];                                     \
+            Y[i] = (f);                                     \
+        }                                                   \
+        break;
 
 /* (ranges return nothing, dispatches return a status: the dtype was checked before the split) */
 AD_TARGET_CLONES static int dense_rows_typed(const dense_tail *t, int64_t lo, int64_t hi) {
@@ -34,12 +35,7 @@ AD_TARGET_CLONES static int dense_rows_typed(const dense_tail *t, int64_t lo, in
         if (B)
             for (int64_t i = 0; i < hi - lo; i++)
                 for (int64_t j = 0; j < n; j++) Y[i * n + j] += B[j];
-        switch (t->act) {
-        case AD_ACT_LINEAR: break;
-        case AD_ACT_SIGMOID: AD_ACT_ALL(AD_SIGMOID_OF(T, z))
-        case AD_ACT_TANH: AD_ACT_ALL(AD_LIBM(T, tanh, z))
-        case AD_ACT_RELU: AD_ACT_ALL(z > 0 ? z : (T)0)
-        }
+        switch (t->act) { AD_ACTIVATIONS(DENSE_ACT_CASE) }
     })
     return AD_OK;
 }
@@ -48,7 +44,7 @@ static void dense_rows(void *ctx, int64_t lo, int64_t hi) { (void)dense_rows_typ
 
 int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
              const void *b, void *y) {
-    if (act < 0 || act >= AD_ACT_COUNT || m < 0 || n < 0 || k < 0) return AD_EINVAL;
+    if (act < AD_NO_ACTIVATION || act >= AD_ACTIVATION_COUNT || m < 0 || n < 0 || k < 0) return AD_EINVAL;
     if (m == 0 || n == 0) return AD_OK;
     if (!y || (k > 0 && (!x || !w))) return AD_EINVAL;
     int rc = ad_matmul(dtype, 1, m, n, k, x, 0, 0, w, 0, 0, y, 1.0, 0.0);
@@ -61,15 +57,16 @@ int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x,
 
 /* dz = g * act'(y) and db's column sums (in double) on columns [lo, hi) of every row, in one pass: threads
  * split columns, so each sum adds its rows in the same order however many there are */
-#define AD_ACT_GRAD_COLS(EXPR)                                      \
+#define ACT_GRAD_COLS(EXPR)                                         \
     for (int64_t i = 0; i < m; i++)                                 \
         for (int64_t j = lo; j < hi; j++) {                         \
-            T u = Y[i * n + j], v = G[i * n + j], d_ = (EXPR);      \
-            (void)u;                                                \
+            T y = Y[i * n + j], g = G[i * n + j], d_ = (EXPR);      \
+            (void)y;                                                \
             D[i * n + j] = d_;                                      \
             if (A) A[j] += (double)d_;                              \
         }                                                           \
     break;
+#define DENSE_GRAD_CASE(name, f, grad, ints) case AD_ACT_##name: ACT_GRAD_COLS(grad)
 
 AD_TARGET_CLONES static int act_grad_cols_typed(const dense_tail *t, int64_t lo, int64_t hi) {
     int64_t m = t->m, n = t->n;
@@ -80,10 +77,8 @@ AD_TARGET_CLONES static int act_grad_cols_typed(const dense_tail *t, int64_t lo,
         const T *restrict Y = t->y, *restrict G = t->g;
         T *restrict D = t->dz;
         switch (t->act) {
-        case AD_ACT_LINEAR: AD_ACT_GRAD_COLS(v)
-        case AD_ACT_SIGMOID: AD_ACT_GRAD_COLS(v * u * ((T)1 - u))
-        case AD_ACT_TANH: AD_ACT_GRAD_COLS(v * ((T)1 - u * u))
-        case AD_ACT_RELU: AD_ACT_GRAD_COLS(u > 0 ? v : (T)0)
+        case AD_NO_ACTIVATION: ACT_GRAD_COLS(g)
+        AD_ACTIVATIONS(DENSE_GRAD_CASE)
         }
         if (A)
             for (int64_t j = lo; j < hi; j++) ((T *)t->out)[j] = (T)A[j];
@@ -95,7 +90,7 @@ static void act_grad_cols(void *ctx, int64_t lo, int64_t hi) { (void)act_grad_co
 
 int ad_bias_act_backward(int dtype, int act, int64_t m, int64_t n, const void *y, const void *g, void *dz,
                          void *db) {
-    if (act < 0 || act >= AD_ACT_COUNT || m < 0 || n < 0) return AD_EINVAL;
+    if (act < AD_NO_ACTIVATION || act >= AD_ACTIVATION_COUNT || m < 0 || n < 0) return AD_EINVAL;
     if (m * n > 0 && (!y || !g || !dz)) return AD_EINVAL;
     if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
     if (n == 0) return AD_OK;

@@ -22,41 +22,14 @@
 
 #define AD_MAX_NDIM 16
 
-/* ad_unary ops; p0, p1 are the op's scalar parameters where it has any */
-#define AD_NEG 0
-#define AD_ABS 1
-#define AD_SQUARE 2
-#define AD_SQRT 3
-#define AD_EXP 4
-#define AD_LOG 5
-#define AD_SIGMOID 6
-#define AD_TANH 7
-#define AD_RELU 8
-#define AD_SIGN 9
-#define AD_AFFINE 10
-#define AD_CLIP 11
-#define AD_RECIPROCAL 12
-#define AD_STEP 13
-#define AD_UNARY_COUNT 14
-
-/* ad_binary ops; the *_GRAD ops are fused backward rules: (y or x, upstream g) */
-#define AD_ADD 0
-#define AD_SUB 1
-#define AD_MUL 2
-#define AD_DIV 3
-#define AD_POW 4
-#define AD_MAXIMUM 5
-#define AD_MINIMUM 6
-#define AD_EQUAL 7
-#define AD_NOT_EQUAL 8
-#define AD_LESS 9
-#define AD_LESS_EQUAL 10
-#define AD_GREATER 11
-#define AD_GREATER_EQUAL 12
-#define AD_SIGMOID_GRAD 13
-#define AD_TANH_GRAD 14
-#define AD_RELU_GRAD 15
-#define AD_BINARY_COUNT 16
+/* The op tables of ad_unary, ad_binary and the dense kernels' activations. Their ids are not declared here:
+ * ad_op_name tells each id's name (the rows are in csrc/elementwise.c and csrc/internal.h), so a new op is
+ * its C row and its Python row. */
+#define AD_OPS_UNARY 0
+#define AD_OPS_BINARY 1
+#define AD_OPS_ACTIVATION 2
+/* the dense kernels' act argument for none */
+#define AD_NO_ACTIVATION -1
 
 /* ad_reduce ops */
 #define AD_REDUCE_SUM 0
@@ -87,6 +60,9 @@ int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int6
 /* seeded, deterministic: a = low/mean, b = high/stddev */
 int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y);
 
+/* the name of op in one of the tables (AD_OPS_*), at most size bytes with its 0; AD_EINVAL past the end */
+int ad_op_name(int table, int op, char *name, int64_t size);
+/* p0, p1 are the op's scalar parameters where it has any */
 int ad_unary(int op, int dtype, int64_t n, const void *x, void *y, double p0, double p1);
 /* y (contiguous, shape) = a op b, a and b read through their (broadcast) strides */
 int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *a, const int64_t *astrides,
@@ -119,14 +95,8 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               void *c, double alpha, double beta);
 
 /* nn.c */
-/* activations fused into the dense kernels */
-#define AD_ACT_LINEAR 0
-#define AD_ACT_SIGMOID 1
-#define AD_ACT_TANH 2
-#define AD_ACT_RELU 3
-#define AD_ACT_COUNT 4
-
-/* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias) */
+/* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias); act an activation id or
+ * AD_NO_ACTIVATION */
 int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
              const void *b, void *y);
 /* dz = g * act'(through the activation's output y); db (n) = column sums of dz, unless NULL; dz must not

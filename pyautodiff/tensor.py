@@ -319,10 +319,10 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta) -> "Variable":
-        return self._update_in_place(B.C.AD_ADD, delta, "assign_add")
+        return self._update_in_place(B.BINARY["add"], delta, "assign_add")
 
     def assign_sub(self, delta) -> "Variable":
-        return self._update_in_place(B.C.AD_SUB, delta, "assign_sub")
+        return self._update_in_place(B.BINARY["subtract"], delta, "assign_sub")
 
     def _update_in_place(self, kernel_op: int, delta, op: str) -> "Variable":
         """self = self op delta in one kernel call, writing where it reads; never recorded by a tape."""

@@ -34,11 +34,22 @@ def test_header_parser_reads_signatures():
     assert funcs["ad_get_num_threads"] == ("int", [])
 
 
-def test_op_counts_match_the_header():
-    C = B.C
-    unary = [n for n in vars(C) if n.startswith("AD_") and n != "AD_UNARY_COUNT"
-             and getattr(C, n) < C.AD_UNARY_COUNT]
-    assert C.AD_UNARY_COUNT == 14 and C.AD_BINARY_COUNT == 16 and C.AD_REDUCE_COUNT == 3 and unary
+def test_every_c_op_has_its_row_and_every_activation_is_registered():
+    # the C rows name the ops (ad_op_name); each is an op of the table, under the same name
+    assert set(B.UNARY) | set(B.BINARY) <= set(ad.ops.OPS)
+    assert len(B.UNARY) == len(set(B.UNARY.values())) and len(B.BINARY) == len(set(B.BINARY.values()))
+    for name, act in B.ACTIVATIONS.items():  # an activation is a unary op with a <name>_grad binary op
+        assert B.UNARY[name] == act and name + "_grad" in B.BINARY
+        assert ad.ops.ACTIVATIONS[name] is getattr(ad, name) and ad.ops.nn.FUSED[name] == act
+    assert {"linear", "softmax"} <= set(ad.ops.ACTIVATIONS)
+
+
+def test_op_names_end_and_fail_cleanly():
+    owner, ptr = B.alloc(64, None)
+    assert B.lib.ad_op_name(B.C.AD_OPS_UNARY, len(B.UNARY), ptr, 64) == B.C.AD_EINVAL
+    assert B.lib.ad_op_name(B.C.AD_OPS_UNARY, -1, ptr, 64) == B.C.AD_EINVAL
+    assert B.lib.ad_op_name(7, 0, ptr, 64) == B.C.AD_EINVAL
+    assert B.lib.ad_op_name(B.C.AD_OPS_BINARY, B.BINARY["greater_equal"], ptr, 5) == B.C.AD_EINVAL  # too short
 
 
 def test_every_op_has_a_vjp_or_is_marked_non_differentiable():

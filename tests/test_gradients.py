@@ -13,7 +13,7 @@ F = ad.ops.nn
 
 
 def _bias_act(y, g):
-    dz, db = F.bias_act_grad(y, g, F.ACTIVATIONS["sigmoid"])
+    dz, db = F.bias_act_grad(y, g, F.FUSED["sigmoid"])
     return ad.reduce_sum(dz * rand((2, 3), seed=84)) + ad.reduce_sum(db * rand((3,), seed=108))
 
 
@@ -69,12 +69,12 @@ CASES = {
     "dense": (lambda x, w, b: F.dense(x, w, b, "tanh") * rand((2, 4), seed=80),
               [rand((2, 3), seed=81), rand((3, 4), seed=82), rand((4,), seed=83)]),
     "dense_grad": (lambda x, w, y, g: ad.add_n([ad.reduce_sum(t * rand(t.shape, seed=130 + i)) for i, t in
-                                                enumerate(F.dense_grad(x, w, y, g, F.ACTIVATIONS["sigmoid"]))]),
+                                                enumerate(F.dense_grad(x, w, y, g, F.FUSED["sigmoid"]))]),
                    [rand((2, 3), seed=131), rand((3, 4), seed=132), rand((2, 4), lo=0.1, hi=0.9, seed=133),
                     rand((2, 4), seed=134)]),
     "dense_grad without gx": (lambda x, w, y, g: ad.add_n([
         ad.reduce_sum(t * rand(t.shape, seed=140 + i))
-        for i, t in enumerate(F.dense_grad(x, w, y, g, F.ACTIVATIONS["tanh"], with_gx=False))]),
+        for i, t in enumerate(F.dense_grad(x, w, y, g, F.FUSED["tanh"], with_gx=False))]),
         [rand((2, 3), seed=141), rand((3, 4), seed=142), rand((2, 4), lo=-0.9, hi=0.9, seed=143),
          rand((2, 4), seed=144)]),
     "bias_act_grad": (_bias_act, [rand((2, 3), lo=0.1, hi=0.9, seed=85), rand((2, 3), seed=86)]),

@@ -227,7 +227,7 @@ def test_dense_and_its_gradients_same_bits_for_any_thread_count(activation):
             ad.set_num_threads(threads)
             y = nn.dense(ad.array(x), ad.array(w), ad.array(b), activation)
             got.append([np.asarray(t) for t in (y, *nn.dense_grad(ad.array(x), ad.array(w), y, ad.array(g),
-                                                                   nn.ACTIVATIONS[activation]))])
+                                                                   nn.FUSED[activation]))])
     finally:
         ad.set_num_threads(before)
     for one, two in zip(*got):

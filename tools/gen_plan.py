@@ -21,7 +21,7 @@ C_OUT = os.path.join(ROOT, "csrc", "plan_kernels.h")
 PY_OUT = os.path.join(ROOT, "pyautodiff", "_plan_table.py")
 
 # functions of the header that are not kernels a recorded graph can contain
-NOT_KERNELS = {"ad_alloc", "ad_free", "ad_set_num_threads", "ad_get_num_threads", "ad_simd_bytes"}
+NOT_KERNELS = {"ad_alloc", "ad_free", "ad_set_num_threads", "ad_get_num_threads", "ad_simd_bytes", "ad_op_name"}
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _DEFINE = re.compile(r"^#define\s+\w+\s+-?\d+\s*$", re.M)
 _PROTO = re.compile(r"([\w\s\*]+?)\b(\w+)\s*\(([^)]*)\)\s*;")

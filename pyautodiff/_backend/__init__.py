@@ -12,6 +12,8 @@ Everything above this package sees:
   i64(values)              an int64_t array argument (tuple in, kept alive by the caller)
   NULL                     the null pointer argument (optional buffers)
   info                     binding, platform, simd facts for backend_info()
+  UNARY, BINARY            op name -> id of ad_unary / ad_binary, as the C tables name them (ad_op_name)
+  ACTIVATIONS              activation name -> id of the dense kernels (an activation's unary id too)
 """
 
 import sys
@@ -21,4 +23,18 @@ if sys.platform == "emscripten":
 else:
     from .native import NULL, C, address, alloc, i64, info, lib, offset, view
 
-__all__ = ["NULL", "C", "address", "alloc", "i64", "info", "lib", "offset", "view"]
+
+def _op_ids(table: int) -> dict:
+    """{name: id} of one of the C op tables: the C rows are the one place their ids are written."""
+    _owner, ptr = alloc(64, None)  # (the owner keeps the buffer alive until we return)
+    ids: dict = {}
+    while lib.ad_op_name(table, len(ids), ptr, 64) == 0:
+        ids[bytes(view(ptr, 64)).split(b"\0", 1)[0].decode()] = len(ids)
+    return ids
+
+
+UNARY = _op_ids(C.AD_OPS_UNARY)
+BINARY = _op_ids(C.AD_OPS_BINARY)
+ACTIVATIONS = _op_ids(C.AD_OPS_ACTIVATION)
+
+__all__ = ["ACTIVATIONS", "BINARY", "C", "NULL", "UNARY", "address", "alloc", "i64", "info", "lib", "offset", "view"]

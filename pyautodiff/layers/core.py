@@ -1,14 +1,12 @@
 """Dense, Activation, Flatten, Dropout and Embedding."""
 
 from .. import ops
+from ..ops import ACTIVATIONS
 from ..ops import nn as fused
 from ..dtypes import INT32
 from ..initializers import resolve_seed
 from ..tensor import shape_size
 from .base import Layer, check_last_dim
-
-ACTIVATIONS = {"linear": lambda x: x, "sigmoid": ops.sigmoid, "relu": ops.relu, "tanh": ops.tanh,
-               "softmax": ops.softmax}
 
 
 def activation_name(activation) -> str | None:
@@ -46,7 +44,7 @@ class Dense(Layer):
     def call(self, inputs, training=False):
         check_last_dim(self, inputs, self.kernel.shape[0])
         # the activations the kernel fuses run inside it; the others follow a linear dense
-        fusable = self.activation in fused.ACTIVATIONS
+        fusable = self.activation in fused.FUSED
         y = fused.dense(inputs, self.kernel, self.bias, self.activation if fusable else "linear", self.name)
         return y if fusable else self._activation_fn(y)
 

@@ -1,12 +1,11 @@
 """The op table. Each op is defined once, next to its vjp, in one of the grouped modules."""
 
-from ..tape import stop_gradient
-from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like
-from ._core import OPS
-from .elementwise import (abs, add, add_n, clip_by_value, divide, equal, exp, greater, greater_equal, increment, less,
-                          less_equal, log, maximum, minimum, multiply, negative, not_equal, pow, reciprocal, relu,
-                          relu_grad, scale, sigmoid, sigmoid_grad, sign, sqrt, square, subtract, tanh, tanh_grad,
-                          unbroadcast, where)
+# (names imported here and not used are exported through __all__ at the end)
+from ..tape import stop_gradient  # noqa: F401
+from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like  # noqa: F401
+from ._core import ACTIVATIONS, OPS, PUBLIC  # noqa: F401
+from .elementwise import *  # noqa: F401,F403 - its rows, exported by name (elementwise.__all__)
+from .elementwise import unbroadcast
 from .matmul import matmul
 from .reduce import argmax, log_softmax, reduce_max, reduce_mean, reduce_min, reduce_sum, softmax
 from .shape import (broadcast_to, cast, concat, copy, expand_dims, gather, getitem, one_hot, repeat, reshape,
@@ -47,12 +46,11 @@ from . import nn  # noqa: E402 - the model layer's fused ops (dense, cross-entro
 
 NON_DIFFERENTIABLE = {name for name, op in OPS.items() if op.vjp is None}
 
-# what `import pyautodiff` exports: docs/api.md documents each; internals (write_into, scatter_add,
-# unbroadcast, the table itself) stay in this package
-__all__ = ["Tensor", "abs", "add", "add_n", "argmax", "array", "broadcast_to", "cast", "clip_by_value", "concat",
-           "copy", "div", "divide", "equal", "exp", "expand_dims", "full", "gather", "greater", "greater_equal",
-           "increment", "less", "less_equal", "log", "log_softmax", "matmul", "maximum", "minimum", "mul",
-           "multiply", "negative", "not_equal", "one_hot", "ones", "ones_like", "pow", "reciprocal", "reduce_max",
-           "reduce_mean", "reduce_min", "reduce_sum", "relu", "relu_grad", "repeat", "reshape", "scale", "shape",
-           "sigmoid", "sigmoid_grad", "sign", "softmax", "split", "sqrt", "square", "squeeze", "stack",
-           "stop_gradient", "sub", "subtract", "tanh", "tanh_grad", "transpose", "where", "zeros", "zeros_like"]
+# what `import pyautodiff` exports (docs/api.md documents each): the rows registered as public, and the ops below
+# them that are not rows yet;
+# internals (write_into, scatter_add, unbroadcast, the table itself) stay in this package
+__all__ = sorted(set(PUBLIC) | {
+    "Tensor", "argmax", "array", "broadcast_to", "cast", "concat", "copy", "div", "expand_dims", "full", "gather",
+    "log_softmax", "matmul", "mul", "one_hot", "ones", "ones_like", "reduce_max", "reduce_mean", "reduce_min",
+    "reduce_sum", "repeat", "reshape", "shape", "softmax", "split", "squeeze", "stack", "stop_gradient", "sub",
+    "transpose", "zeros", "zeros_like"})

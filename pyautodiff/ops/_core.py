@@ -31,6 +31,12 @@ class Op:
 
 
 OPS: dict[str, Op] = {}
+# name -> function: the ops `import pyautodiff` exports, registered by their rows (see `public`)
+PUBLIC: dict = {}
+# activation name -> its function of one tensor: what layers, the fused dense and the page accept by name
+ACTIVATIONS: dict = {}
+# activation name -> d/dy of its gradient g * f'(y), written with ops (absent where it is 0): higher orders
+GRAD_DY: dict = {}
 
 
 def defop(name: str, vjp=None) -> Op:
@@ -40,18 +46,18 @@ def defop(name: str, vjp=None) -> Op:
     return op
 
 
-def defvjp(op: Op):
-    """Decorator attaching a vjp to an op declared earlier (when the rule needs ops defined later)."""
-    def attach(fn):
-        op.vjp = fn
-        return fn
-    return attach
+def public(fn):
+    """Export fn by its name from pyautodiff (decorator; the row helpers register their ops themselves)."""
+    PUBLIC[fn.__name__] = fn
+    return fn
 
 
 def run(name: str, operands: tuple, kernel, *args) -> None:
     """Call a kernel; a non-zero status becomes the exception the API promises."""
     status = kernel(*args)
     if status:
+        if status == C.AD_EDTYPE and any(t.dtype not in FLOATS for t in operands if isinstance(t, Tensor)):
+            raise TypeError(f"{name}: expects float32 or float64 tensors, got {describe(*operands)}")
         from ..tensor import _check
         _check(name, status, *operands)
     tracer = _tape_state.tracer  # a Function tracing in this thread records every kernel call

@@ -1,20 +1,32 @@
-"""Elementwise ops: unary maps, broadcasting binary maps, where. Each op sits with its vjp."""
+"""Elementwise ops: unary maps, broadcasting binary maps, where. One row per op, its vjp beside it.
 
+A row names its op as the C row does (csrc/elementwise.c; the activations in csrc/internal.h), and the
+kernel id comes from that name: a new elementwise op is its C row and its row here.
+"""
+
+from .. import _backend as B
 from ..dtypes import FLOATS
 from ..tensor import Tensor
-from ._core import (C, broadcast_shape, broadcast_strides, code, coerce, defop, emit, i64, lib, need_float,
-                    out_like, run)
-from ._core import as_tensor
+from ._core import (ACTIVATIONS, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, coerce, defop, emit, i64,
+                    lib, out_like, public, run, PUBLIC)
 
 
 # --- unary -------------------------------------------------------------------------------------
 
-def _unary(op, kernel_op: int, x: Tensor, p0: float = 0.0, p1: float = 0.0, floats_only=True, attrs=None):
-    if floats_only:
-        need_float(op.name, x)
+def _apply_unary(op, kid: int, x: Tensor, p0: float = 0.0, p1: float = 0.0, attrs=None):
     y = out_like(x.shape, x.dtype)
-    run(op.name, (x,), lib.ad_unary, kernel_op, code(x), x.size, x._ptr, y._ptr, p0, p1)
+    run(op.name, (x,), lib.ad_unary, kid, code(x), x.size, x._ptr, y._ptr, p0, p1)
     return emit(op, (x,), y, attrs)
+
+
+def unary(name: str, vjp=None):
+    """The op `name` of one tensor (vjp None: not differentiable), exported."""
+    op, kid = defop(name, vjp), B.UNARY[name]
+
+    def apply(x):
+        return _apply_unary(op, kid, as_tensor(x))
+    apply.__name__ = apply.__qualname__ = name
+    return public(apply)
 
 
 def _x(node):
@@ -25,84 +37,40 @@ def _y(node):
     return node.outputs[0]
 
 
-NEGATIVE = defop("negative", lambda g, n, needs: (negative(g),))
-ABS = defop("abs", lambda g, n, needs: (multiply(g, sign(_x(n))),))
-SQUARE = defop("square", lambda g, n, needs: (multiply(g, scale(2.0, _x(n))),))
-SQRT = defop("sqrt", lambda g, n, needs: (divide(g, scale(2.0, _y(n))),))
-EXP = defop("exp", lambda g, n, needs: (multiply(g, _y(n)),))
-LOG = defop("log", lambda g, n, needs: (divide(g, _x(n)),))
-SIGMOID = defop("sigmoid", lambda g, n, needs: (sigmoid_grad(_y(n), g),))
-TANH = defop("tanh", lambda g, n, needs: (tanh_grad(_y(n), g),))
-RELU = defop("relu", lambda g, n, needs: (relu_grad(_x(n), g),))
-SIGN = defop("sign")
+negative = unary("negative", lambda g, n, needs: (negative(g),))
+abs = unary("abs", lambda g, n, needs: (multiply(g, sign(_x(n))),))  # noqa: A001 - the API's name
+square = unary("square", lambda g, n, needs: (multiply(g, scale(2.0, _x(n))),))
+sqrt = unary("sqrt", lambda g, n, needs: (divide(g, scale(2.0, _y(n))),))
+exp = unary("exp", lambda g, n, needs: (multiply(g, _y(n)),))
+log = unary("log", lambda g, n, needs: (divide(g, _x(n)),))
+sign = unary("sign")
+reciprocal = unary("reciprocal", lambda g, n, needs: (negative(multiply(g, square(_y(n)))),))
+
 AFFINE = defop("affine", lambda g, n, needs: (scale(n.attrs["alpha"], g),))
 CLIP = defop("clip_by_value", lambda g, n, needs: (
     multiply(g, multiply(greater_equal(_x(n), n.attrs["lo"]), less_equal(_x(n), n.attrs["hi"]))),))
-RECIPROCAL = defop("reciprocal", lambda g, n, needs: (negative(multiply(g, square(_y(n)))),))
 
 
-def negative(x):
-    return _unary(NEGATIVE, C.AD_NEG, as_tensor(x), floats_only=False)
-
-
-def abs(x):  # noqa: A001 - the API's name
-    return _unary(ABS, C.AD_ABS, as_tensor(x), floats_only=False)
-
-
-def square(x):
-    return _unary(SQUARE, C.AD_SQUARE, as_tensor(x), floats_only=False)
-
-
-def sqrt(x):
-    return _unary(SQRT, C.AD_SQRT, as_tensor(x))
-
-
-def exp(x):
-    return _unary(EXP, C.AD_EXP, as_tensor(x))
-
-
-def log(x):
-    return _unary(LOG, C.AD_LOG, as_tensor(x))
-
-
-def sigmoid(x):
-    return _unary(SIGMOID, C.AD_SIGMOID, as_tensor(x))
-
-
-def tanh(x):
-    return _unary(TANH, C.AD_TANH, as_tensor(x))
-
-
-def relu(x):
-    return _unary(RELU, C.AD_RELU, as_tensor(x), floats_only=False)
-
-
-def sign(x):
-    return _unary(SIGN, C.AD_SIGN, as_tensor(x), floats_only=False)
-
-
-def reciprocal(x):
-    return _unary(RECIPROCAL, C.AD_RECIPROCAL, as_tensor(x))
-
-
+@public
 def scale(alpha, x):
     """alpha * x for a Python number alpha."""
     return increment(x, 0.0, alpha)
 
 
+@public
 def increment(x, beta, alpha=1.0):
     """alpha * x + beta for Python numbers alpha, beta."""
-    x = as_tensor(x)
     alpha, beta = float(alpha), float(beta)
-    return _unary(AFFINE, C.AD_AFFINE, x, alpha, beta, attrs={"alpha": alpha})
+    return _apply_unary(AFFINE, B.UNARY["affine"], as_tensor(x), alpha, beta, {"alpha": alpha})
 
 
+@public
 def clip_by_value(x, lo, hi):
     x = as_tensor(x)
     lo, hi = float(lo), float(hi)
     if lo > hi:
         raise ValueError(f"clip_by_value: lo ({lo}) must not exceed hi ({hi})")
-    return _unary(CLIP, C.AD_CLIP, x, lo, hi, floats_only=False, attrs={"lo": lo, "hi": hi})
+    return _apply_unary(CLIP, B.UNARY["clip_by_value"], x, lo, hi, {"lo": lo, "hi": hi})
 
 
 # --- binary ------------------------------------------------------------------------------------
@@ -122,7 +90,7 @@ _UNIT = i64((1,))
 _BROADCASTS: dict = {}  # (shape a, shape b) -> (shape, ndim, and the int64 arrays the kernel takes)
 
 
-def _binary(op, kernel_op: int, a, b, floats_only=False):
+def _apply_binary(op, kid: int, a, b):
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
         if isinstance(a, Tensor) and a.dtype in FLOATS and type(b) in (int, float):
             b = as_tensor(b, a.dtype)  # x * 2: the cached constant, no dtype search
@@ -130,11 +98,9 @@ def _binary(op, kernel_op: int, a, b, floats_only=False):
             a = as_tensor(a, b.dtype)
         else:
             a, b = coerce(op.name, a, b)
-    if floats_only:
-        need_float(op.name, a, b)
     if a.shape == b.shape:  # the common case: one flat loop
         y = out_like(a.shape, a.dtype)
-        run(op.name, (a, b), lib.ad_binary, kernel_op, code(a), 1, i64((a.size,)), a._ptr, _UNIT, b._ptr, _UNIT,
+        run(op.name, (a, b), lib.ad_binary, kid, code(a), 1, i64((a.size,)), a._ptr, _UNIT, b._ptr, _UNIT,
             y._ptr)
         return emit(op, (a, b), y)
     plan = _BROADCASTS.get((a.shape, b.shape))
@@ -146,12 +112,19 @@ def _binary(op, kernel_op: int, a, b, floats_only=False):
             _BROADCASTS.clear()
     shape, ndim, shape64, astrides, bstrides = plan
     y = out_like(shape, a.dtype)
-    run(op.name, (a, b), lib.ad_binary, kernel_op, code(a), ndim, shape64, a._ptr, astrides, b._ptr, bstrides, y._ptr)
+    run(op.name, (a, b), lib.ad_binary, kid, code(a), ndim, shape64, a._ptr, astrides, b._ptr, bstrides, y._ptr)
     return emit(op, (a, b), y)
 
 
-def _ab(n):
-    return n.inputs
+def binary(name: str, vjp=None, export: bool = True):
+    """The op `name` of two broadcasting tensors (vjp None: not differentiable), exported unless a wrapper
+    is."""
+    op, kid = defop(name, vjp), B.BINARY[name]
+
+    def apply(a, b):
+        return _apply_binary(op, kid, a, b)
+    apply.__name__ = apply.__qualname__ = name
+    return public(apply) if export else apply
 
 
 def _pair(n, needs, ga, gb):
@@ -161,102 +134,66 @@ def _pair(n, needs, ga, gb):
             unbroadcast(gb(), b.shape) if needs[1] else None)
 
 
-ADD = defop("add", lambda g, n, needs: _pair(n, needs, lambda: g, lambda: g))
-SUBTRACT = defop("subtract", lambda g, n, needs: _pair(n, needs, lambda: g, lambda: negative(g)))
-MULTIPLY = defop("multiply", lambda g, n, needs: _pair(
+add = binary("add", lambda g, n, needs: _pair(n, needs, lambda: g, lambda: g))
+subtract = binary("subtract", lambda g, n, needs: _pair(n, needs, lambda: g, lambda: negative(g)))
+multiply = binary("multiply", lambda g, n, needs: _pair(
     n, needs, lambda: multiply(g, n.inputs[1]), lambda: multiply(g, n.inputs[0])))
-DIVIDE = defop("divide", lambda g, n, needs: _pair(
+_divide = binary("divide", export=False, vjp=lambda g, n, needs: _pair(
     n, needs, lambda: divide(g, n.inputs[1]), lambda: negative(divide(multiply(g, _y(n)), n.inputs[1]))))
-POW = defop("pow", lambda g, n, needs: _pair(
+_pow = binary("pow", export=False, vjp=lambda g, n, needs: _pair(
     n, needs,
     lambda: multiply(g, multiply(n.inputs[1], pow(n.inputs[0], subtract(n.inputs[1], 1.0)))),
     # d/db a**b = a**b log a, taken as 0 where a <= 0 (as TensorFlow does)
     lambda: multiply(g, where(greater(n.inputs[0], 0.0),
                               multiply(_y(n), log(maximum(n.inputs[0], 1e-300 if n.inputs[0].dtype == "float64"
                                                                      else 1e-38))), 0.0))))
-MAXIMUM = defop("maximum", lambda g, n, needs: _pair(
+maximum = binary("maximum", lambda g, n, needs: _pair(
     n, needs, lambda: multiply(g, greater_equal(*n.inputs)), lambda: multiply(g, less(*n.inputs))))
-MINIMUM = defop("minimum", lambda g, n, needs: _pair(
+minimum = binary("minimum", lambda g, n, needs: _pair(
     n, needs, lambda: multiply(g, less_equal(*n.inputs)), lambda: multiply(g, greater(*n.inputs))))
-# fused backward rules (y or x, upstream g), with their own vjps for higher orders
-SIGMOID_GRAD = defop("sigmoid_grad", lambda gg, n, needs: (
-    multiply(gg, multiply(n.inputs[1], increment(n.inputs[0], 1.0, -2.0))) if needs[0] else None,
-    sigmoid_grad(n.inputs[0], gg) if needs[1] else None))
-TANH_GRAD = defop("tanh_grad", lambda gg, n, needs: (
-    multiply(gg, multiply(n.inputs[1], scale(-2.0, n.inputs[0]))) if needs[0] else None,
-    tanh_grad(n.inputs[0], gg) if needs[1] else None))
-RELU_GRAD = defop("relu_grad", lambda gg, n, needs: (None, relu_grad(n.inputs[0], gg) if needs[1] else None))
-COMPARISONS = {name: defop(name) for name in
-               ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")}
+equal = binary("equal")
+not_equal = binary("not_equal")
+less = binary("less")
+less_equal = binary("less_equal")
+greater = binary("greater")
+greater_equal = binary("greater_equal")
 
 
-def add(a, b):
-    return _binary(ADD, C.AD_ADD, a, b)
-
-
-def subtract(a, b):
-    return _binary(SUBTRACT, C.AD_SUB, a, b)
-
-
-def multiply(a, b):
-    return _binary(MULTIPLY, C.AD_MUL, a, b)
-
-
+@public
 def divide(a, b):
     a, b = coerce("divide", a, b)
     if a.dtype not in FLOATS:  # true division, as Python's / on ints
         from .shape import cast
         a, b = cast(a, "float32"), cast(b, "float32")
-    return _binary(DIVIDE, C.AD_DIV, a, b)
+    return _divide(a, b)
 
 
+@public
 def pow(a, b):  # noqa: A001 - the API's name
-    a, b = coerce("pow", a, b)
-    return _binary(POW, C.AD_POW, a, b, floats_only=True)
+    return _pow(*coerce("pow", a, b))
 
 
-def maximum(a, b):
-    return _binary(MAXIMUM, C.AD_MAXIMUM, a, b)
+# --- activations: the C row gives f and its gradient through y = f(x) (the binary op <name>_grad); the row
+# here gives d/dy of that gradient for higher orders (None where it is 0) --------------------------------
+
+def activation(name: str, grad_dy=None):
+    """(f, f_grad): the activation `name` and its fused backward f_grad(y, g), both ops, registered by name."""
+    def grad_vjp(gg, n, needs):
+        y, g = n.inputs
+        return (multiply(multiply(gg, g), grad_dy(y)) if needs[0] and grad_dy else None,
+                grad(y, gg) if needs[1] else None)
+    grad = binary(name + "_grad", grad_vjp)
+    f = unary(name, lambda g, n, needs: (grad(_y(n), g),))
+    ACTIVATIONS[name] = f
+    if grad_dy:
+        GRAD_DY[name] = grad_dy
+    return f, grad
 
 
-def minimum(a, b):
-    return _binary(MINIMUM, C.AD_MINIMUM, a, b)
-
-
-def sigmoid_grad(y, g):
-    return _binary(SIGMOID_GRAD, C.AD_SIGMOID_GRAD, y, g, floats_only=True)
-
-
-def tanh_grad(y, g):
-    return _binary(TANH_GRAD, C.AD_TANH_GRAD, y, g, floats_only=True)
-
-
-def relu_grad(x, g):
-    return _binary(RELU_GRAD, C.AD_RELU_GRAD, x, g)
-
-
-def equal(a, b):
-    return _binary(COMPARISONS["equal"], C.AD_EQUAL, a, b)
-
-
-def not_equal(a, b):
-    return _binary(COMPARISONS["not_equal"], C.AD_NOT_EQUAL, a, b)
-
-
-def less(a, b):
-    return _binary(COMPARISONS["less"], C.AD_LESS, a, b)
-
-
-def less_equal(a, b):
-    return _binary(COMPARISONS["less_equal"], C.AD_LESS_EQUAL, a, b)
-
-
-def greater(a, b):
-    return _binary(COMPARISONS["greater"], C.AD_GREATER, a, b)
-
-
-def greater_equal(a, b):
-    return _binary(COMPARISONS["greater_equal"], C.AD_GREATER_EQUAL, a, b)
+sigmoid, sigmoid_grad = activation("sigmoid", lambda y: increment(y, 1.0, -2.0))  # d/dy y(1 - y) = 1 - 2y
+tanh, tanh_grad = activation("tanh", lambda y: scale(-2.0, y))  # d/dy (1 - y^2) = -2y
+relu, relu_grad = activation("relu")
+ACTIVATIONS["linear"] = lambda x: x
 
 
 # --- where -------------------------------------------------------------------------------------
@@ -267,6 +204,7 @@ WHERE = defop("where", lambda g, n, needs: (
     unbroadcast(where(n.inputs[0], 0.0, g), n.inputs[2].shape) if needs[2] else None))
 
 
+@public
 def where(cond, a, b):
     """Elementwise cond != 0 ? a : b, all three broadcasting."""
     cond = as_tensor(cond, None, "where")
@@ -279,6 +217,7 @@ def where(cond, a, b):
     return emit(WHERE, (cond, a, b), y)
 
 
+@public
 def add_n(values):
     """The sum of a list of tensors of one shape."""
     values = list(values)
@@ -288,3 +227,6 @@ def add_n(values):
     for v in values[1:]:
         total = add(total, v)
     return total
+
+
+__all__ = sorted(PUBLIC)  # the rows above and their wrappers

@@ -27,13 +27,14 @@ from . import (
     softmax,
     subtract,
 )
-from ._core import C, code, defop, describe, emit, lib, need_float, out_like, run
+from ._core import GRAD_DY, C, code, defop, describe, emit, lib, need_float, out_like, run
 from .reduce import softmax_vjp
 
 NULL = B.NULL
 
-ACTIVATIONS = {"linear": C.AD_ACT_LINEAR, "sigmoid": C.AD_ACT_SIGMOID, "tanh": C.AD_ACT_TANH,
-               "relu": C.AD_ACT_RELU}
+# the activations the dense kernels fuse (the C rows of csrc/internal.h), by name
+FUSED = {"linear": C.AD_NO_ACTIVATION, **B.ACTIVATIONS}
+_FUSED_NAMES = {act: name for name, act in FUSED.items()}
 
 
 # --- dense: act(x @ w + b) ------------------------------------------------------------------------
@@ -65,13 +66,11 @@ def _bias_act_grad_vjp(gs, n, needs):
 
 
 def _through_bias_act(y, g, act, gdz, gdb, needs):
-    """(gy, gg) given the gradients of (dz, db) = bias_act_grad(y, g): both flow back through dz."""
+    """(gy, gg) given the gradients of (dz, db) = bias_act_grad(y, g): both flow back through dz, as through
+    the activation's own <name>_grad op (whose vjp has the derivative through y)."""
     ge = add(gdz, gdb)
-    gy = None
-    if needs[0] and act == C.AD_ACT_SIGMOID:  # d/dy y(1 - y) = 1 - 2y
-        gy = multiply(multiply(ge, g), scale(-2.0, subtract(y, 0.5)))
-    elif needs[0] and act == C.AD_ACT_TANH:  # d/dy (1 - y^2) = -2y
-        gy = multiply(multiply(ge, g), scale(-2.0, y))
+    grad_dy = GRAD_DY.get(_FUSED_NAMES[act])
+    gy = multiply(multiply(ge, g), grad_dy(y)) if needs[0] and grad_dy else None
     gg = bias_act_grad(y, ge, act)[0] if needs[1] else None
     return gy, gg
 
@@ -86,8 +85,8 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
     x, kernel = as_tensor(x), as_tensor(kernel)
     operands = (x, kernel) if bias is None else (x, kernel, as_tensor(bias))
     need_float(name, *operands)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{name}: unknown fused activation {activation!r}; one of {sorted(ACTIVATIONS)}")
+    if activation not in FUSED:
+        raise ValueError(f"{name}: unknown fused activation {activation!r}; one of {sorted(FUSED)}")
     if len({t.dtype for t in operands}) > 1:
         raise TypeError(f"{name}: dtype mismatch: {describe(*operands)}")
     if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
@@ -98,7 +97,7 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
         raise ValueError(f"{name}: bias of shape {operands[2].shape} does not match {units} units")
     lead = x.shape[:-1]
     x2 = x if x.ndim == 2 else reshape(x, (shape_size(lead), kernel.shape[0]))
-    act = ACTIVATIONS[activation]
+    act = FUSED[activation]
     y = out_like((x2.shape[0], units), x.dtype)
     run(name, operands, lib.ad_dense, code(x), act, x2.shape[0], units, kernel.shape[0], x2._ptr, kernel._ptr,
         NULL if bias is None else operands[2]._ptr, y._ptr)
@@ -336,7 +335,7 @@ def permutation(n: int, seed: int) -> Tensor:
 
 
 __all__ = [
-    "ACTIVATIONS",
+    "FUSED",
     "RandomState",
     "bias_act_grad",
     "dense",

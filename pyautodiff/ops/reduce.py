@@ -2,7 +2,7 @@
 
 from ..dtypes import INT32
 from ..tensor import shape_size
-from ._core import (C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis, view3,
+from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis, view3,
                     out_like, run)
 from .elementwise import divide, equal, exp, multiply, scale, subtract
 from .shape import broadcast_to, reshape
@@ -119,6 +119,9 @@ def _softmax(op, log: int, x, axis):
 
 def softmax(x, axis: int = -1):
     return _softmax(SOFTMAX, 0, x, axis)
+
+
+ACTIVATIONS["softmax"] = softmax
 
 
 def log_softmax(x, axis: int = -1):
