@@ -23,8 +23,8 @@
     case AD_LOG: AD_UNARY_LOOP(AD_LIBM(T, log, v))                                       \
     case AD_SIGMOID: AD_UNARY_LOOP(AD_SIGMOID_OF(T, v))                                  \
     case AD_TANH: AD_UNARY_LOOP(AD_LIBM(T, tanh, v))                                     \
-    case AD_RELU: AD_UNARY_LOOP(v > 0 ? v : (T)0)                                        \
-    case AD_SIGN: AD_UNARY_LOOP((T)((v > 0) - (v < 0)))                                  \
+    case AD_RELU: AD_UNARY_LOOP(AD_RELU_OF(T, v))                                       \
+    case AD_SIGN: AD_UNARY_LOOP(v != v ? v : (T)((v > 0) - (v < 0)))                      \
     case AD_AFFINE: AD_UNARY_LOOP(a * v + b)                                             \
     case AD_CLIP: AD_UNARY_LOOP(v < a ? a : (v > b ? b : v))                             \
     case AD_RECIPROCAL: AD_UNARY_LOOP((T)1 / v)                                          \
@@ -80,7 +80,7 @@ int ad_unary(int op, int dtype, int64_t n, const void *x, void *y, double p0, do
     case AD_LESS_EQUAL: AD_BINARY_ROW((T)(u <= v))                            \
     case AD_GREATER: AD_BINARY_ROW((T)(u > v))                                \
     case AD_GREATER_EQUAL: AD_BINARY_ROW((T)(u >= v))                         \
-    case AD_RELU_GRAD: AD_BINARY_ROW(u > 0 ? v : (T)0)
+    case AD_RELU_GRAD: AD_BINARY_ROW(AD_RELU_GRAD_OF(T, u, v))
 
 #define AD_BINARY_FLOAT_CASES(T)                                              \
     AD_BINARY_CASES(T)                                                        \

@@ -68,6 +68,11 @@ static inline double ad_sigmoid(double x) {
 }
 #define AD_SIGMOID_OF(T, x) (sizeof(T) == 4 ? (T)ad_sigmoidf((float)(x)) : (T)ad_sigmoid((double)(x)))
 
+/* relu and its gradient g * relu'(u) through x or y = relu(x): NaN propagates, as in numpy and PyTorch's forward
+ * (a NaN input gives a NaN output and a NaN gradient, where a plain u > 0 test would quietly give 0) */
+#define AD_RELU_OF(T, v) ((v) > 0 || (v) != (v) ? (v) : (T)0)
+#define AD_RELU_GRAD_OF(T, u, g) ((u) > 0 ? (g) : (u) == (u) ? (T)0 : (u))
+
 /* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
 #define AD_DISPATCH_FLOAT(dtype, ...)                         \
     switch (dtype) {                                          \

@@ -564,9 +564,9 @@ static mm_variant mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
 static int mm_threads = 1; /* set by the caller; read atomically (the pool below is the rest) */
 
 int ad_set_num_threads(int n) {
-    if (n < 1) return AD_EINVAL;
+    if (n < 1 || n > AD_MAX_THREADS) return AD_EINVAL;
 #if AD_THREADS
-    __atomic_store_n(&mm_threads, n > 256 ? 256 : n, __ATOMIC_RELAXED);
+    __atomic_store_n(&mm_threads, n, __ATOMIC_RELAXED);
 #endif
     return AD_OK;
 }

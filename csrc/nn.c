@@ -38,7 +38,7 @@ AD_TARGET_CLONES static int dense_rows_typed(const dense_tail *t, int64_t lo, in
         case AD_ACT_LINEAR: break;
         case AD_ACT_SIGMOID: AD_ACT_ALL(AD_SIGMOID_OF(T, z))
         case AD_ACT_TANH: AD_ACT_ALL(AD_LIBM(T, tanh, z))
-        case AD_ACT_RELU: AD_ACT_ALL(z > 0 ? z : (T)0)
+        case AD_ACT_RELU: AD_ACT_ALL(AD_RELU_OF(T, z))
         }
     })
     return AD_OK;
@@ -83,7 +83,7 @@ AD_TARGET_CLONES static int act_grad_cols_typed(const dense_tail *t, int64_t lo,
         case AD_ACT_LINEAR: AD_ACT_GRAD_COLS(v)
         case AD_ACT_SIGMOID: AD_ACT_GRAD_COLS(v * u * ((T)1 - u))
         case AD_ACT_TANH: AD_ACT_GRAD_COLS(v * ((T)1 - u * u))
-        case AD_ACT_RELU: AD_ACT_GRAD_COLS(u > 0 ? v : (T)0)
+        case AD_ACT_RELU: AD_ACT_GRAD_COLS(AD_RELU_GRAD_OF(T, u, v))
         }
         if (A)
             for (int64_t j = lo; j < hi; j++) ((T *)t->out)[j] = (T)A[j];
