@@ -1,6 +1,7 @@
 """The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
 
 import operator
+import os
 import sys
 
 from .. import _backend as B
@@ -210,12 +211,24 @@ def need_dtype(name: str, dtype) -> str:
     return canonical(dtype, name)
 
 
+def _memory_bytes() -> int:
+    """The machine's memory, or the address space where it is not known (Pyodide: there it is the smaller)."""
+    try:
+        return min(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), sys.maxsize)
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
+
+
+MEMORY_BYTES = _memory_bytes()
+
+
 def new_output(name: str, shape: tuple, dtype: str):
-    """out_like for an output whose size the arguments choose (repeat counts, depths, target shapes): one that
-    cannot exist fails naming the op and the shape, before any memory or time is spent on it."""
+    """out_like for an output whose size the arguments choose (repeat counts, depths, target shapes): one larger
+    than the machine's memory fails naming the op and the shape before any memory or time is spent on it (an
+    overcommitting malloc would accept it, and the kernel filling it would then exhaust the machine)."""
     nbytes = shape_size(shape) * ITEMSIZE[dtype]
     message = f"{name}: cannot allocate an output of shape {shape} {dtype} ({nbytes} bytes)"
-    if nbytes > sys.maxsize or any(d > sys.maxsize for d in shape):
+    if nbytes > MEMORY_BYTES or any(d > sys.maxsize for d in shape):
         raise MemoryError(message)
     try:
         return out_like(shape, dtype)

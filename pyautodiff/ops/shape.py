@@ -63,9 +63,10 @@ RESHAPE = defop("reshape", lambda g, n, needs: (reshape(g, n.inputs[0].shape),))
 
 def reshape(x, shape) -> Tensor:
     x = as_tensor(x)
-    if shape == x.shape and type(x) is Tensor:  # nothing to do (a tuple shape equal to the tensor's)
+    shape = as_ints("reshape", shape)
+    if shape == x.shape and type(x) is Tensor:  # nothing to do
         return x
-    shape = list(as_ints("reshape", shape))
+    shape = list(shape)
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: at most one -1 in shape {tuple(shape)}")
     if -1 in shape:
@@ -135,6 +136,7 @@ def _unbroadcast(g, shape):
 
 def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
+    shape = as_ints("broadcast_to", shape)
     if shape != x.shape:
         shape = _check_shape(shape, "broadcast_to")
     if x.shape == shape:
@@ -287,7 +289,7 @@ def repeat(x, repeats, axis: int | None = None) -> Tensor:
     per_entry = isinstance(repeats, (list, tuple)) or getattr(repeats, "ndim", 0) > 0
     counts = _indices("repeat", repeats, "repeats") if per_entry else None
     if counts is not None and counts.size == 1:  # one count for every entry, as numpy broadcasts it
-        repeats, counts = int(counts.reshape(())), None
+        repeats, counts = counts.item(), None
     if counts is None:
         count = as_int("repeat", repeats, "repeats")
         if count < 0:
