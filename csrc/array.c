@@ -185,3 +185,41 @@ int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y)
     })
     return AD_OK;
 }
+
+static int check_repeat(int64_t outer, int64_t n, int64_t inner, int64_t count, const int32_t *repeats, int64_t m) {
+    if (outer < 0 || n < 0 || inner < 0 || m < 0 || (n > 0 && !repeats && count < 0)) return AD_EINVAL;
+    if (!repeats) return n == 0 ? (m == 0 ? AD_OK : AD_EINVAL) : (count == m / n && m % n == 0 ? AD_OK : AD_EINVAL);
+    int64_t total = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (repeats[j] < 0 || repeats[j] > m - total) return AD_EINVAL; /* (never overflows) */
+        total += repeats[j];
+    }
+    return total == m ? AD_OK : AD_EINVAL;
+}
+
+int ad_repeat(int dtype, int adjoint, int64_t outer, int64_t n, int64_t inner, int64_t count,
+              const int32_t *repeats, int64_t m, const void *src, void *dst) {
+    int rc = check_repeat(outer, n, inner, count, repeats, m);
+    if (rc) return rc;
+    if (ad_dtype_size(dtype) == 0 || (adjoint && dtype == AD_INT32)) return AD_EDTYPE;
+    if (outer * inner * (adjoint ? n : m) == 0) return AD_OK;
+    if (!dst || (outer * inner * m > 0 && !src)) return AD_EINVAL;
+    AD_DISPATCH_ALL(dtype, {
+        const T *s = src;
+        T *d = dst;
+        if (adjoint) memset(d, 0, (size_t)(outer * n * inner) * sizeof(T));
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0, at = o * m; j < n; j++) { /* entry o * n + j, rows at .. along m */
+                int64_t one = (o * n + j) * inner, times = repeats ? repeats[j] : count;
+                for (int64_t r = 0; r < times; r++, at++) {
+                    if (adjoint)
+                        for (int64_t i = 0; i < inner; i++) d[one + i] += s[at * inner + i];
+                    else if (inner == 1)
+                        d[at] = s[one];
+                    else
+                        memcpy(d + at * inner, s + one, (size_t)inner * sizeof(T));
+                }
+            }
+    })
+    return AD_OK;
+}

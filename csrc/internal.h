@@ -72,11 +72,12 @@ static inline double ad_sigmoid(double x) {
  * gradient g: a backward needs only y), and whether int32 tensors have it. Each is a unary op, its gradient
  * the binary op <name>_grad (elementwise.c), and an activation the dense kernels fuse (nn.c); Python learns
  * the names from ad_op_name. A new activation is this row and its row in pyautodiff/ops/elementwise.py.
- * (relu keeps NaN, as numpy and PyTorch do; its gradient is a select, so g's NaN/inf stays out where x <= 0.) */
+ * (relu keeps NaN, as numpy and PyTorch do, and so does its gradient; elsewhere it is a select, so g's NaN or
+ * inf stays out where x <= 0.) */
 #define AD_ACTIVATIONS(X)                                                   \
     X(sigmoid, AD_SIGMOID_OF(T, x), g * y * ((T)1 - y), 0)                  \
     X(tanh, AD_LIBM(T, tanh, x), g * ((T)1 - y * y), 0)                     \
-    X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : (T)0, 1)
+    X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : y == y ? (T)0 : y, 1)
 #define AD_ACTIVATION_ID(name, f, grad, ints) AD_ACT_##name,
 enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 
@@ -97,7 +98,6 @@ enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 
 /* The pool (threads.c). task(ctx, q) for every q in [0, ntasks), taken dynamically by the caller and up to
  * nt - 1 workers; returns when all are done. Without threads (wasm) the caller runs them all. */
-#define AD_MAX_THREADS 64
 typedef void (*ad_task_fn)(void *ctx, int q);
 void ad_run_tasks(int ntasks, int nt, ad_task_fn task, void *ctx);
 /* Tasks per thread, taken dynamically: a late or preempted thread then delays the others by at most

@@ -40,6 +40,8 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * flops per thread (~0.5 ms) */
 #define MM_GUIDED 8
 #define MM_GUIDED_FLOPS_PER_THREAD 5e7
+/* threads one product is split over at most (its shares live on the caller's stack) */
+#define MM_MAX_THREADS 64
 
 /* Swap the roles of a and b to compute c^T = op(b)^T op(a)^T with the same kernels. */
 #define MM_TRANSPOSE_PROBLEM(T)                                            \
@@ -225,7 +227,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
     int nt = ad_get_num_threads();
     if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
-    if (nt > AD_MAX_THREADS) nt = AD_MAX_THREADS;
+    if (nt > MM_MAX_THREADS) nt = MM_MAX_THREADS;
     if (nt > 1) {
         /* Shares of the batch when that balances, else of the longer side of c at register-tile
          * boundaries (units of the register tile keep tiles full). A share of columns (or of
@@ -235,7 +237,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
          * costs would show) and shares of rows (each reads all of b) get AD_TASKS_PER_THREAD equal
          * shares per thread. With a transposed a the kernel may run along c's columns (gemm_variant.inc), so units
          * then keep both kinds of tile edge. */
-        mm_share sh[AD_MAX_THREADS * MM_GUIDED];
+        mm_share sh[MM_MAX_THREADS * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * AD_TASKS_PER_THREAD;
         int64_t unit = by_batch ? 1 : transpose_a ? mm_lcm(v.mr, v.nr) : by_rows ? v.mr : v.nr;

@@ -46,7 +46,8 @@
 void *ad_alloc(int64_t nbytes);
 void ad_free(void *p);
 
-/* threads the native kernels may use (always 1 in WebAssembly) */
+/* threads the native kernels may use (always 1 in WebAssembly): 1 .. AD_MAX_THREADS, else AD_EINVAL */
+#define AD_MAX_THREADS 256
 int ad_set_num_threads(int n);
 int ad_get_num_threads(void);
 /* bytes in one SIMD vector of the compiled kernels (0 = scalar build) */
@@ -85,6 +86,11 @@ int ad_gather(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x,
 int ad_scatter_add(int dtype, int64_t outer, int64_t n, int64_t inner, const void *g, int64_t nidx,
                    const int32_t *idx, void *y);
 int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y);
+/* src (outer, n, inner) -> dst (outer, m, inner): entry j along n repeated repeats[j] times, or count times
+ * each when repeats is NULL; m must be the total. adjoint != 0 goes back (floats only): dst (outer, n, inner)
+ * = the sums of src (outer, m, inner) over each entry's repeats */
+int ad_repeat(int dtype, int adjoint, int64_t outer, int64_t n, int64_t inner, int64_t count,
+              const int32_t *repeats, int64_t m, const void *src, void *dst);
 
 /* c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] for i < batch, op = transpose when asked.
  * op(a) is m x k (a stored k x m when transpose_a), op(b) is k x n, c is m x n, all contiguous;

@@ -5,9 +5,12 @@ The public API is documented in docs/api.md; `import pyautodiff as ad`.
 
 __version__ = "0.1.0"
 
+import os as _os
+
 from . import _backend
 from .ops import *  # noqa: F401,F403 - the op table is the API
 from .ops import __all__ as _ops_all
+from .ops._core import as_int as _as_int
 from .tape import GradientTape, stop_gradient
 from .function import Function, function  # ad.function is the decorator, not the module
 from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, zeros, zeros_like
@@ -19,8 +22,11 @@ def backend_info() -> dict:
 
 
 def set_num_threads(n: int) -> None:
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expects a positive int, got {n!r}")
+    """Threads the kernels may use: 1 to four per core (more only oversubscribes the cores)."""
+    n = _as_int("set_num_threads", n, "the thread count")
+    most = min(4 * (_os.cpu_count() or 1), _backend.C.AD_MAX_THREADS)
+    if not 1 <= n <= most:
+        raise ValueError(f"set_num_threads: expects 1 to {most} threads ({_os.cpu_count()} cores), got {n}")
     if _backend.lib.ad_set_num_threads(n):
         raise ValueError(f"set_num_threads: {n} threads are not supported here")
 

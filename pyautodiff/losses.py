@@ -9,6 +9,7 @@ kernel then gives exactly -z log p - (1 - z) log(1 - p).
 from . import ops
 from .dtypes import FLOATS, INT32
 from .ops import nn as fused
+from .ops._core import broadcast_shape
 from .tensor import Tensor, as_tensor
 
 EPSILON = 1e-7
@@ -39,14 +40,31 @@ class Loss:
     def get_config(self) -> dict:
         return {"name": self.name}
 
-    def _same_shape(self, y_true, y_pred) -> Tensor:
-        """y_true as y_pred's dtype and shape ((batch,) labels fit (batch, 1) predictions)."""
-        if y_true.shape != y_pred.shape:
-            if y_true.size != y_pred.size:
-                raise ValueError(f"{self.name}: y_true of shape {y_true.shape} does not match y_pred of shape "
-                                 f"{y_pred.shape}")
-            y_true = ops.reshape(y_true, y_pred.shape)
-        return ops.cast(y_true, y_pred.dtype)
+
+def match_shapes(name: str, y_true: Tensor, y_pred: Tensor) -> tuple:
+    """(y_true as y_pred's dtype, y_pred) at one shape: numpy's broadcasting, after Keras' squeeze or expand of
+    one trailing 1 ((batch,) targets for (batch, 1) predictions and back). Equal sizes are no match: (4, 2, 3)
+    targets reshaped onto (4, 3, 2) predictions would pair the wrong elements."""
+    t, p = y_true.shape, y_pred.shape
+    if t + (1,) == p or t == p + (1,):
+        y_true = ops.reshape(y_true, p)
+    elif t != p:
+        try:
+            shape = broadcast_shape(name, t, p)
+        except ValueError:
+            raise ValueError(f"{name}: y_true of shape {t} does not match y_pred of shape {p}") from None
+        y_true, y_pred = ops.broadcast_to(y_true, shape), ops.broadcast_to(y_pred, shape)
+    return ops.cast(y_true, y_pred.dtype), y_pred
+
+
+def sparse_labels(name: str, y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """Class indices for predictions (..., classes) as int32 of shape y_pred.shape[:-1]; y_true must have that
+    shape, or it with a trailing 1 (which Keras squeezes)."""
+    rows = y_pred.shape[:-1]
+    if y_true.shape not in (rows, rows + (1,)):
+        raise ValueError(f"{name}: labels of shape {y_true.shape} do not match y_pred of shape {y_pred.shape} "
+                         f"(expected one class index per row: {rows} or {rows + (1,)})")
+    return ops.reshape(ops.cast(y_true, INT32), rows)
 
 
 def _clipped_log(p, lo=EPSILON, hi=1.0 - EPSILON):
@@ -87,10 +105,7 @@ class SparseCategoricalCrossentropy(_AveragedInKernel):
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         classes = logits.shape[1]
-        if y_true.size != logits.shape[0]:
-            raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not match y_pred of shape "
-                             f"{y_pred.shape} (expected one class index per row)")
-        labels = ops.reshape(ops.cast(y_true, INT32), (logits.shape[0],))
+        labels = ops.reshape(sparse_labels(self.name, y_true, y_pred), (logits.shape[0],))
         if not self.from_logits:
             logits = _clipped_log(logits)
         try:
@@ -103,8 +118,9 @@ class SparseCategoricalCrossentropy(_AveragedInKernel):
 
 class CategoricalCrossentropy(_AveragedInKernel):
     def _losses(self, y_true, y_pred, mean: bool):
+        y_true, y_pred = match_shapes(self.name, y_true, y_pred)
         logits = _rows(self.name, y_pred)
-        labels = ops.reshape(self._same_shape(y_true, y_pred), logits.shape)
+        labels = ops.reshape(y_true, logits.shape)
         if not self.from_logits:
             logits = _clipped_log(logits)
         return fused.softmax_cross_entropy(labels, logits, self.name, mean)
@@ -112,7 +128,7 @@ class CategoricalCrossentropy(_AveragedInKernel):
 
 class BinaryCrossentropy(_CrossEntropy):
     def call(self, y_true, y_pred):
-        labels = self._same_shape(y_true, y_pred)
+        labels, y_pred = match_shapes(self.name, y_true, y_pred)
         logits = y_pred
         if not self.from_logits:
             logits = ops.subtract(_clipped_log(y_pred), _clipped_log(ops.increment(y_pred, 1.0, -1.0)))
@@ -121,7 +137,8 @@ class BinaryCrossentropy(_CrossEntropy):
 
 class MeanSquaredError(Loss):
     def call(self, y_true, y_pred):
-        return ops.square(ops.subtract(y_pred, self._same_shape(y_true, y_pred)))
+        y_true, y_pred = match_shapes(self.name, y_true, y_pred)
+        return ops.square(ops.subtract(y_pred, y_true))
 
 
 class Huber(Loss):
@@ -134,7 +151,8 @@ class Huber(Loss):
         self.delta = float(delta)
 
     def call(self, y_true, y_pred):
-        error = ops.abs(ops.subtract(y_pred, self._same_shape(y_true, y_pred)))
+        y_true, y_pred = match_shapes(self.name, y_true, y_pred)
+        error = ops.abs(ops.subtract(y_pred, y_true))
         quadratic = ops.minimum(error, self.delta)
         return ops.add(ops.scale(0.5, ops.square(quadratic)), ops.scale(self.delta, ops.subtract(error, quadratic)))
 
@@ -153,3 +171,7 @@ def get(identifier) -> Loss:
     if isinstance(identifier, str) and identifier in ALIASES:
         return ALIASES[identifier]()
     raise ValueError(f"unknown loss {identifier!r}; one of {sorted(ALIASES)} or a Loss")
+
+
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "Loss", "MeanSquaredError",
+           "SparseCategoricalCrossentropy", "get"]  # (match_shapes and sparse_labels serve metrics too)

@@ -1,7 +1,8 @@
 """Metrics: running means over batches, accumulated in float64 variables by kernels."""
 
 from . import ops
-from .dtypes import FLOAT64, INT32
+from .dtypes import FLOAT64
+from .losses import match_shapes, sparse_labels
 from .tensor import Variable, as_tensor, zeros
 
 
@@ -46,11 +47,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(name)
 
     def values(self, y_true, y_pred):
-        predicted = ops.argmax(y_pred, -1)
-        if y_true.size != predicted.size:
-            raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not match y_pred of shape "
-                             f"{y_pred.shape}")
-        return ops.equal(predicted, ops.reshape(ops.cast(y_true, INT32), predicted.shape))
+        return ops.equal(ops.argmax(y_pred, -1), sparse_labels(self.name, y_true, y_pred))
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
@@ -72,11 +69,8 @@ class BinaryAccuracy(MeanMetricWrapper):
         self.threshold = float(threshold)
 
     def values(self, y_true, y_pred):
-        if y_true.size != y_pred.size:
-            raise ValueError(f"{self.name}: y_true of shape {y_true.shape} does not match y_pred of shape "
-                             f"{y_pred.shape}")
-        predicted = ops.greater(y_pred, self.threshold)
-        return ops.equal(predicted, ops.reshape(ops.cast(y_true, y_pred.dtype), y_pred.shape))
+        y_true, y_pred = match_shapes(self.name, y_true, y_pred)
+        return ops.equal(ops.greater(y_pred, self.threshold), y_true)
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -84,10 +78,8 @@ class MeanSquaredError(MeanMetricWrapper):
         super().__init__(name)
 
     def values(self, y_true, y_pred):
-        if y_true.size != y_pred.size:
-            raise ValueError(f"{self.name}: y_true of shape {y_true.shape} does not match y_pred of shape "
-                             f"{y_pred.shape}")
-        return ops.square(ops.subtract(y_pred, ops.reshape(ops.cast(y_true, y_pred.dtype), y_pred.shape)))
+        y_true, y_pred = match_shapes(self.name, y_true, y_pred)
+        return ops.square(ops.subtract(y_pred, y_true))
 
 
 ALIASES = {"sparse_categorical_accuracy": SparseCategoricalAccuracy, "categorical_accuracy": CategoricalAccuracy,

@@ -4,7 +4,7 @@ import pytest
 
 import pyautodiff as ad
 from conftest import gradcheck, rand
-from pyautodiff.ops.shape import _index_spec, _slice_grad
+from pyautodiff.ops.shape import REPEAT_GRAD, _index_spec, _repeat, _slice_grad
 
 pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
 idx = ad.array([2, 0, 2, 1])
@@ -53,6 +53,9 @@ CASES = {
     "split": (lambda x: ad.split(x, [1, 3], 1)[1] * rand((2, 3), seed=46), [rand((2, 4), seed=47)]),
     "gather": (lambda x: ad.gather(x, idx, 0) * rand((4, 2), seed=48), [rand((3, 2), seed=49)]),
     "scatter_add": (lambda g: ad.ops.scatter_add(g, idx, 0, 3) * rand((3, 2), seed=50), [rand((4, 2), seed=51)]),
+    "repeat": (lambda x: ad.repeat(x, [2, 0, 3], 1) * rand((2, 5), seed=145), [rand((2, 3), seed=146)]),
+    "repeat_grad": (lambda g: _repeat(REPEAT_GRAD, g, {"axis": 0, "n": 2, "m": 4, "count": 2, "counts": None})
+                    * rand((2, 3), seed=147), [rand((4, 3), seed=148)]),
     "slice": (lambda x: x[1:, ::2] * rand((2, 2), seed=52), [rand((3, 4), seed=53)]),
     "slice_grad": (lambda x: _slice_grad(x, (3, 4), _index_spec(ad.zeros((3, 4)), (slice(1, None), slice(None, None, 2))))
                    * rand((3, 4), seed=54), [rand((2, 2), seed=55)]),

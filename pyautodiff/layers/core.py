@@ -116,9 +116,11 @@ class Embedding(Layer):
                                           self.embeddings_initializer)
 
     def call(self, inputs, training=False):
-        indices = ops.cast(inputs, INT32)
+        if inputs.dtype != INT32:  # a float index such as 1.7 names no row (Keras would truncate it to 1)
+            raise TypeError(f"Embedding {self.name!r}: indices must be integers (int32), got {inputs.shape} "
+                            f"{inputs.dtype}")
         try:
-            return ops.gather(self.embeddings, indices, axis=0)
+            return ops.gather(self.embeddings, inputs, axis=0)
         except ValueError:
             raise ValueError(f"Embedding {self.name!r}: indices of shape {inputs.shape} must lie in "
                              f"[0, {self.input_dim})") from None

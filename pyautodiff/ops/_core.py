@@ -1,7 +1,11 @@
 """The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
 
+import operator
+import os
+import sys
+
 from .. import _backend as B
-from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE
+from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE, canonical
 from ..tape import record
 from ..tape import state as _tape_state
 from ..tensor import Tensor, as_tensor, shape_size
@@ -181,9 +185,65 @@ def broadcast_strides(shape: tuple, out_shape: tuple):
     return st
 
 
-def normalize_axis(name: str, axis: int, ndim: int, x=None) -> int:
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+def as_int(name: str, value, what: str = "axis") -> int:
+    """An int argument (axis, dimension, count...) as a Python int: ints, numpy integer scalars and int32
+    scalar tensors (anything with __index__), never bools, floats or strings."""
+    if type(value) is int:
+        return value
+    if not (isinstance(value, bool) or type(value).__name__ == "bool_"):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}: {what} must be an int, got {type(value).__name__} {value!r}")
+
+
+def as_ints(name: str, values, what: str = "shape") -> tuple:
+    """A shape-like argument (an int or a sequence of ints, as as_int takes them) as a tuple of Python ints."""
+    if type(values) is tuple and all(type(v) is int for v in values):
+        return values
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or getattr(values, "ndim", 1) == 0:
+        try:
+            return (as_int(name, values, what),)
+        except TypeError:
+            raise TypeError(f"{name}: {what} must be an int or a sequence of ints, got {values!r}") from None
+    return tuple(as_int(name, v, f"each entry of {what}") for v in values)
+
+
+def need_dtype(name: str, dtype) -> str:
+    """A dtype argument that must be given (None is not one)."""
+    if dtype is None:
+        raise TypeError(f"{name}: dtype must be float32, float64 or int32, got None")
+    return canonical(dtype, name)
+
+
+def _memory_bytes() -> int:
+    """The machine's memory, or the address space where it is not known (Pyodide: there it is the smaller)."""
+    try:
+        return min(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), sys.maxsize)
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
+
+
+MEMORY_BYTES = _memory_bytes()
+
+
+def new_output(name: str, shape: tuple, dtype: str):
+    """out_like for an output whose size the arguments choose (repeat counts, depths, target shapes): one larger
+    than the machine's memory fails naming the op and the shape before any memory or time is spent on it (an
+    overcommitting malloc would accept it, and the kernel filling it would then exhaust the machine)."""
+    nbytes = shape_size(shape) * ITEMSIZE[dtype]
+    message = f"{name}: cannot allocate an output of shape {shape} {dtype} ({nbytes} bytes)"
+    if nbytes > MEMORY_BYTES or any(d > sys.maxsize for d in shape):
+        raise MemoryError(message)
+    try:
+        return out_like(shape, dtype)
+    except MemoryError:
+        raise MemoryError(message) from None
+
+
+def normalize_axis(name: str, axis, ndim: int, x=None) -> int:
+    axis = as_int(name, axis)
     if not -ndim <= axis < ndim:
         extra = f" for a tensor of shape {x.shape}" if x is not None else ""
         raise ValueError(f"{name}: axis {axis} is out of range{extra} (rank {ndim})")

@@ -1,10 +1,10 @@
 """Shape ops: reshape, transpose, broadcast, concat/split, gather, indexing, casts and copies."""
 
 from .. import _backend as B
-from ..dtypes import CODE, FLOATS, INT32, canonical
+from ..dtypes import CODE, FLOATS, INT32
 from ..tensor import Tensor, Variable, _check_shape, shape_size
-from ._core import (as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop, emit, i64, view3,
-                    itemsize, lib, normalize_axis, out_like, run)
+from ._core import (as_int, as_ints, as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop,
+                    emit, i64, itemsize, lib, need_dtype, new_output, normalize_axis, out_like, run, view3)
 
 
 def _copy_into(name, x: Tensor, y: Tensor, shape: tuple, xstrides: tuple, ystrides: tuple, yoffset: int = 0,
@@ -48,7 +48,7 @@ CAST = defop("cast", lambda g, n, needs: (cast(g, n.inputs[0].dtype),))
 
 def cast(x, dtype) -> Tensor:
     x = as_tensor(x)
-    dtype = canonical(dtype, "cast")
+    dtype = need_dtype("cast", dtype)
     if dtype == x.dtype:
         return copy(x) if isinstance(x, Variable) else x  # never the Variable itself: it may change
     y = out_like(x.shape, dtype)
@@ -63,10 +63,9 @@ RESHAPE = defop("reshape", lambda g, n, needs: (reshape(g, n.inputs[0].shape),))
 
 def reshape(x, shape) -> Tensor:
     x = as_tensor(x)
-    if shape == x.shape and type(x) is Tensor:  # nothing to do (a tuple shape equal to the tensor's)
+    shape = as_ints("reshape", shape)
+    if shape == x.shape and type(x) is Tensor:  # nothing to do
         return x
-    if isinstance(shape, int):
-        shape = (shape,)
     shape = list(shape)
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: at most one -1 in shape {tuple(shape)}")
@@ -97,7 +96,7 @@ def squeeze(x, axis=None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
         return reshape(x, tuple(d for d in x.shape if d != 1))
-    axes = {normalize_axis("squeeze", a, x.ndim, x) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    axes = {normalize_axis("squeeze", a, x.ndim, x) for a in as_ints("squeeze", axis, "axis")}
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
@@ -116,7 +115,7 @@ def _inverse(perm):
 
 def transpose(x, perm=None) -> Tensor:
     x = as_tensor(x)
-    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(perm)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else as_ints("transpose", perm, "perm")
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"transpose: perm {perm} is not a permutation of the axes of shape {x.shape}")
     shape = tuple(x.shape[p] for p in perm)
@@ -137,13 +136,14 @@ def _unbroadcast(g, shape):
 
 def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
+    shape = as_ints("broadcast_to", shape)
     if shape != x.shape:
         shape = _check_shape(shape, "broadcast_to")
     if x.shape == shape:
         return copy(x) if isinstance(x, Variable) else x  # never the Variable itself: it may change
     if broadcast_shape("broadcast_to", x.shape, shape) != shape:
         raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}")
-    y = out_like(shape, x.dtype)
+    y = new_output("broadcast_to", shape, x.dtype)
     if y.size:
         run("broadcast_to", (x,), lib.ad_copy, code(x), len(shape), i64(shape), x._ptr,
             broadcast_strides(x.shape, shape), y._ptr, i64(contiguous_strides(shape)))
@@ -188,12 +188,13 @@ def split(x, num_or_sizes, axis: int = 0) -> list:
     x = as_tensor(x)
     axis = normalize_axis("split", axis, x.ndim, x)
     n = x.shape[axis]
-    if isinstance(num_or_sizes, int):
+    if not isinstance(num_or_sizes, (list, tuple)) and getattr(num_or_sizes, "ndim", 0) == 0:
+        num_or_sizes = as_int("split", num_or_sizes, "num_or_sizes")
         if num_or_sizes <= 0 or n % num_or_sizes:
             raise ValueError(f"split: axis {axis} of shape {x.shape} cannot be split into {num_or_sizes} parts")
         sizes = [n // num_or_sizes] * num_or_sizes
     else:
-        sizes = [int(s) for s in num_or_sizes]
+        sizes = list(as_ints("split", num_or_sizes, "sizes"))
         if any(s < 0 for s in sizes) or sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of shape {x.shape})")
     xstrides = contiguous_strides(x.shape)
@@ -220,10 +221,17 @@ def stack(values, axis: int = 0) -> Tensor:
 
 # --- gather / scatter ------------------------------------------------------------------------------
 
-def _indices(name, indices) -> Tensor:
-    idx = as_tensor(indices, INT32, name)
+def _indices(name, indices, what: str = "indices") -> Tensor:
+    """Integer indices as an int32 tensor. Floats are no indices (1.7 would quietly become 1) and numpy
+    integers beyond int32 would wrap to other, valid-looking indices: both raise."""
+    if type(indices).__module__ == "numpy" and hasattr(indices, "dtype"):
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"{name}: {what} must be integers, got a numpy array of dtype {indices.dtype}")
+        if indices.size and not (-2**31 <= indices.min() and indices.max() < 2**31):
+            raise ValueError(f"{name}: {what} from {indices.min()} to {indices.max()} do not fit int32")
+    idx = as_tensor(indices, None, name)  # Python floats make a float tensor: rejected below
     if idx.dtype != INT32:
-        raise TypeError(f"{name}: indices must be int32, got {idx.dtype}")
+        raise TypeError(f"{name}: {what} must be int32, got {idx.dtype} (shape {idx.shape}): floats are no indices")
     return idx
 
 
@@ -252,34 +260,67 @@ def scatter_add(updates, indices, axis: int, size: int) -> Tensor:
     g = as_tensor(updates)
     idx = _indices("scatter_add", indices)
     axis = normalize_axis("scatter_add", axis, g.ndim - idx.ndim + 1, g)
-    if not isinstance(size, int) or size < 0 or g.shape[axis:axis + idx.ndim] != idx.shape:
+    size = as_int("scatter_add", size, "size")
+    if size < 0 or g.shape[axis:axis + idx.ndim] != idx.shape:
         raise ValueError(f"scatter_add: updates {g.shape} do not hold indices {idx.shape} at axis {axis}, "
-                         f"or size {size!r} is not a non-negative int")
+                         f"or size {size!r} is negative")
     shape = g.shape[:axis] + (size,) + g.shape[axis + idx.ndim:]
     outer, _, inner = view3(shape, axis)
-    y = out_like(shape, g.dtype)
+    y = new_output("scatter_add", shape, g.dtype)
     run("scatter_add", (g, idx), lib.ad_fill, code(g), y.size, 0.0, y._ptr)
     run("scatter_add", (g, idx), lib.ad_scatter_add, code(g), outer, size, inner, g._ptr, idx.size, idx._ptr,
         y._ptr)
     return emit(SCATTER_ADD, (g, idx), y, {"axis": axis})
 
 
-def repeat(x, repeats: int, axis: int | None = None) -> Tensor:
+# repeat's adjoint sums each entry's copies; each is the other's vjp
+REPEAT = defop("repeat", lambda g, n, needs: (_repeat(REPEAT_GRAD, g, n.attrs),))
+REPEAT_GRAD = defop("repeat_grad", lambda gg, n, needs: (_repeat(REPEAT, gg, n.attrs),))
+
+
+def repeat(x, repeats, axis: int | None = None) -> Tensor:
+    """Each entry along axis repeated: `repeats` times, or repeats[j] times for entry j, as numpy's repeat
+    (axis None: of the flattened tensor)."""
     x = as_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = normalize_axis("repeat", axis, x.ndim, x)
-    if not isinstance(repeats, int) or repeats < 0:
-        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
-    return gather(x, [i for i in range(x.shape[axis]) for _ in range(repeats)], axis)
+    n = x.shape[axis]
+    per_entry = isinstance(repeats, (list, tuple)) or getattr(repeats, "ndim", 0) > 0
+    counts = _indices("repeat", repeats, "repeats") if per_entry else None
+    if counts is not None and counts.size == 1:  # one count for every entry, as numpy broadcasts it
+        repeats, counts = counts.item(), None
+    if counts is None:
+        count = as_int("repeat", repeats, "repeats")
+        if count < 0:
+            raise ValueError(f"repeat: repeats must be a non-negative int, got {count}")
+        m = n * count
+    else:
+        values = counts.tolist()
+        if counts.shape != (n,) or min(values, default=0) < 0:
+            raise ValueError(f"repeat: repeats must be one non-negative int, or one per entry along axis {axis} "
+                             f"of shape {x.shape} ({n}), got {counts.shape} {values if len(values) < 10 else ''}")
+        count, m = 0, sum(values)
+    return _repeat(REPEAT, x, {"axis": axis, "n": n, "m": m, "count": count, "counts": counts})
+
+
+def _repeat(op, src: Tensor, attrs: dict) -> Tensor:
+    axis, n, m, counts = attrs["axis"], attrs["n"], attrs["m"], attrs["counts"]
+    adjoint = op is REPEAT_GRAD
+    y = new_output(op.name, src.shape[:axis] + ((n if adjoint else m),) + src.shape[axis + 1:], src.dtype)
+    outer, _, inner = view3(src.shape, axis)
+    run(op.name, (src,) if counts is None else (src, counts), lib.ad_repeat, code(src), int(adjoint), outer, n,
+        inner, attrs["count"], B.NULL if counts is None else counts._ptr, m, src._ptr, y._ptr)
+    return emit(op, (src,), y, attrs)
 
 
 def one_hot(indices, depth: int, dtype="float32") -> Tensor:
     idx = _indices("one_hot", indices)
-    dtype = canonical(dtype, "one_hot")
-    if not isinstance(depth, int) or depth < 0:
-        raise ValueError(f"one_hot: depth must be a non-negative int, got {depth!r}")
-    y = out_like(idx.shape + (depth,), dtype)
+    dtype = need_dtype("one_hot", dtype)
+    depth = as_int("one_hot", depth, "depth")
+    if depth < 0:
+        raise ValueError(f"one_hot: depth must be a non-negative int, got {depth}")
+    y = new_output("one_hot", idx.shape + (depth,), dtype)
     run("one_hot", (idx,), lib.ad_one_hot, CODE[dtype], idx.size, idx._ptr, depth, y._ptr)
     return y
 
@@ -309,20 +350,20 @@ def _index_spec(x: Tensor, key) -> tuple:
     start, shape, strides = 0, [], []
     for axis, k in enumerate(key + (slice(None),) * (x.ndim - len(key))):
         dim = x.shape[axis]
-        if isinstance(k, Tensor) and k.dtype == INT32 and k.ndim == 0:
-            k = int(k)
-        if isinstance(k, int) and not isinstance(k, bool):
-            if not -dim <= k < dim:
-                raise IndexError(f"getitem: index {k} is out of range for axis {axis} of shape {x.shape}")
-            start += (k % dim) * xst[axis]
-        elif isinstance(k, slice):
+        if isinstance(k, slice):
             lo, hi, step = k.indices(dim)
             count = len(range(lo, hi, step))
             start += lo * xst[axis] if count else 0
             shape.append(count)
             strides.append(step * xst[axis])
-        else:
-            raise TypeError(f"getitem: unsupported index {k!r} for shape {x.shape} (ints, slices, ... only)")
+            continue
+        try:
+            k = as_int("getitem", k, "index")
+        except TypeError:
+            raise TypeError(f"getitem: unsupported index {k!r} for shape {x.shape} (ints, slices, ... only)") from None
+        if not -dim <= k < dim:
+            raise IndexError(f"getitem: index {k} is out of range for axis {axis} of shape {x.shape}")
+        start += (k % dim) * xst[axis]
     return start, tuple(shape), tuple(strides)
 
 
