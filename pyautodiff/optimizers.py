@@ -163,8 +163,9 @@ class Optimizer:
             from .function import KernelBatch
             # the gradient argument is re-bound on every run: built with the variable's own pointer, the plan
             # keeps no gradient alive
-            calls = [(lib.ad_optim_step, (self._block._ptr,), self.name)] + \
-                [self._update_call(v, v) + (self.name,) for _, v in pairs]
+            block = self._block  # the operands own the memory the plan points at: it keeps them
+            calls = [(lib.ad_optim_step, (block._ptr,), (block,), self.name)] + \
+                [(*self._update_call(v, v), (v, *self._slots[id(v)][1].values(), block), self.name) for _, v in pairs]
             batch = KernelBatch.make(calls, [(i + 1, self.GRAD_ARG) for i in range(len(pairs))])
         if len(self._batches) >= 8:
             self._batches.clear()
