@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the C kernels with AddressSanitizer + UndefinedBehaviorSanitizer into build/sanitize/ (a copy of
-# the sources, its own venv; the in-tree build is untouched) and run the kernel and op tests against it.
+# the sources, its own venv; the in-tree build is untouched) and run the kernel, op and Function tests on it.
 # Fails on any sanitizer report. Usage: tools/sanitize.sh [pytest args...]   (default: the test files below);
 # SANITIZE_PYTHON picks the interpreter whose site-packages provide cffi/numpy/pytest (default: .venv).
 set -euo pipefail
