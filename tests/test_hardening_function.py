@@ -251,3 +251,22 @@ def test_reordered_writes_give_the_recorded_results():
         assert f(x).tolist() == body(eager, x).tolist()
         assert traced.tolist() == eager.tolist()
     assert f.trace_count == 1
+
+
+def test_traced_optimizer_step_keeps_its_slots():
+    """An optimizer update traced in a Function points at the slots and the hyper-parameter block: the trace
+    keeps them (large ones too, whose pointers do not own their memory natively) when the optimizer goes."""
+    w, twin = ad.Variable(ad.ones((40, 40))), ad.Variable(ad.ones((40, 40)))
+
+    def make_step(var):
+        opt = ad.optimizers.Adam(0.1)
+        opt.build([var])  # slots made before the trace: only the recorded calls point at them
+        return ad.Function(lambda g: opt.apply_gradients([(g, var)]))
+
+    step, eager_opt = make_step(w), ad.optimizers.Adam(0.1)
+    for i in range(3):
+        g = ad.full((40, 40), 0.5 + i)
+        step(g)
+        eager_opt.apply_gradients([(g, twin)])
+        churn(300)
+    assert w.tolist() == twin.tolist() and step.trace_count == 1
