@@ -586,8 +586,8 @@ class _Trace:
             return self._run_forward(tensors), self.generation
 
     def _run_forward(self, tensors: list) -> list:
+        self.generation += 1  # first: a run that fails part-way has overwritten the previous run's values too
         outs = self.forward.run([tensors[i] for i in self.fed])
-        self.generation += 1
         if len(outs) != len(self.outputs):  # empty outputs have no copy in the program
             it = iter(outs)
             outs = [next(it) if o.size else empty(o.shape, o.dtype) for o in self.outputs]
@@ -606,13 +606,13 @@ class _Trace:
         seeds = [_core.as_tensor(g, o.dtype) for g, o in zip(gs, self.outputs)
                  if o.dtype in FLOATS and o.size]
         with self.lock:
-            bw = self.backward or self._build_backward()
             if self.generation != call.generation:  # another forward ran since: recompute this call's values
                 if self.writes_variables:  # ... unless that would repeat the body's writes
                     raise RuntimeError(f"Function {self.name}: its body writes Variables and it was called again "
                                        f"before this gradient was taken; take gradients before the next call")
                 self._run_forward(call.tensors)
                 call.generation = self.generation
+            bw = self.backward or self._build_backward()  # (built from this call's values: it runs the ops once)
             outs = iter(bw.program.run(seeds))
         return [None if g is None else next(outs) if g.size else empty(g.shape, g.dtype) for g in bw.grads]
 

@@ -270,3 +270,20 @@ def test_traced_optimizer_step_keeps_its_slots():
         eager_opt.apply_gradients([(g, twin)])
         churn(300)
     assert w.tolist() == twin.tolist() and step.trace_count == 1
+
+
+def test_gradient_after_a_failed_replay_uses_its_own_call():
+    """A replay that fails part-way has overwritten the trace's buffers: a gradient of an earlier call then
+    recomputes that call's values instead of reading the failed run's."""
+    f = ad.Function(lambda x, idx: ad.reduce_sum(ad.gather(ad.exp(x), idx)))
+    x1, x2 = ad.array([0.0, 1.0, 2.0]), ad.array([5.0, 6.0, 7.0])
+    good, bad = ad.array([2, 0, 2], dtype="int32"), ad.array([2, 9, 0], dtype="int32")
+    expected = ad.exp(x1) * ad.array([1.0, 0.0, 2.0])
+    for _ in range(2):  # the backward plan is built by the first gradient, replayed by the second
+        with ad.GradientTape() as t:
+            t.watch(x1)
+            y = f(x1, good)
+        with pytest.raises(ValueError, match="gather: index out of range"):
+            f(x2, bad)
+        assert t.gradient(y, x1).tolist() == expected.tolist()
+    assert f.trace_count == 1
