@@ -9,6 +9,7 @@ updates made by the body persist. Under a GradientTape the call is one node whos
 trace's own backward pass, traced once (on first use) and replayed the same way.
 """
 
+import bisect
 import ctypes
 import inspect
 import struct
@@ -272,9 +273,10 @@ def _status(what: str, status: int) -> None:
         _check(what, status)
 
 
-def _io_copy(src: Tensor, dst: Tensor) -> tuple:
-    """A copy entry moving values in or out of a program; its source or destination is patched per call."""
-    return (_lib.ad_copy, (CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE), (), "copy")
+def _io_copy(t: Tensor) -> tuple:
+    """A copy entry moving values in or out of a program through t; its source or destination is patched per
+    call. (The entry holds its i64 argument: B.i64's cache is no owner.)"""
+    return (_lib.ad_copy, (CODE[t.dtype], 1, B.i64((t.size,)), t._ptr, _ONE, t._ptr, _ONE), (t,), "copy")
 
 
 _SRC, _DST = 3, 5  # the argument positions of ad_copy's source and destination pointers
@@ -285,32 +287,40 @@ class _Program:
 
     The calls are: copies of the call's inputs into the placeholders, the recorded calls, copies of the
     results into fresh tensors. The copies' outer pointers are patched before every run, so a replay
-    whose kernels are all in the plan table is one ad_plan_run call."""
+    whose kernels are all in the plan table is one ad_plan_run call. The recorded calls are reordered so
+    that the writes to Variables come as late as they can (see _writes_last)."""
 
     def __init__(self, name: str, entries: list, copy_in: list, copy_out: list):
         self.name = name
-        self.keep = entries  # every tensor and argument array the calls use stays alive with the program
         recorded = [e for e in entries if type(e) is tuple]
-        calls = [_io_copy(p, p) for p in copy_in] + recorded + [_io_copy(t, t) for t in copy_out]
+        owners = [e for e in entries if type(e) is not tuple] + copy_in + copy_out
+        access, variables = _storage(recorded, owners)
+        order = _writes_last(access, variables)
+        recorded = [recorded[i] for i in order]
+        calls = [_io_copy(p) for p in copy_in] + recorded + [_io_copy(t) for t in copy_out]
+        self.keep = owners  # with self.calls: every buffer whose address the words hold stays alive with them
+        self.calls = calls
+        wrote = [[v for s in access[i][1] if s in variables for v in variables[s].values()] for i in order]
+        self.wrote = [()] * len(copy_in) + wrote + [()] * len(copy_out)  # the Variables each call writes
         self.kernel_calls = len(recorded)
         self.steps: list = []
         slots = []  # (step, argument position) of each call's first argument
         segment: list = []
         used = 2  # the words of the segment so far: its header, then each entry's id and arguments
-        for kernel, args, _, op in calls:
+        for at, (kernel, args, _, _) in enumerate(calls):
             words = _encode(kernel, args) if _PLAN_OK else None
             if words is None:
                 if segment:
-                    self.steps.append(_Plan(segment))
+                    self.steps.append(_Plan(segment, at - len(segment)))
                     segment, used = [], 2
-                self.steps.append((kernel, list(args), op))
+                self.steps.append((kernel, list(args), at))
                 slots.append((self.steps[-1], 0))
             else:
                 slots.append((segment, used + 1))
-                segment.append((op, words))
+                segment.append(words)
                 used += len(words)
         if segment:
-            self.steps.append(_Plan(segment))
+            self.steps.append(_Plan(segment, len(calls) - len(segment)))
         plans = {id(st.segment): st for st in self.steps if type(st) is _Plan}
         resolved = [(plans[id(owner)], at) if id(owner) in plans else (owner, at) for owner, at in slots]
         n_in = len(copy_in)
@@ -329,13 +339,22 @@ class _Program:
             if type(step) is _Plan:
                 status = _lib.ad_plan_run(step.ptr)
                 if status:
-                    step.fail(self.name, status)
+                    self._fail(step.first + step.words[1], status)
             else:
-                kernel, args, op = step
+                kernel, args, at = step
                 status = kernel(*args)
                 if status:
-                    _fail(self.name, op, status)
+                    self._fail(at, status)
         return outs
+
+    def _fail(self, at: int, status: int) -> None:
+        """Raise for call `at` failing, naming its op and operands and the Variables already written."""
+        written = {id(v): v.name for wrote in self.wrote[:at] for v in wrote}
+        try:
+            _raise_for(self.calls[at], status)
+        except Exception as e:
+            already = f"; Variables it had already written: {', '.join(written.values())}" if written else ""
+            raise type(e)(f"Function {self.name}: replay failed: {e}{already}") from None
 
     @property
     def crossings(self) -> int:
@@ -359,45 +378,43 @@ class _Slot:
         self.words[self.at] = _tensor_address(ptr) if type(self.words) is memoryview else ptr
 
 
-def _fail(name: str, op: str, status: int) -> None:
-    try:
-        _status(op, status)
-    except Exception as e:
-        raise type(e)(f"Function {name}: replay failed: {e}") from None
+def _raise_for(call: tuple, status: int) -> None:
+    """The exception of a recorded call that failed, naming its op and its operands' shapes and dtypes."""
+    from .tensor import _check
+    _check(call[3], status, *call[2])
 
 
 class _Plan:
     """One ad_plan_run call: [count, failing entry, (kernel id, argument words)...] in C memory."""
 
-    def __init__(self, segment: list):
+    def __init__(self, segment: list, first: int):
         self.segment = segment
-        self.ops = [op for op, _ in segment]  # who made each call, for the error when one fails
+        self.first = first  # the index of its first call among its program's
         words = [len(segment), -1]
-        for _, w in segment:
+        for w in segment:
             words.extend(w)
         self.owner, self.ptr = B.alloc(8 * len(words), "int64_t")
         self.words = B.view(self.ptr, 8 * len(words)).cast("q")
         self.words[:] = memoryview(struct.pack(f"={len(words)}q", *words)).cast("q")
-
-    def fail(self, name: str, status: int) -> None:
-        _fail(name, self.ops[self.words[1]], status)
 
 
 class KernelBatch:
     """Fixed kernel calls run as one ad_plan_run, some pointer arguments re-bound before each run: how an
     optimizer updates every variable in one crossing (its gradients are new tensors on every step).
 
-    calls: [(kernel, args, op name)]; rebind: [(call index, argument index)]. None from make() when the
-    plan cannot run one of the kernels (then the caller calls them one by one)."""
+    calls: [(kernel, args, operands, op name)] as a trace records them; the operands are the tensors whose
+    storage the pointer arguments point into (the batch keeps them). rebind: [(call index, argument index)].
+    None from make() when the plan cannot run one of the kernels (then the caller calls them one by one)."""
 
     @classmethod
     def make(cls, calls: list, rebind: list):
-        encoded = [_encode(kernel, args) for kernel, args, _ in calls] if _PLAN_OK else [None]
+        encoded = [_encode(kernel, args) for kernel, args, _, _ in calls] if _PLAN_OK else [None]
         return None if None in encoded else cls(calls, encoded, rebind)
 
     def __init__(self, calls: list, encoded: list, rebind: list):
-        self.keep = calls  # the argument arrays and tensors the words point at
-        self.plan = _Plan([(op, words) for (_, _, op), words in zip(calls, encoded)])
+        _storage(calls, [])  # checks that the calls keep every buffer the words point at
+        self.calls = calls
+        self.plan = _Plan(encoded, 0)
         first, at = [], 2  # the word of each call's first argument: after the header and its kernel id
         for words in encoded:
             first.append(at + 1)
@@ -410,9 +427,9 @@ class KernelBatch:
             for slot, ptr in zip(self.slots, ptrs):
                 slot.set(ptr)
             status = _lib.ad_plan_run(self.plan.ptr)
-            failed = self.plan.ops[self.plan.words[1]] if status else None
+            failed = self.plan.words[1]
         if status:
-            _status(failed, status)
+            _raise_for(self.calls[failed], status)
 
 
 def _to_int64(v: int) -> int:
@@ -449,6 +466,59 @@ def _encode(kernel, args: tuple):
         else:
             words.append(_address(a))
     return words
+
+
+def _storage(calls: list, owners: list) -> tuple:
+    """Which storage each call reads and writes, having checked that every pointer it passes lies in memory
+    the calls keep alive: a Tensor among `owners` or the calls' operands, or an array argument (B.span).
+    An address kept without its owner would be read after the owner is freed, on some later replay.
+
+    Returns ([(ids read, ids written)] per call, {storage id: {id(Variable): Variable}}); a storage id
+    stands for the overlapping spans of the tensors (and views of them) that share memory."""
+    spans = [(_address(t._ptr), t.nbytes, t) for call in calls for t in call[2] if isinstance(t, Tensor)]
+    spans += [(_address(t._ptr), t.nbytes, t) for t in owners]
+    spans += [(*s, None) for call in calls for s in map(B.span, call[1]) if s is not None]
+    starts: list = []
+    ends: list = []
+    variables: dict = {}
+    for lo, n, t in sorted(spans, key=lambda s: s[:2]):
+        if not starts or lo >= ends[-1]:
+            starts.append(lo)
+            ends.append(lo + n)
+        else:
+            ends[-1] = max(ends[-1], lo + n)
+        if isinstance(t, Variable) and n:
+            variables.setdefault(len(starts) - 1, {})[id(t)] = t
+    access = []
+    for kernel, args, _, op in calls:
+        reads, writes = set(), set()
+        for kind, a in zip(KERNELS[kernel.__name__][1], args):
+            if kind in "po" and (w := _address(a)):
+                i = bisect.bisect_right(starts, w) - 1
+                if i < 0 or w > ends[i]:
+                    raise RuntimeError(f"{op}: a replay plan would hold the address of a buffer nothing it keeps "
+                                       "owns (a bug in pyautodiff: please report it)")
+                (writes if kind == "o" else reads).add(i)
+        access.append((reads, writes))
+    return access, variables
+
+
+def _writes_last(access: list, variables: dict) -> list:
+    """An order of the calls (their indices) in which every call that neither writes a Variable nor depends
+    on such a write runs first: whatever a replay can check before its first write to a Variable (an index
+    range, a check_numerics entry) fails before it. Calls change places only with calls touching disjoint
+    storage, so the results are those of the recorded order."""
+    early, late = [], []
+    late_reads: set = set()
+    late_writes: set = set()
+    for i, (reads, writes) in enumerate(access):
+        if variables.keys() & writes or late_writes & (reads | writes) or late_reads & writes:
+            late.append(i)
+            late_reads |= reads
+            late_writes |= writes
+        else:
+            early.append(i)
+    return early + late
 
 
 def _without_initializers(entries: list, created: list) -> list:
@@ -518,8 +588,8 @@ class _Trace:
             return self._run_forward(tensors), self.generation
 
     def _run_forward(self, tensors: list) -> list:
+        self.generation += 1  # first: a run that fails part-way has overwritten the previous run's values too
         outs = self.forward.run([tensors[i] for i in self.fed])
-        self.generation += 1
         if len(outs) != len(self.outputs):  # empty outputs have no copy in the program
             it = iter(outs)
             outs = [next(it) if o.size else empty(o.shape, o.dtype) for o in self.outputs]
@@ -538,13 +608,13 @@ class _Trace:
         seeds = [_core.as_tensor(g, o.dtype) for g, o in zip(gs, self.outputs)
                  if o.dtype in FLOATS and o.size]
         with self.lock:
-            bw = self.backward or self._build_backward()
             if self.generation != call.generation:  # another forward ran since: recompute this call's values
                 if self.writes_variables:  # ... unless that would repeat the body's writes
                     raise RuntimeError(f"Function {self.name}: its body writes Variables and it was called again "
                                        f"before this gradient was taken; take gradients before the next call")
                 self._run_forward(call.tensors)
                 call.generation = self.generation
+            bw = self.backward or self._build_backward()  # (built from this call's values: it runs the ops once)
             outs = iter(bw.program.run(seeds))
         return [None if g is None else next(outs) if g.size else empty(g.shape, g.dtype) for g in bw.grads]
 

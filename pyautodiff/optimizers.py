@@ -201,8 +201,8 @@ class Optimizer:
             from .function import KernelBatch
             # the gradient argument is re-bound on every run: built with the variable's own pointer, the plan
             # keeps no gradient alive
-            calls = [(lib.ad_optim_step, (self._block._ptr,), self.name)] + \
-                [self._update_call(v, v) + (self.name,) for _, v in pairs]
+            calls = [(lib.ad_optim_step, (self._block._ptr,), (self._block,), self.name)] + \
+                [(*self._update_call(v, v), self._operands(v), self.name) for _, v in pairs]
             batch = KernelBatch.make(calls, [(i + 1, self.GRAD_ARG) for i in range(len(pairs))])
         if len(self._batches) >= 8:
             self._batches.clear()
@@ -218,7 +218,11 @@ class Optimizer:
 
     def update_step(self, grad: Tensor, var: Variable) -> None:
         kernel, args = self._update_call(grad, var)
-        run(self.name, (grad, var), kernel, *args)
+        run(self.name, (grad, *self._operands(var)), kernel, *args)
+
+    def _operands(self, var) -> tuple:
+        """The tensors an update of var points into (a traced or batched update keeps them alive)."""
+        return (var, *self._slots[id(var)][1].values(), self._block)
 
     GRAD_ARG = 3  # where the gradient pointer sits in the update kernels' arguments
 

@@ -221,8 +221,9 @@ def test_one_plan_per_step_follows_changes_and_subclasses():
     # the cached plan holds no gradient's storage (the gradient argument is re-bound on every call)
     e, grad = ad.Variable([1.0]), ad.array([2.0])
     opt.apply_gradients([(grad, e)])
-    held = [a for batch in (b for _, b in opt._batches.values() if b) for _, args, _ in batch.keep for a in args]
-    assert held and all(a is not grad._ptr and a is not grad._owner for a in held)
+    held = [a for batch in (b for _, b in opt._batches.values() if b) for _, args, operands, _ in batch.calls
+            for a in (*args, *operands)]
+    assert held and all(a is not grad._ptr and a is not grad._owner and a is not grad for a in held)
 
     eager, stepwise = ad.Variable([1.0, -2.0]), ad.Variable([1.0, -2.0])
     o1, o2 = ad.optimizers.Adam(0.1), ad.optimizers.Adam(0.1)

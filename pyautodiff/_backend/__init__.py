@@ -9,7 +9,11 @@ Everything above this package sees:
   offset(ptr, nbytes)      a pointer nbytes further on
   address(ptr)             the pointer as an int (numpy's __array_interface__)
   view(ptr, nbytes)        a writable memoryview of bytes over the storage
-  i64(values)              an int64_t array argument (tuple in, kept alive by the caller)
+  i64(values)              an int64_t array argument (tuple in, shared through a cache: the caller must keep
+                           the returned object, never only its address)
+  i64_array(values)        a fresh int64_t array (kernels may write it), owned by the returned object
+  span(obj)                (address, nbytes) of the memory obj itself owns (arrays from alloc, i64, i64_array),
+                           or None: how a replay plan checks that it keeps every buffer it points at
   NULL                     the null pointer argument (optional buffers)
   info                     binding, platform, simd facts for backend_info()
   UNARY, BINARY            op name -> id of ad_unary / ad_binary, as the C tables name them (ad_op_name)
@@ -19,9 +23,9 @@ Everything above this package sees:
 import sys
 
 if sys.platform == "emscripten":
-    from .wasm import NULL, C, address, alloc, i64, info, lib, offset, view
+    from .wasm import NULL, C, address, alloc, i64, i64_array, info, lib, offset, span, view
 else:
-    from .native import NULL, C, address, alloc, i64, info, lib, offset, view
+    from .native import NULL, C, address, alloc, i64, i64_array, info, lib, offset, span, view
 
 
 def _op_ids(table: int) -> dict:
@@ -37,4 +41,5 @@ UNARY = _op_ids(C.AD_OPS_UNARY)
 BINARY = _op_ids(C.AD_OPS_BINARY)
 ACTIVATIONS = _op_ids(C.AD_OPS_ACTIVATION)
 
-__all__ = ["ACTIVATIONS", "BINARY", "C", "NULL", "UNARY", "address", "alloc", "i64", "info", "lib", "offset", "view"]
+__all__ = ["ACTIVATIONS", "BINARY", "C", "NULL", "UNARY", "address", "alloc", "i64", "i64_array", "info", "lib", "offset",
+           "span", "view"]

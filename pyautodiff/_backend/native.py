@@ -45,9 +45,22 @@ def view(ptr, nbytes: int) -> memoryview:
     return memoryview(ffi.buffer(ptr, nbytes))
 
 
+def i64_array(values: tuple):
+    """A fresh int64_t array that owns its memory (to be written by kernels, unlike i64's shared ones)."""
+    return ffi.new("int64_t[]", values)
+
+
 @lru_cache(maxsize=8192)
 def i64(values: tuple):
-    return ffi.new("int64_t[]", values) if values else _NULL
+    return i64_array(values) if values else _NULL
+
+
+def span(obj):
+    """(address, nbytes) of the memory obj itself keeps alive (an array from alloc, i64 or i64_array), or None
+    (an int, a NULL, an offset or an ad_alloc'ed pointer: memory a Tensor owns, if anything)."""
+    if isinstance(obj, ffi.CData) and ffi.typeof(obj).kind == "array":
+        return address(obj), ffi.sizeof(obj)
+    return None
 
 
 info = {"binding": "cffi", "platform": "native"}

@@ -85,14 +85,23 @@ class _Held(int):
     """An address that keeps the memory it points at alive (as long as the caller keeps the address)."""
 
 
-@lru_cache(maxsize=8192)
-def i64(values: tuple):
-    if not values:
-        return NULL
+def i64_array(values: tuple) -> _Held:
+    """A fresh int64_t array that owns its memory (to be written by kernels, unlike i64's shared ones)."""
     array = (ctypes.c_int64 * len(values))(*values)
     held = _Held(_addressof(array))
     held.array = array
     return held
+
+
+@lru_cache(maxsize=8192)
+def i64(values: tuple):
+    return i64_array(values) if values else NULL
+
+
+def span(obj):
+    """(address, nbytes) of the memory obj itself keeps alive (an i64 or i64_array array), or None (a plain
+    int address: memory a Tensor owns, if anything)."""
+    return (int(obj), ctypes.sizeof(obj.array)) if type(obj) is _Held else None
 
 
 info = {"binding": "ctypes", "platform": "wasm"}

@@ -312,9 +312,7 @@ class RandomState:
     """A (seed, calls) pair in C memory: kernels read and advance it, so replayed graphs draw afresh."""
 
     def __init__(self, seed: int):
-        self._owner, self.ptr = B.alloc(16, "int64_t")
-        words = B.view(self.ptr, 16).cast("q")
-        words[0], words[1] = seed & 0x7FFFFFFFFFFFFFFF, 0
+        self.ptr = B.i64_array((seed & 0x7FFFFFFFFFFFFFFF, 0))  # owns its memory: a traced plan keeps it
 
 
 def dropout(x, rate: float, state: RandomState, name: str = "dropout") -> Tensor:
