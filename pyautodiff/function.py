@@ -9,21 +9,17 @@ updates made by the body persist. Under a GradientTape the call is one node whos
 trace's own backward pass, traced once (on first use) and replayed the same way.
 """
 
-import bisect
-import ctypes
 import inspect
-import struct
 import threading
 import types
 import warnings
 from collections import OrderedDict, deque
 
-from . import _backend as B
-from . import _state
+from . import _state, pytree
 from . import tape as _tape
-from ._plan_table import KERNELS, SIGNATURE
-from .dtypes import CODE, FLOATS
+from .dtypes import FLOATS
 from .ops import _core
+from .plan import Program, fresh_copy, without_initializers
 from .tensor import Tensor, Variable, empty, float_key
 
 __all__ = ["Function", "function"]
@@ -31,13 +27,6 @@ __all__ = ["Function", "function"]
 MAX_TRACES = 64  # per Function; the least recently used trace is dropped beyond this
 RETRACE_WARN = 5  # warn once when this many of the last RETRACE_WINDOW calls traced
 RETRACE_WINDOW = 10
-
-_lib = B.lib
-_ONE = B.i64((1,))
-_PLAN_OK = hasattr(_lib, "ad_plan_run") and _lib.ad_plan_signature() == SIGNATURE
-_NATIVE = B.info["binding"] == "cffi"
-_tensor_address = B.address
-
 
 class Function:
     """A Python function made into a calculation graph, traced once per input signature.
@@ -130,18 +119,18 @@ _SCALARS = (int, float, bool, str, bytes, type(None), complex)
 def _signature(name: str, args: tuple, kwargs: dict, tensors: list) -> tuple:
     """A hashable key of the call; the tensor and Variable leaves are appended to `tensors` in order."""
     # a trace made with the checks on replays them; one made before its calls went stale is not replayed
-    key = [len(args), _core.check_numerics, _state.traces_epoch]
-    for a in args:
-        if type(a) is Tensor:
+    key = [_core.check_numerics, _state.traces_epoch]
+    if not kwargs and all(type(a) is Tensor for a in args):  # the common call, without the walk
+        key.append(len(args))
+        for a in args:
             key.append(a.shape)
             key.append(a.dtype)
             tensors.append(a)
-        else:
-            _leaf(name, a, key, tensors)
-    if kwargs:
-        for k in sorted(kwargs):
-            key.append(("kw", k))
-            _leaf(name, kwargs[k], key, tensors)
+        return tuple(key)
+    leaves, tree = pytree.flatten((args, kwargs))
+    key.append(tree)
+    for a in leaves:
+        _leaf(name, a, key, tensors)
     return tuple(key)
 
 
@@ -155,15 +144,6 @@ def _leaf(name: str, a, key: list, tensors: list) -> None:
         tensors.append(a)
     elif isinstance(a, _SCALARS):
         key.append(float_key(a))
-    elif isinstance(a, (list, tuple)):
-        key.append((type(a), len(a)))
-        for x in a:
-            _leaf(name, x, key, tensors)
-    elif isinstance(a, dict):
-        keys = sorted(a, key=repr)
-        key.append((dict, tuple(keys)))
-        for k in keys:
-            _leaf(name, a[k], key, tensors)
     elif type(a).__module__ == "numpy" and hasattr(a, "dtype"):
         raise TypeError(f"Function {name}: numpy arrays cannot be traced; pass ad.array(...) instead")
     else:
@@ -176,16 +156,15 @@ def _leaf(name: str, a, key: list, tensors: list) -> None:
         key.append(("obj", a))
 
 
-def _substitute(a, leaves):
-    """The argument structure with its tensor leaves replaced by the next items of `leaves`."""
-    if isinstance(a, Tensor):
-        return next(leaves)
-    if isinstance(a, (list, tuple)):
-        items = [_substitute(x, leaves) for x in a]
-        return type(a)(items) if type(a) in (list, tuple) else type(a)(*items)
-    if isinstance(a, dict):
-        return {k: _substitute(a[k], leaves) for k in sorted(a, key=repr)}
-    return a
+def _substitute(args: tuple, kwargs: dict, placeholders: list) -> tuple:
+    """(args, kwargs) with their tensor leaves replaced by the placeholders, in order."""
+    leaves, tree = pytree.flatten((args, kwargs))
+    it = iter(placeholders)
+    return pytree.unflatten(tree, [next(it) if isinstance(a, Tensor) else a for a in leaves])
+
+
+def _is_tensor(value) -> bool:
+    return isinstance(value, Tensor)
 
 
 def _check_arity(f: Function, args: tuple, kwargs: dict) -> None:
@@ -197,37 +176,6 @@ def _check_arity(f: Function, args: tuple, kwargs: dict) -> None:
         sig.bind(*args, **kwargs)
     except TypeError as e:
         raise TypeError(f"Function {f.__name__}: {e}") from None
-
-
-def _flatten_out(value, leaves: list):
-    """(structure, tensor leaves): tensors in `value` are replaced by their index in `leaves`."""
-    if isinstance(value, Tensor):
-        leaves.append(value)
-        return _Leaf(len(leaves) - 1)
-    if isinstance(value, (list, tuple)):
-        items = [_flatten_out(x, leaves) for x in value]
-        return type(value)(items) if type(value) in (list, tuple) else type(value)(*items)
-    if isinstance(value, dict):
-        return {k: _flatten_out(v, leaves) for k, v in value.items()}
-    return value
-
-
-class _Leaf:
-    __slots__ = ("index",)
-
-    def __init__(self, index: int):
-        self.index = index
-
-
-def _rebuild(structure, values: list):
-    if type(structure) is _Leaf:
-        return values[structure.index]
-    if isinstance(structure, (list, tuple)):
-        items = [_rebuild(x, values) for x in structure]
-        return type(structure)(items) if type(structure) in (list, tuple) else type(structure)(*items)
-    if isinstance(structure, dict):
-        return {k: _rebuild(v, values) for k, v in structure.items()}
-    return structure
 
 
 # --- recording ------------------------------------------------------------------------------------
@@ -256,290 +204,6 @@ class _Recording:
         return False
 
 
-def _copy_buffer(src: Tensor, dst: Tensor) -> None:
-    if dst.size:
-        _status("copy", _lib.ad_copy(CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE))
-
-
-def _fresh_copy(t: Tensor) -> Tensor:
-    out = empty(t.shape, t.dtype)
-    _copy_buffer(t, out)
-    return out
-
-
-def _status(what: str, status: int) -> None:
-    if status:
-        from .tensor import _check
-        _check(what, status)
-
-
-def _io_copy(t: Tensor) -> tuple:
-    """A copy entry moving values in or out of a program through t; its source or destination is patched per
-    call. (The entry holds its i64 argument: B.i64's cache is no owner.)"""
-    return (_lib.ad_copy, (CODE[t.dtype], 1, B.i64((t.size,)), t._ptr, _ONE, t._ptr, _ONE), (t,), "copy")
-
-
-_SRC, _DST = 3, 5  # the argument positions of ad_copy's source and destination pointers
-
-
-class _Program:
-    """Kernel calls compiled into C plan segments, and Python calls for the kernels the plan lacks.
-
-    The calls are: copies of the call's inputs into the placeholders, the recorded calls, copies of the
-    results into fresh tensors. The copies' outer pointers are patched before every run, so a replay
-    whose kernels are all in the plan table is one ad_plan_run call. The recorded calls are reordered so
-    that the writes to Variables come as late as they can (see _writes_last)."""
-
-    def __init__(self, name: str, entries: list, copy_in: list, copy_out: list):
-        self.name = name
-        recorded = [e for e in entries if type(e) is tuple]
-        owners = [e for e in entries if type(e) is not tuple] + copy_in + copy_out
-        access, variables = _storage(recorded, owners)
-        order = _writes_last(access, variables)
-        recorded = [recorded[i] for i in order]
-        calls = [_io_copy(p) for p in copy_in] + recorded + [_io_copy(t) for t in copy_out]
-        self.keep = owners  # with self.calls: every buffer whose address the words hold stays alive with them
-        self.calls = calls
-        wrote = [[v for s in access[i][1] if s in variables for v in variables[s].values()] for i in order]
-        self.wrote = [()] * len(copy_in) + wrote + [()] * len(copy_out)  # the Variables each call writes
-        self.kernel_calls = len(recorded)
-        self.steps: list = []
-        slots = []  # (step, argument position) of each call's first argument
-        segment: list = []
-        used = 2  # the words of the segment so far: its header, then each entry's id and arguments
-        for at, (kernel, args, _, _) in enumerate(calls):
-            words = _encode(kernel, args) if _PLAN_OK else None
-            if words is None:
-                if segment:
-                    self.steps.append(_Plan(segment, at - len(segment)))
-                    segment, used = [], 2
-                self.steps.append((kernel, list(args), at))
-                slots.append((self.steps[-1], 0))
-            else:
-                slots.append((segment, used + 1))
-                segment.append(words)
-                used += len(words)
-        if segment:
-            self.steps.append(_Plan(segment, len(calls) - len(segment)))
-        plans = {id(st.segment): st for st in self.steps if type(st) is _Plan}
-        resolved = [(plans[id(owner)], at) if id(owner) in plans else (owner, at) for owner, at in slots]
-        n_in = len(copy_in)
-        self.inputs = [_Slot(*resolved[i], _SRC) for i in range(n_in)]
-        self.outputs = [_Slot(*resolved[n_in + len(recorded) + i], _DST) for i in range(len(copy_out))]
-        self.out_specs = [(t.shape, t.dtype) for t in copy_out]
-
-    def run(self, inputs: list) -> list:
-        """Run with the given input tensors (one per copy_in); returns fresh result tensors."""
-        for slot, t in zip(self.inputs, inputs):
-            slot.set(t._ptr)
-        outs = [empty(shape, dtype) for shape, dtype in self.out_specs]
-        for slot, t in zip(self.outputs, outs):
-            slot.set(t._ptr)
-        for step in self.steps:
-            if type(step) is _Plan:
-                status = _lib.ad_plan_run(step.ptr)
-                if status:
-                    self._fail(step.first + step.words[1], status)
-            else:
-                kernel, args, at = step
-                status = kernel(*args)
-                if status:
-                    self._fail(at, status)
-        return outs
-
-    def _fail(self, at: int, status: int) -> None:
-        """Raise for call `at` failing, naming its op and operands and the Variables already written."""
-        written = {id(v): v.name for wrote in self.wrote[:at] for v in wrote}
-        try:
-            _raise_for(self.calls[at], status)
-        except Exception as e:
-            already = f"; Variables it had already written: {', '.join(written.values())}" if written else ""
-            raise type(e)(f"Function {self.name}: replay failed: {e}{already}") from None
-
-    @property
-    def crossings(self) -> int:
-        """Calls into C per run, kernels only (the Python/C boundary is crossed once per step)."""
-        return len(self.steps)
-
-
-class _Slot:
-    """One pointer argument of one call, in a plan's words or a Python call's argument list."""
-
-    __slots__ = ("words", "at")
-
-    def __init__(self, owner, first: int, arg: int):
-        if type(owner) is _Plan:
-            self.words, self.at = owner.words, first + arg
-        else:
-            self.words, self.at = owner[1], arg
-
-    def set(self, ptr) -> None:
-        """ptr: a tensor's storage pointer."""
-        self.words[self.at] = _tensor_address(ptr) if type(self.words) is memoryview else ptr
-
-
-def _raise_for(call: tuple, status: int) -> None:
-    """The exception of a recorded call that failed, naming its op and its operands' shapes and dtypes."""
-    from .tensor import _check
-    _check(call[3], status, *call[2])
-
-
-class _Plan:
-    """One ad_plan_run call: [count, failing entry, (kernel id, argument words)...] in C memory."""
-
-    def __init__(self, segment: list, first: int):
-        self.segment = segment
-        self.first = first  # the index of its first call among its program's
-        words = [len(segment), -1]
-        for w in segment:
-            words.extend(w)
-        self.owner, self.ptr = B.alloc(8 * len(words), "int64_t")
-        self.words = B.view(self.ptr, 8 * len(words)).cast("q")
-        self.words[:] = memoryview(struct.pack(f"={len(words)}q", *words)).cast("q")
-
-
-class KernelBatch:
-    """Fixed kernel calls run as one ad_plan_run, some pointer arguments re-bound before each run: how an
-    optimizer updates every variable in one crossing (its gradients are new tensors on every step).
-
-    calls: [(kernel, args, operands, op name)] as a trace records them; the operands are the tensors whose
-    storage the pointer arguments point into (the batch keeps them). rebind: [(call index, argument index)].
-    None from make() when the plan cannot run one of the kernels (then the caller calls them one by one)."""
-
-    @classmethod
-    def make(cls, calls: list, rebind: list):
-        encoded = [_encode(kernel, args) for kernel, args, _, _ in calls] if _PLAN_OK else [None]
-        return None if None in encoded else cls(calls, encoded, rebind)
-
-    def __init__(self, calls: list, encoded: list, rebind: list):
-        _storage(calls, [])  # checks that the calls keep every buffer the words point at
-        self.calls = calls
-        self.plan = _Plan(encoded, 0)
-        first, at = [], 2  # the word of each call's first argument: after the header and its kernel id
-        for words in encoded:
-            first.append(at + 1)
-            at += len(words)
-        self.slots = [_Slot(self.plan, first[c], a) for c, a in rebind]
-        self.lock = threading.Lock()  # the re-bound words are shared: one run at a time
-
-    def run(self, ptrs) -> None:
-        with self.lock:
-            for slot, ptr in zip(self.slots, ptrs):
-                slot.set(ptr)
-            status = _lib.ad_plan_run(self.plan.ptr)
-            failed = self.plan.words[1]
-        if status:
-            _raise_for(self.calls[failed], status)
-
-
-def _to_int64(v: int) -> int:
-    v &= (1 << 64) - 1
-    return v - (1 << 64) if v >= 1 << 63 else v
-
-
-def _address(a) -> int:
-    if a is None:
-        return 0
-    if isinstance(a, int):
-        return a
-    if not _NATIVE and isinstance(a, ctypes.Array):  # B.i64 arrays in the ctypes binding
-        return ctypes.addressof(a)
-    return B.address(a)
-
-
-def _encode(kernel, args: tuple):
-    """A recorded call as plan words (kernel id, then one int64 per argument), or None if the C plan
-    cannot run this kernel (then the replay calls it from Python)."""
-    name = getattr(kernel, "__name__", None)
-    spec = KERNELS.get(name)
-    if spec is None or getattr(_lib, name, None) is not kernel:
-        return None
-    kid, kinds = spec
-    if len(kinds) != len(args):
-        return None
-    words = [kid]
-    for kind, a in zip(kinds, args):
-        if kind == "d":
-            words.append(struct.unpack("=q", struct.pack("=d", float(a)))[0])
-        elif kind == "i":
-            words.append(_to_int64(int(a)))
-        else:
-            words.append(_address(a))
-    return words
-
-
-def _storage(calls: list, owners: list) -> tuple:
-    """Which storage each call reads and writes, having checked that every pointer it passes lies in memory
-    the calls keep alive: a Tensor among `owners` or the calls' operands, or an array argument (B.span).
-    An address kept without its owner would be read after the owner is freed, on some later replay.
-
-    Returns ([(ids read, ids written)] per call, {storage id: {id(Variable): Variable}}); a storage id
-    stands for the overlapping spans of the tensors (and views of them) that share memory."""
-    spans = [(_address(t._ptr), t.nbytes, t) for call in calls for t in call[2] if isinstance(t, Tensor)]
-    spans += [(_address(t._ptr), t.nbytes, t) for t in owners]
-    spans += [(*s, None) for call in calls for s in map(B.span, call[1]) if s is not None]
-    starts: list = []
-    ends: list = []
-    variables: dict = {}
-    for lo, n, t in sorted(spans, key=lambda s: s[:2]):
-        if not starts or lo >= ends[-1]:
-            starts.append(lo)
-            ends.append(lo + n)
-        else:
-            ends[-1] = max(ends[-1], lo + n)
-        if isinstance(t, Variable) and n:
-            variables.setdefault(len(starts) - 1, {})[id(t)] = t
-    access = []
-    for kernel, args, _, op in calls:
-        reads, writes = set(), set()
-        for kind, a in zip(KERNELS[kernel.__name__][1], args):
-            if kind in "po" and (w := _address(a)):
-                i = bisect.bisect_right(starts, w) - 1
-                if i < 0 or w > ends[i]:
-                    raise RuntimeError(f"{op}: a replay plan would hold the address of a buffer nothing it keeps "
-                                       "owns (a bug in pyautodiff: please report it)")
-                (writes if kind == "o" else reads).add(i)
-        access.append((reads, writes))
-    return access, variables
-
-
-def _writes_last(access: list, variables: dict) -> list:
-    """An order of the calls (their indices) in which every call that neither writes a Variable nor depends
-    on such a write runs first: whatever a replay can check before its first write to a Variable (an index
-    range, a check_numerics entry) fails before it. Calls change places only with calls touching disjoint
-    storage, so the results are those of the recorded order."""
-    early, late = [], []
-    late_reads: set = set()
-    late_writes: set = set()
-    for i, (reads, writes) in enumerate(access):
-        if variables.keys() & writes or late_writes & (reads | writes) or late_reads & writes:
-            late.append(i)
-            late_reads |= reads
-            late_writes |= writes
-        else:
-            early.append(i)
-    return early + late
-
-
-def _without_initializers(entries: list, created: list) -> list:
-    """The entries minus the writes that initialised Variables created by the body (a model or an
-    optimizer's slots built on the first call): replaying those would reset the Variables on every call.
-    Such writes come before the Variable existed and target the storage it took over."""
-    spans = [(at, _address(v._ptr), _address(v._ptr) + v.nbytes) for v, at in created if v.size]
-    if not spans:
-        return entries
-    kept = []
-    for i, e in enumerate(entries):
-        if type(e) is tuple:
-            spec = KERNELS.get(getattr(e[0], "__name__", None))
-            if spec is not None and len(spec[1]) == len(e[1]):
-                written = [_address(a) for kind, a in zip(spec[1], e[1]) if kind == "o"]
-                if any(i < at and lo <= w < hi for at, lo, hi in spans for w in written):
-                    continue
-        kept.append(e)
-    return kept
-
-
 class _Trace:
     """One signature's graph: placeholders, the forward program, outputs, and (lazily) the backward."""
 
@@ -552,11 +216,9 @@ class _Trace:
 
     def record(self, args: tuple, kwargs: dict, tensors: list):
         # plain tensors are copied into placeholders; Variables are used where they live (keyed by identity)
-        self.placeholders = [t if isinstance(t, Variable) else _fresh_copy(t) for t in tensors]
+        self.placeholders = [t if isinstance(t, Variable) else fresh_copy(t) for t in tensors]
         self.fed = [i for i, (t, p) in enumerate(zip(tensors, self.placeholders)) if p is not t and p.size]
-        leaves = iter(self.placeholders)
-        pargs = [_substitute(a, leaves) for a in args]
-        pkwargs = {k: _substitute(kwargs[k], leaves) for k in sorted(kwargs)}
+        pargs, pkwargs = _substitute(args, kwargs, self.placeholders)
         with _Recording() as rec:
             tape = _tape.GradientTape(persistent=True)
             with tape:
@@ -564,11 +226,10 @@ class _Trace:
                 out = self.owner._fn(*pargs, **pkwargs)
         self.tape = tape
         self.writes_variables = rec.wrote
-        outs: list = []
-        self.structure = _flatten_out(out, outs)
+        outs, self.structure = pytree.flatten(out, _is_tensor)
         self.outputs = outs
-        self.single = type(self.structure) is _Leaf
-        self.forward = _Program(self.name, _without_initializers(rec.entries, rec.created),
+        self.single = isinstance(out, Tensor)
+        self.forward = Program(self.name, without_initializers(rec.entries, rec.created),
                                 [self.placeholders[i] for i in self.fed], [o for o in outs if o.size])
         # Variables the body read but did not receive: inputs of the differentiable node
         seen = {id(p) for p in self.placeholders}
@@ -580,7 +241,7 @@ class _Trace:
                         seen.add(id(t))
                         self.captured.append(t)
         self.generation += 1
-        return self.results(tensors, args, kwargs, [_fresh_copy(o) for o in outs], self.generation)
+        return self.results(tensors, args, kwargs, [fresh_copy(o) for o in outs], self.generation)
 
     def run_forward(self, tensors: list) -> tuple:
         """Replay with new inputs; returns fresh tensors of the outputs and the run's generation."""
@@ -600,7 +261,7 @@ class _Trace:
             inputs = tuple(tensors) + tuple(self.captured)
             call = _Call(self, generation, tensors, args, kwargs)
             _core.emit(FUNCTION, inputs, values[0] if len(values) == 1 else tuple(values), {"call": call})
-        return values[0] if self.single else _rebuild(self.structure, values)
+        return values[0] if self.single else pytree.unflatten(self.structure, values)
 
     # --- backward ---
     def gradients(self, call: "_Call", gs: list) -> list:
@@ -624,7 +285,7 @@ class _Trace:
         targets = [o for o in self.outputs if o.dtype in FLOATS]
         with _Recording() as rec:
             grads = self.tape.gradient(targets, sources, output_gradients=seeds)
-        program = _Program(self.name + " (backward)", rec.entries, [s for s in seeds if s.size],
+        program = Program(self.name + " (backward)", rec.entries, [s for s in seeds if s.size],
                            [g for g in grads if g is not None and g.size])
         self.backward = _Backward(seeds, grads, program)
         return self.backward
@@ -666,8 +327,7 @@ def _eager_vjp(call: _Call, node, gs: list):
     with _tape.GradientTape(persistent=True) as t:
         t.watch([x for x in call.tensors if x.dtype in FLOATS])
         out = trace.owner._fn(*call.args, **call.kwargs)
-    leaves: list = []
-    _flatten_out(out, leaves)
+    leaves, _ = pytree.flatten(out, _is_tensor)
     pairs = [(o, gr) for o, gr in zip(leaves, gs) if o.dtype in FLOATS]
     return t.gradient([o for o, _ in pairs], list(node.inputs), output_gradients=[gr for _, gr in pairs])
 

@@ -1,5 +1,5 @@
 """Optimizers: build(var_list) creates the slots, update_step(grad, var) is one C call per variable;
-eagerly, apply_gradients runs the step count and all those calls as one C plan (function.KernelBatch).
+eagerly, apply_gradients runs the step count and all those calls as one C plan (plan.KernelBatch).
 
 The step count, the learning rate (and its schedule) and the hyper-parameters live in one float64
 block in C memory that the kernels read when they run (csrc/optim.c). Nothing is computed in Python
@@ -14,7 +14,9 @@ from . import _state as _shared
 from ._backend import NULL
 from ._state import state as _state
 from .dtypes import FLOATS
+from ._plan_table import ARGS
 from .ops._core import C, code, lib, run
+from .plan import KernelBatch
 from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
 
 _HP = C  # the AD_HP_* slots of the block
@@ -198,12 +200,11 @@ class Optimizer:
             return self._batches[key][1]
         batch = None
         if getattr(self.update_step, "__func__", None) is Optimizer.update_step:  # else: as the user wrote it
-            from .function import KernelBatch
             # the gradient argument is re-bound on every run: built with the variable's own pointer, the plan
             # keeps no gradient alive
             calls = [(lib.ad_optim_step, (self._block._ptr,), (self._block,), self.name)] + \
                 [(*self._update_call(v, v), self._operands(v), self.name) for _, v in pairs]
-            batch = KernelBatch.make(calls, [(i + 1, self.GRAD_ARG) for i in range(len(pairs))])
+            batch = KernelBatch.make(calls, [(i, ARGS[call[0].__name__]["grad"]) for i, call in enumerate(calls) if i])
         if len(self._batches) >= 8:
             self._batches.clear()
         self._batches[key] = (variables, batch)
@@ -224,7 +225,6 @@ class Optimizer:
         """The tensors an update of var points into (a traced or batched update keeps them alive)."""
         return (var, *self._slots[id(var)][1].values(), self._block)
 
-    GRAD_ARG = 3  # where the gradient pointer sits in the update kernels' arguments
 
     def _update_call(self, grad: Tensor, var: Variable) -> tuple:
         """(kernel, args) updating var from grad."""

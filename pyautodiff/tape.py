@@ -9,6 +9,7 @@ any outer tape records them, which is how nested tapes give higher-order derivat
 import threading
 from contextlib import contextmanager
 
+from . import pytree
 from ._state import state
 from .dtypes import FLOATS
 from .tensor import Tensor, Variable
@@ -63,14 +64,9 @@ def _seed(ops, seed, target):
 
 
 def _structure(sources):
-    """Flatten one tensor / list / tuple / dict of tensors; return (flat, rebuild)."""
-    if isinstance(sources, dict):
-        keys = list(sources)
-        return [sources[k] for k in keys], lambda vals: dict(zip(keys, vals))
-    if isinstance(sources, (list, tuple)):
-        kind = type(sources)
-        return list(sources), lambda vals: kind(vals)
-    return [sources], lambda vals: vals[0]
+    """Flatten one tensor or a (nested) list, tuple or dict of them; return (flat, rebuild)."""
+    flat, tree = pytree.flatten(sources)
+    return flat, lambda values: pytree.unflatten(tree, values)
 
 
 class GradientTape:

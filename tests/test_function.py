@@ -14,6 +14,7 @@ import pytest
 import pyautodiff as ad
 
 F = importlib.import_module("pyautodiff.function")  # ad.function is the decorator
+P = importlib.import_module("pyautodiff.plan")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -402,7 +403,7 @@ def test_replay_error_names_function_and_op():
 # --- the C plan ------------------------------------------------------------------------------------
 
 def test_training_step_crosses_into_c_once():
-    if not F._PLAN_OK:
+    if not P._PLAN_OK:
         pytest.skip("the plan runner's table does not match the compiled kernels")
     x, y = _seed_data()
     f = ad.Function(_train_step(_params(2), 0.1))
@@ -415,7 +416,7 @@ def test_python_replay_equals_plan_replay(monkeypatch):
     x, y = _seed_data()
     f_plan = ad.Function(_train_step(_params(3), 0.3))
     plan_losses = [float(f_plan(x, y)) for _ in range(5)]
-    monkeypatch.setattr(F, "_PLAN_OK", False)
+    monkeypatch.setattr(P, "_PLAN_OK", False)
     f_py = ad.Function(_train_step(_params(3), 0.3))
     py_losses = [float(f_py(x, y)) for _ in range(5)]
     (trace,) = f_py._traces.values()
@@ -447,7 +448,7 @@ def test_plan_table_matches_header():
     names = {name for name, _, _ in gen.parse(text)}
     kernels = {name for name, _ in gen.kernels(text)}
     assert names - kernels == gen.NOT_KERNELS | {n for n in names if n.startswith("ad_plan_")}
-    assert ad._backend.lib.ad_plan_signature() == F.SIGNATURE, "rebuild the extension"
+    assert ad._backend.lib.ad_plan_signature() == P.SIGNATURE, "rebuild the extension"
 
 
 def test_gradient_after_a_later_call_refuses_to_repeat_the_bodys_writes():

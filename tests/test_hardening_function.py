@@ -13,7 +13,7 @@ from pyautodiff import _backend as B
 from pyautodiff import tensor as tensor_module
 from pyautodiff.ops import _core
 
-F = importlib.import_module("pyautodiff.function")  # ad.function is the decorator
+F = importlib.import_module("pyautodiff.plan")
 
 
 def counting(shape: tuple, scale: float = 1.0):
