@@ -35,9 +35,9 @@ def get_num_threads() -> int:
     return _backend.lib.ad_get_num_threads()
 
 
-from .builder import NeuralNetworks  # noqa: E402
 from . import data, debug, initializers, layers, losses, metrics, models, optimizers  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
+from .builder import NeuralNetworks  # noqa: E402 - last: it imports the package itself
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
                                    "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",

@@ -1,6 +1,6 @@
 """Metrics: running means over batches, accumulated in float64 variables by kernels."""
 
-from . import ops
+from . import losses, ops
 from .dtypes import FLOAT64
 from .losses import match_shapes, sparse_labels
 from .tensor import Variable, as_tensor, zeros
@@ -91,7 +91,6 @@ def get(identifier, loss=None, y_true=None, y_pred=None):
     if isinstance(identifier, Mean):
         return identifier
     if identifier in ("accuracy", "acc"):
-        from . import losses
         if isinstance(loss, losses.BinaryCrossentropy):
             return BinaryAccuracy("accuracy", 0.0 if loss.from_logits else 0.5)
         if isinstance(loss, losses.SparseCategoricalCrossentropy):

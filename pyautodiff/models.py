@@ -20,6 +20,7 @@ from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .data import NDArrayDataset
+from .function import Function
 from .dtypes import FLOATS, ITEMSIZE
 from .layers.base import Layer
 from .tape import GradientTape
@@ -103,7 +104,6 @@ class Model(Layer):
             loss, pred = self._train_on_batch(x, y)
         else:
             if self._train_function is None:
-                from .function import Function
                 self._train_function = Function(self._train_on_batch)
             loss, pred = self._train_function(x, y)
         self._track(trackers, loss, x, y, pred)
