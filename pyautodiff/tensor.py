@@ -2,6 +2,7 @@
 
 import array as _array
 import struct as _struct
+import functools
 import itertools
 import numbers
 
@@ -32,21 +33,42 @@ def shape_size(shape) -> int:
     return n
 
 
+_new = object.__new__
+_setattr = object.__setattr__
+_FACTS = frozenset(("_owner", "_ptr", "shape", "dtype", "size", "ndim", "strides"))
+
+
 class Tensor:
     """An immutable n-d array. Ops make new tensors; only Variables change in place."""
 
+    # shape/dtype/size describe the storage to the kernels, so they are read-only (as in PyTorch). They stay
+    # plain slots guarded by __setattr__, not properties, because every op reads several: a property read costs
+    # 3-4x a slot read. Constructors write them through _unguarded subclasses (make_tensor).
     __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
     __array_priority__ = 100  # numpy defers binary operators to us
 
-    def __init__(self, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
-        self._owner = owner
-        self._ptr = ptr
-        self.shape = shape
-        self.dtype = dtype
-        self.size = shape_size(shape) if size is None else size
-        self.ndim = len(shape)
+    def __new__(cls, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
+        return make_tensor(owner, ptr, shape, dtype, shape_size(shape) if size is None else size)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _FACTS:
+            raise AttributeError(f"{type(self).__name__}.{name} is read-only; ad.reshape and ad.cast make new tensors")
+        _setattr(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in _FACTS:
+            raise AttributeError(f"{type(self).__name__}.{name} cannot be deleted")
+        object.__delattr__(self, name)
 
     # --- facts ---
+    @property
+    def strides(self) -> tuple:
+        """Bytes to step along each axis, as numpy's ndarray.strides (C order)."""
+        step, out = ITEMSIZE[self.dtype], []
+        for d in reversed(self.shape):
+            out.append(step)
+            step *= d
+        return tuple(reversed(out))
 
     @property
     def nbytes(self) -> int:
@@ -113,6 +135,30 @@ class Tensor:
     # operators are attached by pyautodiff.ops (they are ops, recorded by tapes)
 
 
+@functools.cache
+def _unguarded(cls: type) -> type:
+    """cls without the write guard: a new instance is filled in as one, then its __class__ becomes cls (same
+    layout). That costs ~20 ns more than plain slot writes; going through a Python __new__ or writing past the
+    guard with object.__setattr__ costs 150-200 ns per tensor."""
+    return type(f"_Unguarded{cls.__name__}", (cls,), {"__slots__": (), "__setattr__": _setattr})
+
+
+_OpenTensor = _unguarded(Tensor)
+
+
+def make_tensor(owner, ptr, shape: tuple, dtype: str, size: int) -> Tensor:
+    """A Tensor of size elements over storage ptr, kept alive by owner."""
+    t = _new(_OpenTensor)
+    t._owner = owner
+    t._ptr = ptr
+    t.shape = shape
+    t.dtype = dtype
+    t.size = size
+    t.ndim = len(shape)
+    t.__class__ = Tensor
+    return t
+
+
 def _nest(flat: list, shape: tuple):
     if not shape:
         return flat[0]
@@ -134,7 +180,7 @@ def empty(shape: tuple, dtype: str) -> Tensor:
     """An uninitialised tensor (for kernels to write)."""
     size = shape_size(shape)
     owner, ptr = B.alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
-    return Tensor(owner, ptr, shape, dtype, size)
+    return make_tensor(owner, ptr, shape, dtype, size)
 
 
 def _check_shape(shape, op: str) -> tuple:
@@ -281,14 +327,19 @@ class Variable(Tensor):
     __slots__ = ("name", "trainable", "version")
     _names = itertools.count(1)  # next() on it is atomic: two threads never get one name
 
+    def __new__(cls, *args, **kwargs):
+        return _new(_unguarded(cls))  # __init__ fills it in, then makes it a cls
+
     def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
         t = array(value, dtype, "Variable")
-        super().__init__(t._owner, t._ptr, t.shape, t.dtype)
+        self._owner, self._ptr, self.shape, self.dtype, self.size, self.ndim = (
+            t._owner, t._ptr, t.shape, t.dtype, t.size, t.ndim)
         self.version = 0  # counts in-place writes; tapes refuse gradients through a changed value
         if _state.created is not None:  # a Function is tracing: its replays must not re-initialise us
             _state.created.append((self, len(_state.tracer)))
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
+        self.__class__ = type(self).__base__  # the guard on from here
 
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""

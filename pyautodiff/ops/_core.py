@@ -4,7 +4,7 @@ from .. import _backend as B
 from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE
 from ..tape import record
 from ..tape import state as _tape_state
-from ..tensor import Tensor, as_tensor, shape_size
+from ..tensor import Tensor, as_tensor, make_tensor, shape_size
 
 lib = B.lib
 C = B.C
@@ -62,7 +62,7 @@ def run(name: str, operands: tuple, kernel, *args) -> None:
 def out_like(shape: tuple, dtype: str) -> Tensor:
     size = shape_size(shape)  # (empty(), inlined: every op makes its outputs here)
     owner, ptr = _alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
-    t = Tensor(owner, ptr, shape, dtype, size)
+    t = make_tensor(owner, ptr, shape, dtype, size)
     tracer = _tape_state.tracer  # ... and keeps every buffer they touch alive
     if tracer is not None:
         tracer.append(t)
