@@ -21,8 +21,8 @@ def _check(op: str, status: int, *tensors) -> None:
             from .debug import NumericsError
             raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
         kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
-        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype"}.get(
-            status, "invalid arguments")
+        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",
+                B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(status, "invalid arguments")
         raise kind(f"{op}: {what} (kernel status {status}; operands: {desc or 'none'})")
 
 
@@ -109,7 +109,8 @@ class Tensor:
     @property
     def __array_interface__(self):
         return {"shape": self.shape, "typestr": {"float32": "<f4", "float64": "<f8", "int32": "<i4"}[self.dtype],
-                "data": (B.address(self._ptr), not isinstance(self, Variable)), "version": 3}  # read-only unless mutable
+                "data": (B.address(self._ptr), True), "version": 3}  # read-only: a Variable changes by assign only,
+        # which bumps its version (a write through numpy would not, and a tape would differentiate at the new value)
 
     def numpy(self):
         import numpy as np
@@ -197,8 +198,9 @@ def _check_shape(shape, op: str) -> tuple:
         raise ValueError(f"{op}: negative dimension in shape {shape}")
     if len(shape) > B.C.AD_MAX_NDIM:
         raise ValueError(f"{op}: at most {B.C.AD_MAX_NDIM} dimensions, got shape {shape}")
-    nbytes = shape_size(shape) * 8
-    if nbytes >= 2**62:
+    if shape_size(d for d in shape if d) * 8 >= 2**62:  # zero-size too, as numpy: strides multiply the others
+        if 0 in shape:
+            raise ValueError(f"{op}: shape {shape} is too large (its nonzero dimensions overflow a size)")
         raise MemoryError(f"{op}: shape {shape} is too large to allocate")
     return shape
 
@@ -211,6 +213,10 @@ def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
 
 def full(shape, value, dtype=None) -> Tensor:
     dtype = canonical(dtype, "full") or FLOAT32
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and value.dtype.kind in "biuf":
+        value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
+    if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
+        raise TypeError(f"full: value must be a real number, got {type(value).__name__} {value!r}")
     if dtype == INT32 and not -2**31 <= value < 2**31:
         raise ValueError(f"full: value {value!r} is out of range for int32")
     return _filled(_check_shape(shape, "full"), float(value), dtype)
@@ -245,8 +251,8 @@ def _flatten(value, op: str):
             raise ValueError(f"{op}: ragged nested sequence: sub-shapes {sorted({p[1] for p in parts})}")
         flat = [x for p in parts for x in p[0]]
         return flat, (len(value),) + shape0, any(p[2] for p in parts)
-    if isinstance(value, bool):
-        return [int(value)], (), False
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # numpy arrays and scalars inside lists
+        return _flatten(value.tolist(), op)
     if isinstance(value, numbers.Integral):
         return [int(value)], (), False
     if isinstance(value, numbers.Real):
@@ -262,6 +268,12 @@ def _from_numpy(value, dtype, op):
         raise TypeError(f"{op}: cannot make a tensor from a numpy array of dtype {value.dtype}")
     if dtype is None:
         dtype = FLOAT64 if value.dtype == np.float64 else (INT32 if value.dtype.kind in "biu" else FLOAT32)
+    if dtype == INT32 and value.dtype.kind == "f":
+        return _to_int32(_from_numpy(value, FLOAT64, op), op)
+    if dtype == INT32 and value.dtype.kind in "iu" and value.size and not (
+            -2**31 <= int(value.min()) and int(value.max()) < 2**31):  # numpy would wrap them
+        raise ValueError(f"{op}: a numpy array of shape {value.shape} and dtype {value.dtype} holds values outside "
+                         f"int32 ([{value.min()}, {value.max()}]); use float64 for them")
     arr = np.asarray(value, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d 1-d)
     shape = _check_shape(arr.shape, op)
     t = empty(shape, dtype)
@@ -283,15 +295,23 @@ def array(value, dtype=None, _op: str = "array") -> Tensor:
     if dtype is None:
         dtype = FLOAT32 if saw_float else INT32
     if dtype == INT32 and saw_float:
-        flat = [int(v) for v in flat]
+        return _to_int32(array(flat and [float(v) for v in flat], FLOAT64, _op), _op, shape)
     t = empty(shape, dtype)
     if t.size:
         try:
             data = _array.array(FORMAT[dtype], flat)
         except OverflowError:
-            raise ValueError(f"{_op}: value out of range for {dtype}") from None
+            raise ValueError(f"{_op}: value out of range for {dtype} (shape {shape})") from None
         B.view(t._ptr, t.nbytes)[:] = memoryview(data).cast("B")
     return t
+
+
+def _to_int32(x: Tensor, op: str, shape: tuple | None = None) -> Tensor:
+    """float64 x as int32 of shape (default x's): the cast kernel truncates toward zero as numpy does, and
+    refuses NaN, inf and values out of range (as ad.cast does)."""
+    y = empty(x.shape if shape is None else shape, INT32)
+    _check(op, _lib.ad_cast(CODE[FLOAT64], CODE[INT32], x.size, x._ptr, y._ptr), x, y)
+    return y
 
 
 _SCALARS: dict = {}

@@ -75,3 +75,161 @@ def test_strides_match_numpy():
     for shape in [(), (5,), (2, 3), (3, 1, 4)]:
         t = ad.ones(shape, "float64")
         assert t.strides == np.asarray(t).strides == np.ones(shape).strides
+
+
+# --- 2. numpy integers that int32 cannot hold raise instead of wrapping --------------------------------------
+
+@pytest.mark.parametrize("values,np_dtype", [([2**40 + 7], "int64"), ([3_000_000_000], "uint32"),
+                                             ([2**64 - 1], "uint64"), ([-2**31 - 1, 0], "int64"),
+                                             ([[1, 2], [2**31, 3]], "int64")])
+def test_numpy_integers_out_of_int32_raise(values, np_dtype):
+    np = _np()
+    a = np.array(values, dtype=np_dtype)
+    shape = str(a.shape).replace("(", r"\(").replace(")", r"\)")
+    for make in (lambda: ad.array(a), lambda: ad.array(a, "int32"), lambda: ad.Variable(a), lambda: ad.constant(a)):
+        with pytest.raises(ValueError, match=rf"{shape} and dtype {np_dtype} holds values outside int32"):
+            make()
+    assert ad.array(a, "float64").tolist() == a.astype(np.float64).tolist()  # floats hold them
+
+
+def test_numpy_integers_in_int32_convert_exactly():
+    np = _np()
+    for np_dtype in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"):
+        info = np.iinfo(np_dtype)
+        a = np.array([max(info.min, -2**31), 0, min(info.max, 2**31 - 1)], dtype=np_dtype)
+        t = ad.array(a)
+        assert t.dtype == "int32" and t.tolist() == a.tolist()
+    assert ad.array(np.array([], np.int64)).shape == (0,)
+    assert ad.array(np.int64(-7)).tolist() == -7 and ad.array(np.array([True, False])).tolist() == [1, 0]
+    with pytest.raises(ValueError, match=r"shape \(\) and dtype int64"):
+        ad.array(np.int64(2**40))
+
+
+# --- 3. a Variable's numpy view is read-only, so its version counter sees every write ------------------------
+
+def test_variable_numpy_view_is_read_only():
+    np = _np()
+    x = ad.Variable(3.0)
+    with ad.GradientTape() as tape:
+        y = x * x
+    view = np.asarray(x)
+    assert not view.flags.writeable and view.__array_interface__["data"][0] == ad._backend.address(x._ptr)
+    with pytest.raises(ValueError):
+        view[...] = 5.0
+    with pytest.raises(ValueError):
+        np.add(view, 1.0, out=view)
+    assert float(tape.gradient(y, x)) == 6.0  # recorded at x=3, computed at x=3
+    x.assign(5.0)
+    assert float(np.asarray(x)) == 5.0 and x.version == 1  # the view follows assign (zero-copy)
+    copy = x.numpy()
+    copy[...] = 1.0  # .numpy() is a writable copy
+    assert float(x) == 5.0
+
+
+def test_variable_written_by_assign_after_use_still_refuses_the_gradient():
+    x = ad.Variable(3.0)
+    with ad.GradientTape() as tape:
+        y = x * x
+    x.assign(5.0)
+    with pytest.raises(RuntimeError):
+        tape.gradient(y, x)
+
+
+# --- 4. clear errors: huge zero-size shapes, NaN/inf/out of range to int32, full's value, numpy scalars --------
+
+@pytest.mark.parametrize("shape", [(0, 2**62), (2**40, 2**40, 0), (0, 2**63), (0, 2**64), (2**31, 2**31, 0)])
+def test_zero_size_shapes_with_huge_dims_raise_clearly(shape):
+    for make, op in ((lambda: ad.zeros(shape), "full"), (lambda: ad.ones(shape, "int32"), "full"),
+                     (lambda: ad.full(shape, 2.0), "full"), (lambda: ad.reshape(ad.zeros((0,)), shape), "reshape")):
+        with pytest.raises(ValueError, match=rf"{op}: shape .* is too large"):
+            make()
+
+
+def test_zero_size_shapes_that_fit_work():
+    t = ad.zeros((0, 2**20, 2**20))
+    assert t.shape == (0, 2**20, 2**20) and t.size == 0 and t.tolist() == []
+    assert (t + 1.0).shape == t.shape and ad.reduce_sum(t, axis=(0, 1)).tolist() == [0.0] * 2**20
+    with pytest.raises(MemoryError, match="full: shape .* too large to allocate"):
+        ad.zeros((2**40, 2**40))
+
+
+BAD_INT32 = [float("nan"), float("inf"), -float("inf"), 2.0**31, -3e9, 1e300]
+
+
+@pytest.mark.parametrize("bad", BAD_INT32)
+def test_nan_inf_out_of_range_to_int32_agree_between_array_and_cast(bad):
+    for make, op in ((lambda: ad.array([bad], dtype="int32"), "array"),
+                     (lambda: ad.array([[1.5, bad]], dtype="int32"), "array"),
+                     (lambda: ad.array(bad, dtype="int32"), "array"),
+                     (lambda: ad.constant([bad], dtype="int32"), "constant"),
+                     (lambda: ad.Variable([bad], dtype="int32"), "Variable"),
+                     (lambda: ad.cast(ad.array([bad]), "int32"), "cast"),
+                     (lambda: ad.cast(ad.array([0.0, bad], "float64"), "int32"), "cast")):
+        with pytest.raises(ValueError, match=rf"{op}: NaN, inf or a value out of range .*float"):
+            make()
+
+
+@pytest.mark.parametrize("bad", BAD_INT32)
+def test_nan_inf_out_of_range_from_numpy_to_int32(bad):
+    np = _np()
+    for np_dtype in ("float32", "float64"):
+        with np.errstate(over="ignore"):
+            a = np.array([1.0, bad], dtype=np_dtype)
+        with pytest.raises(ValueError, match="array: NaN, inf or a value out of range"):
+            ad.array(a, "int32")
+
+
+def test_float_to_int32_truncates_toward_zero_everywhere():
+    values = [2.7, -2.7, 0.5, -0.5, 2**31 - 0.25, -2**31 - 0.75]
+    expected = [2, -2, 0, 0, 2**31 - 1, -2**31]
+    assert ad.array(values, dtype="int32").tolist() == expected
+    assert ad.cast(ad.array(values, "float64"), "int32").tolist() == expected
+    assert ad.array([], dtype="int32").shape == (0,) and ad.array([[]], "int32").shape == (1, 0)
+    assert ad.array(2.5, "int32").shape == () and int(ad.array(2.5, "int32")) == 2
+
+
+def test_cast_in_a_replayed_function_refuses_nan():
+    f = ad.Function(lambda x: ad.cast(x * 1.0, "int32"))
+    assert f(ad.array([1.5, 2.5])).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="cast"):
+        f(ad.array([1.5, float("nan")]))
+
+
+@pytest.mark.parametrize("value", ["3", None, b"1", [1.0], (1,), {}, 1j, object()])
+def test_full_refuses_values_that_are_not_numbers(value):
+    for dtype in ("float32", "int32"):
+        with pytest.raises(TypeError, match="full: value must be a real number"):
+            ad.full((2,), value, dtype)
+
+
+def test_full_accepts_bools_and_numpy_scalars():
+    assert ad.full((2,), True).tolist() == [1.0, 1.0] and ad.full((1,), False, "int32").tolist() == [0]
+    np = pytest.importorskip("numpy")
+    for value, as_float, as_int in ((np.int64(3), 3.0, 3), (np.int32(-2), -2.0, -2), (np.float32(2.5), 2.5, 2),
+                                    (np.float64(-1.5), -1.5, -1), (np.bool_(True), 1.0, 1), (np.array(4), 4.0, 4)):
+        assert ad.full((2,), value).tolist() == [as_float] * 2
+        assert ad.full((1,), value, "int32").tolist() == [as_int]
+    with pytest.raises(ValueError, match="full: value .* out of range for int32"):
+        ad.full((1,), np.int64(2**40), "int32")
+
+
+def test_numpy_scalars_wherever_python_numbers_go():
+    np = _np()
+    assert ad.zeros((np.int64(2), np.int32(3))).shape == (2, 3) and ad.ones(np.int64(4)).shape == (4,)
+    assert ad.full((np.uint8(2),), np.float32(1.5)).tolist() == [1.5, 1.5]
+    assert ad.array([np.int64(3), np.int32(4)]).tolist() == [3, 4]
+    assert ad.array([np.float32(1.5), np.float64(2.5)]).dtype == "float32"
+    assert ad.array([np.bool_(True), np.bool_(False)]).tolist() == [1, 0]
+    assert ad.array([np.array([1, 2]), np.array([3, 4])]).tolist() == [[1, 2], [3, 4]]
+    assert ad.Variable(np.float64(2.0)).dtype == "float64" and ad.constant(np.int64(5)).tolist() == 5
+    assert ad.reshape(ad.zeros((6,)), (np.int64(2), np.int64(3))).shape == (2, 3)
+    t = ad.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t[np.int64(1)].tolist() == [4.0, 5.0, 6.0] and float(t[np.int32(-1), np.uint8(2)]) == 6.0
+    assert t[np.int64(0):np.int64(2), ::np.int64(2)].tolist() == [[1.0, 3.0], [4.0, 6.0]]
+    assert (t * np.float32(2.0)).tolist()[0] == [2.0, 4.0, 6.0] and (t + np.int64(1)).dtype == "float32"
+    with pytest.raises(IndexError, match="getitem: index 2 is out of range"):
+        t[np.int64(2)]
+    with pytest.raises(TypeError, match="getitem: unsupported index"):
+        t[np.float64(1.0)]
+    with pytest.raises(TypeError):
+        ad.zeros((np.float64(2.0),))

@@ -1,5 +1,7 @@
 """Shape ops: reshape, transpose, broadcast, concat/split, gather, indexing, casts and copies."""
 
+import numbers
+
 from .. import _backend as B
 from ..dtypes import CODE, FLOATS, INT32, canonical
 from ..tensor import Tensor, Variable, _check_shape, shape_size
@@ -309,7 +311,8 @@ def _index_spec(x: Tensor, key) -> tuple:
     start, shape, strides = 0, [], []
     for axis, k in enumerate(key + (slice(None),) * (x.ndim - len(key))):
         dim = x.shape[axis]
-        if isinstance(k, Tensor) and k.dtype == INT32 and k.ndim == 0:
+        if isinstance(k, Tensor) and k.dtype == INT32 and k.ndim == 0 or (
+                isinstance(k, numbers.Integral) and not isinstance(k, bool)):  # numpy's integer scalars too
             k = int(k)
         if isinstance(k, int) and not isinstance(k, bool):
             if not -dim <= k < dim:
