@@ -64,11 +64,7 @@ class Tensor:
     @property
     def strides(self) -> tuple:
         """Bytes to step along each axis, as numpy's ndarray.strides (C order)."""
-        step, out = ITEMSIZE[self.dtype], []
-        for d in reversed(self.shape):
-            out.append(step)
-            step *= d
-        return tuple(reversed(out))
+        return tuple(s * ITEMSIZE[self.dtype] for s in contiguous_strides(self.shape))
 
     @property
     def nbytes(self) -> int:
@@ -117,10 +113,14 @@ class Tensor:
         return np.array(self)
 
     def __repr__(self) -> str:
-        return f"<Tensor shape={self.shape} dtype={self.dtype} values={_format(self.tolist())}>"
+        return f"<Tensor shape={self.shape} dtype={self.dtype} values={self}>"
 
     def __str__(self) -> str:
-        return _format(self.tolist())
+        """The values; above 1000 elements summarised as numpy does (3 at each end of each long axis, '...')."""
+        if not self.size:
+            return "[]"
+        edge = 3 if self.size > 1000 else None
+        return _format(self._memview(), self.shape, contiguous_strides(self.shape), 0, edge)
 
     def __format__(self, spec: str) -> str:
         return format(self.item(), spec) if spec and self.size == 1 else str(self)
@@ -128,6 +128,13 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+    # --- pickle and copy: values, shape and dtype (the storage itself belongs to this process) ---
+    def __reduce__(self):
+        return _rebuild, (bytes(B.view(self._ptr, self.nbytes)), self.shape, self.dtype)
+
+    def __copy__(self) -> "Tensor":
+        return self  # immutable (copy.deepcopy gives new storage, through __reduce__)
 
     # identity hash, in C: tapes key their dicts and sets by tensors (== is elementwise, but dicts test
     # identity first and distinct live objects never share this hash, so it is never called there)
@@ -169,12 +176,37 @@ def _nest(flat: list, shape: tuple):
     return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _format(v) -> str:
-    if isinstance(v, list):
-        return "[" + ", ".join(_format(x) for x in v) + "]"
-    if isinstance(v, float):
-        return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
-    return str(v)
+def contiguous_strides(shape: tuple) -> tuple:
+    """Elements to step along each axis of a C-order shape."""
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
+
+
+def _format(values: memoryview, shape: tuple, strides: tuple, at: int, edge: int | None) -> str:
+    """The nested list of the values from flat index at on, reading only what is shown: with edge, axes longer
+    than 2 * edge show their first and last edge entries around '...'."""
+    if not shape:
+        v = values[at]
+        if isinstance(v, float):
+            return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
+        return str(v)
+    n = shape[0]
+    rows = [*range(edge), None, *range(n - edge, n)] if edge and n > 2 * edge else range(n)
+    return "[" + ", ".join("..." if i is None else _format(values, shape[1:], strides[1:], at + i * strides[0], edge)
+                           for i in rows) + "]"
+
+
+def _rebuild(data: bytes, shape: tuple, dtype: str) -> Tensor:
+    """A tensor from pickled values (Tensor.__reduce__)."""
+    t = empty(_check_shape(shape, "unpickle"), canonical(dtype, "unpickle"))
+    if len(data) != t.nbytes:
+        raise ValueError(f"unpickle: {len(data)} bytes for a {t.shape} {t.dtype} tensor ({t.nbytes} bytes)")
+    if t.size:
+        B.view(t._ptr, t.nbytes)[:] = data
+    return t
 
 
 def empty(shape: tuple, dtype: str) -> Tensor:
@@ -361,6 +393,11 @@ class Variable(Tensor):
         self.trainable = trainable
         self.__class__ = type(self).__base__  # the guard on from here
 
+    def __reduce__(self):  # (copy.copy too: two Variables sharing storage would dodge each other's versions)
+        return type(self), (self.value(), self.name, self.trainable)
+
+    __copy__ = None
+
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""
         self.version += 1
@@ -407,6 +444,5 @@ class Variable(Tensor):
         return self
 
     def __repr__(self) -> str:
-        return (f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} "
-                f"values={_format(self.tolist())}>")
+        return f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} values={self}>"
 

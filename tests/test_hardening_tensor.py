@@ -233,3 +233,120 @@ def test_numpy_scalars_wherever_python_numbers_go():
         t[np.float64(1.0)]
     with pytest.raises(TypeError):
         ad.zeros((np.float64(2.0),))
+
+
+# --- 5. repr and str summarise big tensors as numpy does ---------------------------------------------------
+
+def test_repr_of_ten_million_elements_is_short():
+    t = ad.zeros((10**7,))
+    assert repr(t) == "<Tensor shape=(10000000,) dtype=float32 values=[0, 0, 0, ..., 0, 0, 0]>"
+    v = ad.Variable(ad.zeros((2000, 5000)), name="big")
+    assert len(repr(v)) < 300 and "..." in str(v)
+
+
+def test_summary_matches_numpy_layout():
+    values = [float(i) for i in range(2000)]
+    t = ad.reshape(ad.array(values, "float64"), (2, 10, 100))
+    rows = lambda base: ", ".join(f"[{b}, {b + 1}, {b + 2}, ..., {b + 97}, {b + 98}, {b + 99}]"  # noqa: E731
+                                  for b in (base, base + 100, base + 200)) + ", ..., " + ", ".join(
+        f"[{b}, {b + 1}, {b + 2}, ..., {b + 97}, {b + 98}, {b + 99}]" for b in (base + 700, base + 800, base + 900))
+    assert str(t) == f"[[{rows(0)}], [{rows(1000)}]]"
+
+
+def test_small_tensors_print_in_full():
+    assert str(ad.array([[1.5, 2.0], [3.0, 4.25]])) == "[[1.5, 2], [3, 4.25]]"
+    assert str(ad.array(list(range(1000)))).count(",") == 999  # 1000 elements: not summarised
+    assert str(ad.array(list(range(1001)))) == "[0, 1, 2, ..., 998, 999, 1000]"
+    assert str(ad.zeros((3, 0))) == "[]" and str(ad.array(7)) == "7" and str(ad.zeros((1, 1, 2), "int32")) == "[[[0, 0]]]"
+    assert repr(ad.Variable([1, 2], name="v")) == "<Variable name='v' shape=(2,) dtype=int32 values=[1, 2]>"
+    assert str(ad.array([float("nan"), float("inf"), 1e20, 0.1])) == "[nan, inf, 1e+20, 0.1]"
+
+
+# --- 6. pickle and copy ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: ad.array([[1.5, -2.0]], "float64"), lambda: ad.array([1, 2, 3]),
+                                  lambda: ad.zeros((0, 3)), lambda: ad.array(2.5), lambda: ad.ones((3, 4)) * 2.0])
+def test_tensor_pickle_and_copy(make):
+    import copy
+    import pickle
+    t = make()
+    for other in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
+        assert type(other) is ad.Tensor and other is not t and other._ptr is not t._ptr
+        assert (other.shape, other.dtype, other.tolist()) == (t.shape, t.dtype, t.tolist())
+    assert copy.copy(t) is t  # immutable
+
+
+def test_deepcopy_keeps_sharing_within_one_call():
+    import copy
+    t = ad.array([1.0])
+    a, b = copy.deepcopy([t, t])
+    assert a is b and a is not t
+
+
+def test_variable_pickle_and_copy_are_independent():
+    import copy
+    import pickle
+    v = ad.Variable([1.0, 2.0], name="w", trainable=False, dtype="float64")
+    v.assign_add([1.0, 1.0])
+    for other in (pickle.loads(pickle.dumps(v)), copy.deepcopy(v), copy.copy(v)):
+        assert type(other) is ad.Variable and other is not v
+        assert (other.name, other.trainable, other.dtype, other.shape, other.tolist()) == \
+            ("w", False, "float64", (2,), [2.0, 3.0])
+        other.assign([0.0, 0.0])
+        assert v.tolist() == [2.0, 3.0]
+        with ad.GradientTape() as tape:
+            tape.watch(other)
+            y = ad.reduce_sum(other * other)
+        assert tape.gradient(y, other).tolist() == [0.0, 0.0]
+
+
+def test_unpickling_refuses_inconsistent_data():
+    from pyautodiff.tensor import _rebuild
+    with pytest.raises(ValueError, match="unpickle: 4 bytes for a \\(2,\\) float32 tensor"):
+        _rebuild(b"\0" * 4, (2,), "float32")
+    with pytest.raises(TypeError, match="unpickle: unsupported dtype"):
+        _rebuild(b"", (0,), "complex64")
+
+
+def _data(seed=0):
+    import random
+    rng = random.Random(seed)
+    x = ad.array([[rng.uniform(-1, 1) for _ in range(4)] for _ in range(32)])
+    return x, ad.array([rng.randrange(3) for _ in range(32)])
+
+
+class _Subclassed(ad.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = ad.layers.Dense(8, activation="tanh")
+        self.norm = ad.layers.LayerNormalization()
+        self.out = ad.layers.Dense(3)
+
+    def call(self, inputs, training=False):
+        return self.out(self.norm(self.hidden(inputs)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ad.Sequential([ad.layers.Dense(8, activation="relu"), ad.layers.Dropout(0.1), ad.layers.Dense(3)]),
+    lambda: ad.Sequential([ad.layers.Dense(3, input_shape=(4,))]),  # linear activation
+    _Subclassed])
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_trained_models_pickle_and_deepcopy(make, how):
+    import copy
+    import pickle
+    x, y = _data()
+    model = make()
+    model.compile(ad.optimizers.Adam(0.01), ad.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    other = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    assert other.predict(x).tolist() == model.predict(x).tolist()
+    assert [v.tolist() for v in other.variables] == [v.tolist() for v in model.variables]
+    assert all(a._ptr is not b._ptr for a, b in zip(other.variables, model.variables))
+    # training goes on identically (the optimizer's moments and step count came along) and independently
+    assert other.optimizer.iterations == model.optimizer.iterations
+    h1 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    h2 = other.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    assert h1 == h2 and other.predict(x).tolist() == model.predict(x).tolist()
+    other.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert other.predict(x).tolist() != model.predict(x).tolist()

@@ -7,7 +7,11 @@ from ..initializers import resolve_seed
 from ..tensor import shape_size
 from .base import Layer, check_last_dim
 
-ACTIVATIONS = {"linear": lambda x: x, "sigmoid": ops.sigmoid, "relu": ops.relu, "tanh": ops.tanh,
+def _linear(x):  # (a named function, not a lambda: pickle refers to it by name)
+    return x
+
+
+ACTIVATIONS = {"linear": _linear, "sigmoid": ops.sigmoid, "relu": ops.relu, "tanh": ops.tanh,
                "softmax": ops.softmax}
 
 

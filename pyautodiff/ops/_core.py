@@ -4,7 +4,7 @@ from .. import _backend as B
 from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE
 from ..tape import record
 from ..tape import state as _tape_state
-from ..tensor import Tensor, as_tensor, make_tensor, shape_size
+from ..tensor import Tensor, as_tensor, contiguous_strides, make_tensor, shape_size
 
 lib = B.lib
 C = B.C
@@ -136,14 +136,6 @@ def coerce(name: str, *values) -> list:
         from .shape import cast
         out = [cast(t, dtype) for t in out]
     return out
-
-
-def contiguous_strides(shape: tuple) -> tuple:
-    strides, step = [], 1
-    for d in reversed(shape):
-        strides.append(step)
-        step *= d
-    return tuple(reversed(strides))
 
 
 def broadcast_shape(name: str, *shapes) -> tuple:

@@ -312,10 +312,13 @@ DROPOUT = defop("dropout", lambda g, n, needs: (multiply(g, n.attrs["mask"]),))
 class RandomState:
     """A (seed, calls) pair in C memory: kernels read and advance it, so replayed graphs draw afresh."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, calls: int = 0):
         self._owner, self.ptr = B.alloc(16, "int64_t")
         words = B.view(self.ptr, 16).cast("q")
-        words[0], words[1] = seed & 0x7FFFFFFFFFFFFFFF, 0
+        words[0], words[1] = seed & 0x7FFFFFFFFFFFFFFF, calls
+
+    def __reduce__(self):  # pickle and copy.deepcopy: the same pair, in new C memory
+        return RandomState, tuple(B.view(self.ptr, 16).cast("q"))
 
 
 def dropout(x, rate: float, state: RandomState, name: str = "dropout") -> Tensor:
