@@ -22,7 +22,8 @@ def _check(op: str, status: int, *tensors) -> None:
             raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
         kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
         what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",
-                B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(status, "invalid arguments")
+                B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(
+            status, "invalid arguments")
         raise kind(f"{op}: {what} (kernel status {status}; operands: {desc or 'none'})")
 
 
