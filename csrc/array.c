@@ -25,11 +25,22 @@ int ad_fill(int dtype, int64_t n, double value, void *y) {
     return AD_OK;
 }
 
+/* to int32 truncates toward zero (as numpy); NaN, inf and values outside int32 are AD_ERANGE, noted with a
+ * flag rather than an early exit so the loop still vectorizes */
 #define AD_CAST_TO(S)                                                        \
     switch (dst_dtype) {                                                     \
     case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)((const S *)x)[i]; break; \
     case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)((const S *)x)[i]; break; \
-    case AD_INT32: for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = to_int32((double)((const S *)x)[i]); break; \
+    case AD_INT32: {                                                         \
+        int out_of_range = 0;                                                \
+        for (int64_t i = 0; i < n; i++) {                                    \
+            double v = (double)((const S *)x)[i];                            \
+            out_of_range |= !(v > -2147483649.0 && v < 2147483648.0);        \
+            ((int32_t *)y)[i] = to_int32(v);                                 \
+        }                                                                    \
+        if (out_of_range) return AD_ERANGE;                                  \
+        break;                                                               \
+    }                                                                        \
     default: return AD_EDTYPE;                                               \
     }
 

@@ -15,6 +15,8 @@
 #define AD_EDTYPE 2
 #define AD_EINDEX 3
 #define AD_ENOMEM 4
+/* a value the result's dtype cannot hold (NaN, inf or out of range cast to int32) */
+#define AD_ERANGE 6
 
 #define AD_FLOAT32 0
 #define AD_FLOAT64 1

@@ -60,6 +60,10 @@ class Model(Layer):
         self.run_eagerly = False
         self._train_function = None
 
+    def __getstate__(self) -> dict:
+        """For pickle and copy.deepcopy: the traced training step holds kernel pointers; it is traced anew."""
+        return {**self.__dict__, "_train_function": None}
+
     def call(self, inputs, training=False):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")
 

@@ -115,6 +115,14 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay or 0.0
 
+    # --- pickle and copy.deepcopy: a memoryview and kernel batches cannot be copied; slots are keyed by ids ---
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_hp", "_batches")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _hp=state["_block"]._memview(), _batches={},
+                             _slots={id(var): (var, slots) for var, slots in state["_slots"].values()})
+
     # --- state ---
     @property
     def iterations(self) -> int:

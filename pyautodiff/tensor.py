@@ -2,6 +2,7 @@
 
 import array as _array
 import struct as _struct
+import functools
 import itertools
 import numbers
 
@@ -20,7 +21,8 @@ def _check(op: str, status: int, *tensors) -> None:
             from .debug import NumericsError
             raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
         kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
-        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype"}.get(
+        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",
+                B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(
             status, "invalid arguments")
         raise kind(f"{op}: {what} (kernel status {status}; operands: {desc or 'none'})")
 
@@ -32,21 +34,38 @@ def shape_size(shape) -> int:
     return n
 
 
+_new = object.__new__
+_setattr = object.__setattr__
+_FACTS = frozenset(("_owner", "_ptr", "shape", "dtype", "size", "ndim", "strides"))
+
+
 class Tensor:
     """An immutable n-d array. Ops make new tensors; only Variables change in place."""
 
+    # shape/dtype/size describe the storage to the kernels, so they are read-only (as in PyTorch). They stay
+    # plain slots guarded by __setattr__, not properties, because every op reads several: a property read costs
+    # 3-4x a slot read. Constructors write them through _unguarded subclasses (make_tensor).
     __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
     __array_priority__ = 100  # numpy defers binary operators to us
 
-    def __init__(self, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
-        self._owner = owner
-        self._ptr = ptr
-        self.shape = shape
-        self.dtype = dtype
-        self.size = shape_size(shape) if size is None else size
-        self.ndim = len(shape)
+    def __new__(cls, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
+        return make_tensor(owner, ptr, shape, dtype, shape_size(shape) if size is None else size)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _FACTS:
+            raise AttributeError(f"{type(self).__name__}.{name} is read-only; ad.reshape and ad.cast make new tensors")
+        _setattr(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in _FACTS:
+            raise AttributeError(f"{type(self).__name__}.{name} cannot be deleted")
+        object.__delattr__(self, name)
 
     # --- facts ---
+    @property
+    def strides(self) -> tuple:
+        """Bytes to step along each axis, as numpy's ndarray.strides (C order)."""
+        return tuple(s * ITEMSIZE[self.dtype] for s in contiguous_strides(self.shape))
 
     @property
     def nbytes(self) -> int:
@@ -87,17 +106,22 @@ class Tensor:
     @property
     def __array_interface__(self):
         return {"shape": self.shape, "typestr": {"float32": "<f4", "float64": "<f8", "int32": "<i4"}[self.dtype],
-                "data": (B.address(self._ptr), not isinstance(self, Variable)), "version": 3}  # read-only unless mutable
+                "data": (B.address(self._ptr), True), "version": 3}  # read-only: a Variable changes by assign only,
+        # which bumps its version (a write through numpy would not, and a tape would differentiate at the new value)
 
     def numpy(self):
         import numpy as np
         return np.array(self)
 
     def __repr__(self) -> str:
-        return f"<Tensor shape={self.shape} dtype={self.dtype} values={_format(self.tolist())}>"
+        return f"<Tensor shape={self.shape} dtype={self.dtype} values={self}>"
 
     def __str__(self) -> str:
-        return _format(self.tolist())
+        """The values; above 1000 elements summarised as numpy does (3 at each end of each long axis, '...')."""
+        if not self.size:
+            return "[]"
+        edge = 3 if self.size > 1000 else None
+        return _format(self._memview(), self.shape, contiguous_strides(self.shape), 0, edge)
 
     def __format__(self, spec: str) -> str:
         return format(self.item(), spec) if spec and self.size == 1 else str(self)
@@ -106,11 +130,42 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
+    # --- pickle and copy: values, shape and dtype (the storage itself belongs to this process) ---
+    def __reduce__(self):
+        return _rebuild, (bytes(B.view(self._ptr, self.nbytes)), self.shape, self.dtype)
+
+    def __copy__(self) -> "Tensor":
+        return self  # immutable (copy.deepcopy gives new storage, through __reduce__)
+
     # identity hash, in C: tapes key their dicts and sets by tensors (== is elementwise, but dicts test
     # identity first and distinct live objects never share this hash, so it is never called there)
     __hash__ = object.__hash__
 
     # operators are attached by pyautodiff.ops (they are ops, recorded by tapes)
+
+
+@functools.cache
+def _unguarded(cls: type) -> type:
+    """cls without the write guard: a new instance is filled in as one, then its __class__ becomes cls (same
+    layout). That costs ~20 ns more than plain slot writes; going through a Python __new__ or writing past the
+    guard with object.__setattr__ costs 150-200 ns per tensor."""
+    return type(f"_Unguarded{cls.__name__}", (cls,), {"__slots__": (), "__setattr__": _setattr})
+
+
+_OpenTensor = _unguarded(Tensor)
+
+
+def make_tensor(owner, ptr, shape: tuple, dtype: str, size: int) -> Tensor:
+    """A Tensor of size elements over storage ptr, kept alive by owner."""
+    t = _new(_OpenTensor)
+    t._owner = owner
+    t._ptr = ptr
+    t.shape = shape
+    t.dtype = dtype
+    t.size = size
+    t.ndim = len(shape)
+    t.__class__ = Tensor
+    return t
 
 
 def _nest(flat: list, shape: tuple):
@@ -122,19 +177,44 @@ def _nest(flat: list, shape: tuple):
     return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _format(v) -> str:
-    if isinstance(v, list):
-        return "[" + ", ".join(_format(x) for x in v) + "]"
-    if isinstance(v, float):
-        return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
-    return str(v)
+def contiguous_strides(shape: tuple) -> tuple:
+    """Elements to step along each axis of a C-order shape."""
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
+
+
+def _format(values: memoryview, shape: tuple, strides: tuple, at: int, edge: int | None) -> str:
+    """The nested list of the values from flat index at on, reading only what is shown: with edge, axes longer
+    than 2 * edge show their first and last edge entries around '...'."""
+    if not shape:
+        v = values[at]
+        if isinstance(v, float):
+            return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
+        return str(v)
+    n = shape[0]
+    rows = [*range(edge), None, *range(n - edge, n)] if edge and n > 2 * edge else range(n)
+    return "[" + ", ".join("..." if i is None else _format(values, shape[1:], strides[1:], at + i * strides[0], edge)
+                           for i in rows) + "]"
+
+
+def _rebuild(data: bytes, shape: tuple, dtype: str) -> Tensor:
+    """A tensor from pickled values (Tensor.__reduce__)."""
+    t = empty(_check_shape(shape, "unpickle"), canonical(dtype, "unpickle"))
+    if len(data) != t.nbytes:
+        raise ValueError(f"unpickle: {len(data)} bytes for a {t.shape} {t.dtype} tensor ({t.nbytes} bytes)")
+    if t.size:
+        B.view(t._ptr, t.nbytes)[:] = data
+    return t
 
 
 def empty(shape: tuple, dtype: str) -> Tensor:
     """An uninitialised tensor (for kernels to write)."""
     size = shape_size(shape)
     owner, ptr = B.alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
-    return Tensor(owner, ptr, shape, dtype, size)
+    return make_tensor(owner, ptr, shape, dtype, size)
 
 
 def _check_shape(shape, op: str) -> tuple:
@@ -151,8 +231,9 @@ def _check_shape(shape, op: str) -> tuple:
         raise ValueError(f"{op}: negative dimension in shape {shape}")
     if len(shape) > B.C.AD_MAX_NDIM:
         raise ValueError(f"{op}: at most {B.C.AD_MAX_NDIM} dimensions, got shape {shape}")
-    nbytes = shape_size(shape) * 8
-    if nbytes >= 2**62:
+    if shape_size(d for d in shape if d) * 8 >= 2**62:  # zero-size too, as numpy: strides multiply the others
+        if 0 in shape:
+            raise ValueError(f"{op}: shape {shape} is too large (its nonzero dimensions overflow a size)")
         raise MemoryError(f"{op}: shape {shape} is too large to allocate")
     return shape
 
@@ -165,6 +246,10 @@ def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
 
 def full(shape, value, dtype=None) -> Tensor:
     dtype = canonical(dtype, "full") or FLOAT32
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and value.dtype.kind in "biuf":
+        value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
+    if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
+        raise TypeError(f"full: value must be a real number, got {type(value).__name__} {value!r}")
     if dtype == INT32 and not -2**31 <= value < 2**31:
         raise ValueError(f"full: value {value!r} is out of range for int32")
     return _filled(_check_shape(shape, "full"), float(value), dtype)
@@ -199,8 +284,8 @@ def _flatten(value, op: str):
             raise ValueError(f"{op}: ragged nested sequence: sub-shapes {sorted({p[1] for p in parts})}")
         flat = [x for p in parts for x in p[0]]
         return flat, (len(value),) + shape0, any(p[2] for p in parts)
-    if isinstance(value, bool):
-        return [int(value)], (), False
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # numpy arrays and scalars inside lists
+        return _flatten(value.tolist(), op)
     if isinstance(value, numbers.Integral):
         return [int(value)], (), False
     if isinstance(value, numbers.Real):
@@ -216,6 +301,12 @@ def _from_numpy(value, dtype, op):
         raise TypeError(f"{op}: cannot make a tensor from a numpy array of dtype {value.dtype}")
     if dtype is None:
         dtype = FLOAT64 if value.dtype == np.float64 else (INT32 if value.dtype.kind in "biu" else FLOAT32)
+    if dtype == INT32 and value.dtype.kind == "f":
+        return _to_int32(_from_numpy(value, FLOAT64, op), op)
+    if dtype == INT32 and value.dtype.kind in "iu" and value.size and not (
+            -2**31 <= int(value.min()) and int(value.max()) < 2**31):  # numpy would wrap them
+        raise ValueError(f"{op}: a numpy array of shape {value.shape} and dtype {value.dtype} holds values outside "
+                         f"int32 ([{value.min()}, {value.max()}]); use float64 for them")
     arr = np.asarray(value, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d 1-d)
     shape = _check_shape(arr.shape, op)
     t = empty(shape, dtype)
@@ -237,15 +328,23 @@ def array(value, dtype=None, _op: str = "array") -> Tensor:
     if dtype is None:
         dtype = FLOAT32 if saw_float else INT32
     if dtype == INT32 and saw_float:
-        flat = [int(v) for v in flat]
+        return _to_int32(array(flat and [float(v) for v in flat], FLOAT64, _op), _op, shape)
     t = empty(shape, dtype)
     if t.size:
         try:
             data = _array.array(FORMAT[dtype], flat)
         except OverflowError:
-            raise ValueError(f"{_op}: value out of range for {dtype}") from None
+            raise ValueError(f"{_op}: value out of range for {dtype} (shape {shape})") from None
         B.view(t._ptr, t.nbytes)[:] = memoryview(data).cast("B")
     return t
+
+
+def _to_int32(x: Tensor, op: str, shape: tuple | None = None) -> Tensor:
+    """float64 x as int32 of shape (default x's): the cast kernel truncates toward zero as numpy does, and
+    refuses NaN, inf and values out of range (as ad.cast does)."""
+    y = empty(x.shape if shape is None else shape, INT32)
+    _check(op, _lib.ad_cast(CODE[FLOAT64], CODE[INT32], x.size, x._ptr, y._ptr), x, y)
+    return y
 
 
 _SCALARS: dict = {}
@@ -281,14 +380,24 @@ class Variable(Tensor):
     __slots__ = ("name", "trainable", "version")
     _names = itertools.count(1)  # next() on it is atomic: two threads never get one name
 
+    def __new__(cls, *args, **kwargs):
+        return _new(_unguarded(cls))  # __init__ fills it in, then makes it a cls
+
     def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
         t = array(value, dtype, "Variable")
-        super().__init__(t._owner, t._ptr, t.shape, t.dtype)
+        self._owner, self._ptr, self.shape, self.dtype, self.size, self.ndim = (
+            t._owner, t._ptr, t.shape, t.dtype, t.size, t.ndim)
         self.version = 0  # counts in-place writes; tapes refuse gradients through a changed value
         if _state.created is not None:  # a Function is tracing: its replays must not re-initialise us
             _state.created.append((self, len(_state.tracer)))
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
+        self.__class__ = type(self).__base__  # the guard on from here
+
+    def __reduce__(self):  # (copy.copy too: two Variables sharing storage would dodge each other's versions)
+        return type(self), (self.value(), self.name, self.trainable)
+
+    __copy__ = None
 
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""
@@ -336,6 +445,5 @@ class Variable(Tensor):
         return self
 
     def __repr__(self) -> str:
-        return (f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} "
-                f"values={_format(self.tolist())}>")
+        return f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} values={self}>"
 

@@ -8,7 +8,7 @@ from .. import _backend as B
 from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE, canonical
 from ..tape import record
 from ..tape import state as _tape_state
-from ..tensor import Tensor, as_tensor, shape_size
+from ..tensor import Tensor, as_tensor, contiguous_strides, make_tensor, shape_size
 
 lib = B.lib
 C = B.C
@@ -72,7 +72,7 @@ def run(name: str, operands: tuple, kernel, *args) -> None:
 def out_like(shape: tuple, dtype: str) -> Tensor:
     size = shape_size(shape)  # (empty(), inlined: every op makes its outputs here)
     owner, ptr = _alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
-    t = Tensor(owner, ptr, shape, dtype, size)
+    t = make_tensor(owner, ptr, shape, dtype, size)
     tracer = _tape_state.tracer  # ... and keeps every buffer they touch alive
     if tracer is not None:
         tracer.append(t)
@@ -146,14 +146,6 @@ def coerce(name: str, *values) -> list:
         from .shape import cast
         out = [cast(t, dtype) for t in out]
     return out
-
-
-def contiguous_strides(shape: tuple) -> tuple:
-    strides, step = [], 1
-    for d in reversed(shape):
-        strides.append(step)
-        step *= d
-    return tuple(reversed(strides))
 
 
 def broadcast_shape(name: str, *shapes) -> tuple:

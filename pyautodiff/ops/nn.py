@@ -311,8 +311,11 @@ DROPOUT = defop("dropout", lambda g, n, needs: (multiply(g, n.attrs["mask"]),))
 class RandomState:
     """A (seed, calls) pair in C memory: kernels read and advance it, so replayed graphs draw afresh."""
 
-    def __init__(self, seed: int):
-        self.ptr = B.i64_array((seed & 0x7FFFFFFFFFFFFFFF, 0))  # owns its memory: a traced plan keeps it
+    def __init__(self, seed: int, calls: int = 0):
+        self.ptr = B.i64_array((seed & 0x7FFFFFFFFFFFFFFF, calls))  # owns its memory: a traced plan keeps it
+
+    def __reduce__(self):  # pickle and copy.deepcopy: the same pair, in new C memory
+        return RandomState, tuple(B.view(self.ptr, 16).cast("q"))
 
 
 def dropout(x, rate: float, state: RandomState, name: str = "dropout") -> Tensor:
