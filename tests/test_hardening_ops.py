@@ -175,8 +175,6 @@ def test_numpy_indices_beyond_int32_do_not_wrap():
     assert ad.gather(x, np.int64(2)).tolist() == [6, 7, 8]
 
 
-@pytest.mark.xfail(strict=True, reason="Layer.__call__ converts numpy inputs with ad.array first, whose int64 range "
-                                       "check is the tensor.py part of issue 13 (another branch)")
 def test_embedding_numpy_index_beyond_int32_raises():
     np = pytest.importorskip("numpy")
     with pytest.raises(ValueError):
