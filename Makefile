@@ -57,7 +57,7 @@ dist: $(DIST_WHEEL) $(SDIST) wasm
 
 # each one in a fresh venv: the wheel with no compiler in reach, the sdist compiled (tools/test_dist.sh)
 test-dist: $(DIST_WHEEL) $(SDIST)
-	PYTHON=$(PYTHON) tools/test_dist.sh $(DIST_WHEEL) $(SDIST)
+	PYTHON=$(PYTHON) TOOLS_PY=$(PY) tools/test_dist.sh $(DIST_WHEEL) $(SDIST)
 
 # --- WebAssembly: the same csrc/ as a Pyodide side module, packed with the package into a wheel ---
 WASM_CC := clang-19

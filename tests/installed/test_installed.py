@@ -38,7 +38,7 @@ def test_installed_from_the_right_distribution():
         "WHEEL").splitlines() if line.startswith("Tag: ")]
     # the sdist installs through a wheel pip builds here (linux tag); the manylinux wheel is the repaired one
     assert all(("manylinux" in tag) == (KIND == "wheel") for tag in tags), tags
-    assert all(tag.startswith("cp311-abi3-") for tag in tags), tags
+    assert all(tag.split("-")[1] == "abi3" for tag in tags), tags  # one wheel for every CPython from 3.11
 
 
 @pytest.mark.skipif(KIND != "wheel", reason="the wheel's venv has no compiler; the sdist's needs one")
