@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 wheel=$(realpath "$1") sdist=$(realpath "$2")
 PYTHON=${PYTHON:-python3}
 TOOLS_PY=${TOOLS_PY:-$root/.venv/bin/python}  # its pip installs into the test venvs
+[[ $TOOLS_PY = /* ]] || TOOLS_PY=$PWD/$TOOLS_PY  # (the venv's own path: its symlink resolved is not the venv)
 work=$root/build/test-dist
 smoke=(tests/installed tests/test_examples.py tests/test_gradients.py tests/test_function.py
        tests/test_models.py tests/test_tape.py tests/test_layers.py tests/test_losses.py
