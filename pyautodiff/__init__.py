@@ -3,25 +3,24 @@
 The public API is documented in docs/api.md; `import pyautodiff as ad`.
 """
 
+import os as _os
+import tomllib as _tomllib
+from importlib.metadata import version as _installed_version
+
 
 def _version() -> str:
     """The version's one source is pyproject.toml: read there in a source tree (so an edit shows at once,
     whatever else is installed), else from the installed distribution's metadata (wheels, Pyodide)."""
-    import os
-    pyproject = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyproject.toml")
-    if os.path.exists(pyproject):
-        import tomllib
+    pyproject = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "pyproject.toml")
+    if _os.path.exists(pyproject):
         with open(pyproject, "rb") as f:
-            project = tomllib.load(f).get("project", {})
+            project = _tomllib.load(f).get("project", {})
         if project.get("name") == __name__:
             return project["version"]
-    from importlib.metadata import version
-    return version(__name__)
+    return _installed_version(__name__)
 
 
 __version__ = _version()
-
-import os as _os
 
 from . import _backend
 from .ops import *  # noqa: F401,F403 - the op table is the API
@@ -53,7 +52,7 @@ def get_num_threads() -> int:
 
 from . import data, debug, initializers, layers, losses, metrics, models, optimizers  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
-from .builder import NeuralNetworks  # noqa: E402 - last: it imports the package itself
+from .builder import NeuralNetworks  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
                                    "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",

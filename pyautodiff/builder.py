@@ -2,10 +2,14 @@
 
 from types import SimpleNamespace
 
-import pyautodiff as ad  # (the package imports this module last: by a first call everything is there)
+from . import data, layers, losses, metrics, models, ops, optimizers
+from .function import Function, function
+from .tape import GradientTape
+from .tensor import Variable, as_tensor, constant
 
-from . import data, layers, losses, metrics, models, optimizers
-from .tensor import as_tensor
+# g = nn.gradient(): the autodiff API of the seed's examples, every op of the table with it
+_GRADIENT = {**{name: getattr(ops, name) for name in ops.__all__}, "Variable": Variable, "constant": constant,
+             "GradientTape": GradientTape, "Function": Function, "function": function}
 
 
 class NeuralNetworks:
@@ -19,7 +23,7 @@ class NeuralNetworks:
 
     def gradient(self):
         """Variable, GradientTape, Function and every op, as one namespace."""
-        return SimpleNamespace(**{n: getattr(ad, n) for n in ad.__all__})
+        return SimpleNamespace(**_GRADIENT)
 
     def backend(self):
         return _Backend()

@@ -8,12 +8,9 @@ replays the checks, and one traced with it off is traced again (the switch is pa
 Disabled, the cost is one flag test per op.
 """
 
+from .errors import NumericsError
 from .ops import _core
 from .tensor import Tensor, as_tensor
-
-
-class NumericsError(FloatingPointError, ValueError):
-    """A NaN or an infinity where check_numerics looked; the message names the op or the check."""
 
 
 def check_numerics(tensor, message: str) -> Tensor:

@@ -4,7 +4,8 @@ import math
 
 from . import _backend as B
 from .dtypes import CODE, FLOAT32, FLOATS, canonical
-from .tensor import Tensor, _check, empty, full
+from .errors import check
+from .tensor import Tensor, empty, full
 
 _next_seed = [20240601]
 
@@ -70,7 +71,7 @@ class _Random(Initializer):
             raise TypeError(f"{type(self).__name__}: expects a float dtype, got {dtype}")
         t = empty(shape, dtype)
         a, b = self.params(shape)
-        _check(type(self).__name__, B.lib.ad_random(self.dist, CODE[dtype], t.size, resolve_seed(self.seed), a, b, t._ptr))
+        check(type(self).__name__, B.lib.ad_random(self.dist, CODE[dtype], t.size, resolve_seed(self.seed), a, b, t._ptr))
         return t
 
     def get_config(self) -> dict:

@@ -17,7 +17,8 @@ from .dtypes import FLOATS
 from ._plan_table import ARGS
 from .ops._core import C, code, lib, run
 from .plan import KernelBatch
-from .tensor import Tensor, Variable, _check, as_tensor, full, zeros
+from .errors import check
+from .tensor import Tensor, Variable, as_tensor, full, zeros
 
 _HP = C  # the AD_HP_* slots of the block
 
@@ -75,7 +76,7 @@ class ExponentialDecay:
 
 def _schedule(block: Tensor) -> float:
     out = full((1,), 0.0, "float64")
-    _check("learning_rate", lib.ad_lr_schedule(block._ptr, out._ptr), block)
+    check("learning_rate", lib.ad_lr_schedule(block._ptr, out._ptr), block)
     return out.item()
 
 

@@ -14,7 +14,8 @@ import threading
 from . import _backend as B
 from ._plan_table import ARGS, KERNELS, SIGNATURE
 from .dtypes import CODE
-from .tensor import Tensor, Variable, _check, empty
+from .errors import check
+from .tensor import Tensor, Variable, empty
 
 __all__ = ["KernelBatch", "Program", "address", "fresh_copy", "without_initializers"]
 
@@ -27,18 +28,13 @@ _tensor_address = B.address
 
 def _copy_buffer(src: Tensor, dst: Tensor) -> None:
     if dst.size:
-        status_check("copy", _lib.ad_copy(CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE))
+        check("copy", _lib.ad_copy(CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE))
 
 
 def fresh_copy(t: Tensor) -> Tensor:
     out = empty(t.shape, t.dtype)
     _copy_buffer(t, out)
     return out
-
-
-def status_check(what: str, status: int) -> None:
-    if status:
-        _check(what, status)
 
 
 def _io_copy(t: Tensor) -> tuple:
@@ -145,7 +141,7 @@ class _Slot:
 
 def _raise_for(call: tuple, status: int) -> None:
     """The exception of a recorded call that failed, naming its op and its operands' shapes and dtypes."""
-    _check(call[3], status, *call[2])
+    check(call[3], status, *call[2])
 
 
 class _Plan:

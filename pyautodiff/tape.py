@@ -12,7 +12,11 @@ from contextlib import contextmanager
 from . import pytree
 from ._state import state
 from .dtypes import FLOATS
-from .tensor import Tensor, Variable
+from .optable import FUNCTIONS
+from .tensor import Tensor, Variable, array, as_tensor, ones_like, zeros, zeros_like
+
+# The walk needs a few ops (add to sum gradients, broadcast_to, and for jacobian reshape, one_hot and stack);
+# they are defined above this module and found in the op table (FUNCTIONS) when a gradient is taken.
 
 
 class Node:
@@ -54,10 +58,10 @@ def recording() -> bool:
     return any(t._recording for t in state.tapes)
 
 
-def _seed(ops, seed, target):
+def _seed(seed, target):
     """output_gradients' entry for target, broadcast to its shape (a scalar seed scales the whole target)."""
     try:
-        return ops.broadcast_to(seed, target.shape)
+        return FUNCTIONS["broadcast_to"](seed, target.shape)
     except ValueError:
         raise ValueError(f"gradient: output_gradients of shape {seed.shape} do not fit the target "
                          f"{target.shape} {target.dtype}") from None
@@ -152,14 +156,12 @@ class GradientTape:
                 raise TypeError(f"gradient: sources must be tensors, got {type(s).__name__}")
         grads = self._gradients(target, flat, output_gradients)
         if unconnected_gradients == "zero":
-            from .tensor import zeros_like
             grads = [zeros_like(s) if g is None and s.dtype in FLOATS else g for s, g in zip(flat, grads)]
         if not self.persistent:
             self._spent()
         return rebuild(grads)
 
     def _gradients(self, target, sources: list, output_gradients) -> list:
-        from . import ops
         targets, _ = _structure(target)
         if output_gradients is None:
             seeds = [None] * len(targets)
@@ -180,15 +182,15 @@ class GradientTape:
                 if t.dtype not in FLOATS:
                     continue
                 if seed is None:  # a scalar loss starts from the shared constant 1 (tensors are immutable)
-                    g = ops.as_tensor(1.0, t.dtype) if t.shape == () else ops.ones_like(t)
+                    g = as_tensor(1.0, t.dtype) if t.shape == () else ones_like(t)
                 else:
-                    g = _seed(ops, ops.as_tensor(seed, t.dtype), t)
-                grads[t] = g if t not in grads else ops.add(grads[t], g)
+                    g = _seed(as_tensor(seed, t.dtype), t)
+                grads[t] = g if t not in grads else FUNCTIONS["add"](grads[t], g)
             src = set(sources)
             # everything a tape tracks depends on what it watched: when that is all among the sources,
             # every tracked tensor is worth its gradient and the walk is not needed
             reach = self._tracked if src.issuperset(self._watched) else _reachable(nodes, src)
-            add = ops.add
+            add = FUNCTIONS["add"]
             for node in reversed(nodes):
                 outs = node.outputs
                 if len(outs) == 1:
@@ -199,7 +201,7 @@ class GradientTape:
                     gouts = [grads.get(o) for o in outs]
                     if all(g is None for g in gouts):
                         continue
-                    gout = [ops.zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
+                    gout = [zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
                 needs = tuple(x in reach for x in node.inputs)
                 if True not in needs:
                     continue
@@ -215,7 +217,7 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
-        from . import ops
+        reshape, one_hot, stack = FUNCTIONS["reshape"], FUNCTIONS["one_hot"], FUNCTIONS["stack"]
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"jacobian: unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         if self._used and not self.persistent:
@@ -223,7 +225,7 @@ class GradientTape:
         flat, rebuild = _structure(sources)
         rows = [[] for _ in flat]
         for i in range(target.size):
-            seed = ops.reshape(ops.one_hot(ops.array([i]), target.size, dtype=target.dtype), target.shape)
+            seed = reshape(one_hot(array([i]), target.size, dtype=target.dtype), target.shape)
             for r, g, s in zip(rows, self._gradients(target, flat, seed), flat):
                 r.append(g)
         out = []
@@ -231,9 +233,9 @@ class GradientTape:
             if r and all(g is None for g in r) and unconnected_gradients == "none":
                 out.append(None)  # unconnected, as gradient() says it
                 continue
-            r = [ops.zeros_like(s) if g is None else g for g in r]
-            stacked = ops.stack(r, 0) if r else ops.zeros((0,) + s.shape, s.dtype)
-            out.append(ops.reshape(stacked, target.shape + s.shape))
+            r = [zeros_like(s) if g is None else g for g in r]
+            stacked = stack(r, 0) if r else zeros((0,) + s.shape, s.dtype)
+            out.append(reshape(stacked, target.shape + s.shape))
         if not self.persistent:
             self._spent()
         return rebuild(out)
@@ -257,19 +259,7 @@ def _reachable(nodes: list, sources: set) -> set:
 
 def stop_gradient(x) -> Tensor:
     """The same values, cut off from every tape."""
-    from .ops import as_tensor, copy
     x = as_tensor(x)
-    if isinstance(x, Variable):  # a snapshot: later assigns must not show through
-        with _paused():
-            x = copy(x)
+    if isinstance(x, Variable):  # a snapshot (no tape records array()): later assigns must not show through
+        x = array(x)
     return Tensor(x._owner, x._ptr, x.shape, x.dtype)
-
-
-@contextmanager
-def _paused():
-    """No tape records what runs inside (internal copies nobody differentiates)."""
-    saved, state.tapes = state.tapes, []
-    try:
-        yield
-    finally:
-        state.tapes = saved

@@ -8,23 +8,11 @@ import numbers
 
 from . import _backend as B
 from ._state import state as _state
+from .engine import run
+from .errors import check
 from .dtypes import CODE, CTYPE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
 
 _lib = B.lib
-
-
-def _check(op: str, status: int, *tensors) -> None:
-    """Turn a kernel's status into the exception the API promises."""
-    if status:
-        desc = ", ".join(f"{t.shape} {t.dtype}" for t in tensors if isinstance(t, Tensor))
-        if status == B.C.AD_ENONFINITE:  # a check_numerics entry of a replayed Function
-            from .debug import NumericsError
-            raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
-        kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
-        what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",
-                B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(
-            status, "invalid arguments")
-        raise kind(f"{op}: {what} (kernel status {status}; operands: {desc or 'none'})")
 
 
 def shape_size(shape) -> int:
@@ -186,6 +174,38 @@ def contiguous_strides(shape: tuple) -> tuple:
     return tuple(reversed(strides))
 
 
+_BSTRIDES: dict = {}
+
+
+def broadcast_strides(shape: tuple, out_shape: tuple):
+    """int64 strides for reading a contiguous `shape` over `out_shape` (0 where broadcast)."""
+    key = (shape, out_shape)
+    st = _BSTRIDES.get(key)
+    if st is None:
+        own = contiguous_strides(shape)
+        pad = len(out_shape) - len(shape)
+        st = tuple(0 if i < pad or shape[i - pad] == 1 else own[i - pad] for i in range(len(out_shape)))
+        st = _BSTRIDES[key] = B.i64(st)
+        if len(_BSTRIDES) > 8192:
+            _BSTRIDES.clear()
+    return st
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    return len(shape) <= len(target) and all(d in (1, t) for d, t in zip(reversed(shape), reversed(target)))
+
+
+_UNIT = B.i64((1,))
+
+
+def _walk(x: "Tensor", shape: tuple) -> tuple:
+    """(ndim, shape, x's strides, contiguous strides) with which a kernel reads x over shape (x's own or one it
+    broadcasts to) and writes a contiguous result: one flat run when the shapes are equal."""
+    if x.shape == shape:
+        return 1, B.i64((x.size,)), _UNIT, _UNIT
+    return len(shape), B.i64(shape), broadcast_strides(x.shape, shape), B.i64(contiguous_strides(shape))
+
+
 def _format(values: memoryview, shape: tuple, strides: tuple, at: int, edge: int | None) -> str:
     """The nested list of the values from flat index at on, reading only what is shown: with edge, axes longer
     than 2 * edge show their first and last edge entries around '...'."""
@@ -240,7 +260,7 @@ def _check_shape(shape, op: str) -> tuple:
 
 def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
     t = empty(shape, dtype)
-    _check("full", _lib.ad_fill(CODE[dtype], t.size, value, t._ptr), t)
+    check("full", _lib.ad_fill(CODE[dtype], t.size, value, t._ptr), t)
     return t
 
 
@@ -318,9 +338,13 @@ def _from_numpy(value, dtype, op):
 def array(value, dtype=None, _op: str = "array") -> Tensor:
     """A new tensor from a Python scalar, nested lists, a numpy array or another Tensor (always a copy)."""
     dtype = canonical(dtype, _op)
-    if isinstance(value, Tensor):
-        from .ops import cast, copy
-        return cast(value, dtype) if dtype and dtype != value.dtype else copy(value)
+    if isinstance(value, Tensor):  # a copy no tape records, as torch.tensor(t) (ad.copy is the recorded one)
+        y = empty(value.shape, dtype or value.dtype)
+        if y.size and y.dtype == value.dtype:
+            run(_op, (value, y), _lib.ad_copy, CODE[y.dtype], 1, B.i64((y.size,)), value._ptr, _UNIT, y._ptr, _UNIT)
+        elif y.size:
+            run(_op, (value, y), _lib.ad_cast, CODE[value.dtype], CODE[y.dtype], y.size, value._ptr, y._ptr)
+        return y
     if type(value).__module__ == "numpy" and hasattr(value, "dtype"):
         return _from_numpy(value, dtype, _op)
     flat, shape, saw_float = _flatten(value, _op)
@@ -343,7 +367,7 @@ def _to_int32(x: Tensor, op: str, shape: tuple | None = None) -> Tensor:
     """float64 x as int32 of shape (default x's): the cast kernel truncates toward zero as numpy does, and
     refuses NaN, inf and values out of range (as ad.cast does)."""
     y = empty(x.shape if shape is None else shape, INT32)
-    _check(op, _lib.ad_cast(CODE[FLOAT64], CODE[INT32], x.size, x._ptr, y._ptr), x, y)
+    check(op, _lib.ad_cast(CODE[FLOAT64], CODE[INT32], x.size, x._ptr, y._ptr), x, y)
     return y
 
 
@@ -405,26 +429,23 @@ class Variable(Tensor):
         if _state.tracer is not None:
             _state.wrote = True
 
-    def value(self) -> Tensor:
-        from .ops import copy
-        return copy(self)
+    # value(), a snapshot that tapes record, is an op: pyautodiff/ops/__init__.py attaches it, as the operators
 
     def _incoming(self, value, op: str) -> Tensor:
         t = as_tensor(value, self.dtype, op)
         if t.dtype != self.dtype:
             raise TypeError(f"{op}: variable {self.name!r} is {self.dtype}, value is {t.dtype}")
-        if t.shape != self.shape:
-            from .ops import broadcast_to
-            try:
-                t = broadcast_to(t, self.shape)
-            except ValueError:
-                raise ValueError(f"{op}: variable {self.name!r} has shape {self.shape}, value has shape "
-                                 f"{t.shape}") from None
+        if not _broadcasts_to(t.shape, self.shape):
+            raise ValueError(f"{op}: variable {self.name!r} has shape {self.shape}, value has shape {t.shape}")
         return t
 
     def assign(self, value) -> "Variable":
-        from .ops import write_into
-        write_into(self, self._incoming(value, "assign"), "assign")
+        """Overwrite the values in place (value broadcasts to the shape); never recorded by a tape."""
+        t = self._incoming(value, "assign")
+        if self.size:
+            ndim, shape, tstrides, strides = _walk(t, self.shape)
+            run("assign", (t, self), _lib.ad_copy, CODE[self.dtype], ndim, shape, t._ptr, tstrides, self._ptr, strides)
+        self._written()
         return self
 
     def assign_add(self, delta) -> "Variable":
@@ -435,12 +456,11 @@ class Variable(Tensor):
 
     def _update_in_place(self, kernel_op: int, delta, op: str) -> "Variable":
         """self = self op delta in one kernel call, writing where it reads; never recorded by a tape."""
-        from .ops._core import run
         t = self._incoming(delta, op)
         if self.size:
-            unit, flat = B.i64((1,)), B.i64((self.size,))
-            run(op, (self, t), _lib.ad_binary, kernel_op, CODE[self.dtype], 1, flat, self._ptr, unit, t._ptr, unit,
-                self._ptr)
+            ndim, shape, tstrides, strides = _walk(t, self.shape)
+            run(op, (self, t), _lib.ad_binary, kernel_op, CODE[self.dtype], ndim, shape, self._ptr, strides, t._ptr,
+                tstrides, self._ptr)
         self._written()
         return self
 

@@ -30,7 +30,7 @@ def churn(n: int = 10000) -> None:
     for i in range(300):
         ad.ones((3,)) * (i + 0.5)
     B.i64.cache_clear()
-    _core._BSTRIDES.clear()
+    tensor_module._BSTRIDES.clear()
     tensor_module._SCALARS.clear()
     gc.collect()
     for i in range(1, 200):  # reuse the freed memory

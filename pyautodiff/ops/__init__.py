@@ -1,18 +1,19 @@
-"""The op table. Each op is defined once, next to its vjp, in one of the grouped modules."""
+"""The op table. Each op is defined once, next to its vjp, in one of the grouped modules, which register it
+(pyautodiff/optable.py); this package exports the registered functions and gives Tensor its operators."""
 
-# (names imported here and not used are exported through __all__ at the end)
-from ..tape import stop_gradient  # noqa: F401
-from ..tensor import Tensor, array, as_tensor, full, ones, ones_like, zeros, zeros_like  # noqa: F401
-from ._core import ACTIVATIONS, OPS, PUBLIC  # noqa: F401
-from .elementwise import *  # noqa: F401,F403 - its rows, exported by name (elementwise.__all__)
-from .elementwise import unbroadcast
-from .matmul import matmul
-from .reduce import argmax, log_softmax, reduce_max, reduce_mean, reduce_min, reduce_sum, softmax
-from .shape import (broadcast_to, cast, concat, copy, expand_dims, gather, getitem, one_hot, repeat, reshape,
-                    scatter_add, shape, split, squeeze, stack, transpose, write_into)
+from ..optable import ACTIVATIONS, EXPORTED, FUNCTIONS, OPS
+from ..tape import stop_gradient
+from ..tensor import Tensor, Variable, array, as_tensor, full, ones, ones_like, zeros, zeros_like
+from . import elementwise, matmul, reduce, shape  # noqa: F401 - their rows register the ops, in this order
+from . import nn  # noqa: F401 - the model layer's fused ops (dense, cross-entropies, dropout) build on the above
+from .shape import scatter_add, unbroadcast  # noqa: F401 - internals the model layer uses
 
-sub, mul, div = subtract, multiply, divide
+# ad.add, ad.reshape, ... as the rows named them (ops.matmul and ops.shape are the functions, not the modules)
+globals().update({name: FUNCTIONS[name] for name in EXPORTED})
+sub, mul, div = FUNCTIONS["subtract"], FUNCTIONS["multiply"], FUNCTIONS["divide"]  # the seed's spellings
 
+
+# --- Tensor's operators and Variable.value: ops, so tapes record them (tensor.py cannot import the ops) ----
 
 def _swap(fn):
     return lambda self, other: fn(other, self)
@@ -29,28 +30,25 @@ def _compare(fn):
     return method
 
 
-Tensor.__add__, Tensor.__radd__ = add, _swap(add)
-Tensor.__sub__, Tensor.__rsub__ = subtract, _swap(subtract)
-Tensor.__mul__, Tensor.__rmul__ = multiply, _swap(multiply)
-Tensor.__truediv__, Tensor.__rtruediv__ = divide, _swap(divide)
-Tensor.__pow__, Tensor.__rpow__ = pow, _swap(pow)
-Tensor.__matmul__, Tensor.__rmatmul__ = matmul, _swap(matmul)
-Tensor.__neg__ = negative
-Tensor.__abs__ = abs
-Tensor.__getitem__ = getitem
-Tensor.__eq__, Tensor.__ne__ = _compare(equal), _compare(not_equal)
-Tensor.__lt__, Tensor.__le__ = _compare(less), _compare(less_equal)
-Tensor.__gt__, Tensor.__ge__ = _compare(greater), _compare(greater_equal)
-
-from . import nn  # noqa: E402 - the model layer's fused ops (dense, cross-entropies, dropout) build on the above
+F = FUNCTIONS
+Tensor.__add__, Tensor.__radd__ = F["add"], _swap(F["add"])
+Tensor.__sub__, Tensor.__rsub__ = F["subtract"], _swap(F["subtract"])
+Tensor.__mul__, Tensor.__rmul__ = F["multiply"], _swap(F["multiply"])
+Tensor.__truediv__, Tensor.__rtruediv__ = F["divide"], _swap(F["divide"])
+Tensor.__pow__, Tensor.__rpow__ = F["pow"], _swap(F["pow"])
+Tensor.__matmul__, Tensor.__rmatmul__ = F["matmul"], _swap(F["matmul"])
+Tensor.__neg__ = F["negative"]
+Tensor.__abs__ = F["abs"]
+Tensor.__getitem__ = F["getitem"]
+Tensor.__eq__, Tensor.__ne__ = _compare(F["equal"]), _compare(F["not_equal"])
+Tensor.__lt__, Tensor.__le__ = _compare(F["less"]), _compare(F["less_equal"])
+Tensor.__gt__, Tensor.__ge__ = _compare(F["greater"]), _compare(F["greater_equal"])
+Variable.value = lambda self: F["copy"](self)  # a snapshot, differentiable like tf.Variable.value()
+Variable.value.__doc__ = "A Tensor holding the current values (a copy: later assigns do not show through)."
 
 NON_DIFFERENTIABLE = {name for name, op in OPS.items() if op.vjp is None}
 
-# what `import pyautodiff` exports (docs/api.md documents each): the rows registered as public, and the ops below
-# them that are not rows yet;
-# internals (write_into, scatter_add, unbroadcast, the table itself) stay in this package
-__all__ = sorted(set(PUBLIC) | {
-    "Tensor", "argmax", "array", "broadcast_to", "cast", "concat", "copy", "div", "expand_dims", "full", "gather",
-    "log_softmax", "matmul", "mul", "one_hot", "ones", "ones_like", "reduce_max", "reduce_mean", "reduce_min",
-    "reduce_sum", "repeat", "reshape", "shape", "softmax", "split", "squeeze", "stack", "stop_gradient", "sub",
-    "transpose", "zeros", "zeros_like"})
+# what `import pyautodiff` exports (docs/api.md documents each): the ops the rows export, the tensor makers,
+# the seed's short spellings; internals (scatter_add, unbroadcast, the tables) stay in this package
+__all__ = sorted(EXPORTED | {"Tensor", "array", "full", "ones", "ones_like", "zeros", "zeros_like", "stop_gradient",
+                             "sub", "mul", "div"})

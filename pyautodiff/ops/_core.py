@@ -1,4 +1,7 @@
-"""The machinery every op uses: the op table, kernel calls, dtype/shape rules, broadcasting."""
+"""The machinery every op uses: outputs, recording on tapes, numerics checks, dtype/shape rules, broadcasting.
+
+The op table itself is in pyautodiff/optable.py and the kernel call in pyautodiff/engine.py (below the tape and
+the tensors); they are re-exported here for the op modules."""
 
 import operator
 import os
@@ -6,67 +9,17 @@ import sys
 
 from .. import _backend as B
 from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE, canonical
+from ..engine import run
+from ..errors import NumericsError, check, describe
+from ..optable import ACTIVATIONS, EXPORTED, FUNCTIONS, GRAD_DY, OPS, Op, defop, public, register
 from ..tape import record
 from ..tape import state as _tape_state
-from ..tensor import Tensor, as_tensor, contiguous_strides, make_tensor, shape_size
+from ..tensor import Tensor, as_tensor, broadcast_strides, contiguous_strides, make_tensor, shape_size
 
 lib = B.lib
 C = B.C
 _alloc = B.alloc
 i64 = B.i64
-
-
-class Op:
-    """One entry of the op table: a name and its vector-Jacobian product (None: not differentiable).
-
-    vjp(g, node, needs) returns one gradient (or None) per input; g is the upstream gradient
-    (a tuple for multi-output ops), node holds inputs, outputs and attrs, needs[i] says whether
-    input i's gradient is wanted. vjps are written with ops, so they are differentiable too.
-    """
-
-    __slots__ = ("name", "vjp")
-
-    def __init__(self, name: str, vjp):
-        self.name = name
-        self.vjp = vjp
-
-    def __repr__(self):
-        return f"<Op {self.name}>"
-
-
-OPS: dict[str, Op] = {}
-# name -> function: the ops `import pyautodiff` exports, registered by their rows (see `public`)
-PUBLIC: dict = {}
-# activation name -> its function of one tensor: what layers, the fused dense and the page accept by name
-ACTIVATIONS: dict = {}
-# activation name -> d/dy of its gradient g * f'(y), written with ops (absent where it is 0): higher orders
-GRAD_DY: dict = {}
-
-
-def defop(name: str, vjp=None) -> Op:
-    if name in OPS:
-        raise RuntimeError(f"op {name!r} defined twice")
-    OPS[name] = op = Op(name, vjp)
-    return op
-
-
-def public(fn):
-    """Export fn by its name from pyautodiff (decorator; the row helpers register their ops themselves)."""
-    PUBLIC[fn.__name__] = fn
-    return fn
-
-
-def run(name: str, operands: tuple, kernel, *args) -> None:
-    """Call a kernel; a non-zero status becomes the exception the API promises."""
-    status = kernel(*args)
-    if status:
-        if status == C.AD_EDTYPE and any(t.dtype not in FLOATS for t in operands if isinstance(t, Tensor)):
-            raise TypeError(f"{name}: expects float32 or float64 tensors, got {describe(*operands)}")
-        from ..tensor import _check
-        _check(name, status, *operands)
-    tracer = _tape_state.tracer  # a Function tracing in this thread records every kernel call
-    if tracer is not None:
-        tracer.append((kernel, args, operands, name))
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
@@ -105,13 +58,11 @@ def nonfinite(what: str, t) -> bool:
     if tracer is not None:
         tracer.append((lib.ad_all_finite, args, (t,), what))
     if status and status != C.AD_ENONFINITE:
-        from ..tensor import _check
-        _check(what, status, t)
+        check(what, status, t)
     return bool(status)
 
 
 def _numerics_error(name: str, inputs: tuple, out: Tensor):
-    from ..debug import NumericsError
     bad = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.dtype in FLOATS and t.size
            and lib.ad_all_finite(CODE[t.dtype], t.size, t._ptr)]
     origin = f"input {bad[0]} already held NaN or inf" if bad else "its inputs were finite"
@@ -119,33 +70,10 @@ def _numerics_error(name: str, inputs: tuple, out: Tensor):
                         f"(inputs: {describe(*[t for t in inputs if isinstance(t, Tensor)]) or 'none'}; {origin})")
 
 
-def describe(*tensors) -> str:
-    return ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
-
-
 def need_float(name: str, *tensors) -> None:
     for t in tensors:
         if t.dtype not in FLOATS:
             raise TypeError(f"{name}: expects float32 or float64 tensors, got {describe(*tensors)}")
-
-
-def coerce(name: str, *values) -> list:
-    """Make tensors of a common dtype: Python values take the dtype of the float tensor operands.
-
-    Two tensors of different float dtypes are an error (as in TensorFlow); without a float tensor,
-    values convert by their own kind and int32 meeting a float becomes float32, as Python's int/float
-    arithmetic does.
-    """
-    tensors = [v for v in values if isinstance(v, Tensor)]
-    floats = {t.dtype for t in tensors} & set(FLOATS)
-    if len(floats) > 1:
-        raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
-    out = [as_tensor(v, next(iter(floats), None), name) for v in values]
-    dtype = next(iter(floats), None) or (FLOATS[0] if any(t.dtype in FLOATS for t in out) else None)
-    if dtype is not None and any(t.dtype != dtype for t in out):
-        from .shape import cast
-        out = [cast(t, dtype) for t in out]
-    return out
 
 
 def broadcast_shape(name: str, *shapes) -> tuple:
@@ -158,23 +86,6 @@ def broadcast_shape(name: str, *shapes) -> tuple:
             raise ValueError(f"{name}: shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast")
         out.append(dims.pop() if dims else 1)
     return tuple(out)
-
-
-_BSTRIDES: dict = {}
-
-
-def broadcast_strides(shape: tuple, out_shape: tuple):
-    """int64 strides for reading a contiguous `shape` over `out_shape` (0 where broadcast)."""
-    key = (shape, out_shape)
-    st = _BSTRIDES.get(key)
-    if st is None:
-        own = contiguous_strides(shape)
-        pad = len(out_shape) - len(shape)
-        st = tuple(0 if i < pad or shape[i - pad] == 1 else own[i - pad] for i in range(len(out_shape)))
-        st = _BSTRIDES[key] = i64(st)
-        if len(_BSTRIDES) > 8192:
-            _BSTRIDES.clear()
-    return st
 
 
 def as_int(name: str, value, what: str = "axis") -> int:

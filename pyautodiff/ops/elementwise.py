@@ -7,8 +7,9 @@ kernel id comes from that name: a new elementwise op is its C row and its row he
 from .. import _backend as B
 from ..dtypes import FLOATS
 from ..tensor import Tensor
-from ._core import (ACTIVATIONS, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, coerce, defop, emit, i64,
-                    lib, out_like, public, run, PUBLIC)
+from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
+                    i64, lib, out_like, public, run)
+from .shape import cast, coerce, unbroadcast
 
 
 # --- unary -------------------------------------------------------------------------------------
@@ -74,17 +75,6 @@ def clip_by_value(x, lo, hi):
 
 
 # --- binary ------------------------------------------------------------------------------------
-
-def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    """Sum a broadcast gradient back to an operand's shape (the one place broadcasting is undone)."""
-    if g.shape == shape:
-        return g
-    from .reduce import reduce_sum
-    from .shape import reshape
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
-    return reshape(reduce_sum(g, axes), shape) if axes else reshape(g, shape)
-
 
 _UNIT = i64((1,))
 _BROADCASTS: dict = {}  # (shape a, shape b) -> (shape, ndim, and the int64 arrays the kernel takes)
@@ -163,7 +153,6 @@ greater_equal = binary("greater_equal")
 def divide(a, b):
     a, b = coerce("divide", a, b)
     if a.dtype not in FLOATS:  # true division, as Python's / on ints
-        from .shape import cast
         a, b = cast(a, "float32"), cast(b, "float32")
     return _divide(a, b)
 
@@ -235,4 +224,4 @@ def add_n(values):
     return total
 
 
-__all__ = sorted(PUBLIC)  # the rows above and their wrappers
+__all__ = sorted(n for n in EXPORTED if n in globals())  # the rows above and their wrappers

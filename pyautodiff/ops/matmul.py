@@ -1,9 +1,8 @@
 """matmul: 2-D and batched (numpy broadcasting over the batch dims), with transposes."""
 
 from ..tensor import Tensor, shape_size
-from ._core import broadcast_shape, code, coerce, defop, emit, lib, need_float, out_like, run
-from .elementwise import unbroadcast
-from .shape import broadcast_to
+from ._core import broadcast_shape, code, defop, emit, lib, need_float, out_like, public, run
+from .shape import broadcast_to, coerce, unbroadcast
 
 
 def _vjp(g, n, needs):
@@ -39,6 +38,7 @@ def _plan(a, b, transpose_a: bool, transpose_b: bool):
     return batch + (m, n), batch, shape_size(batch), m, n, ka, strides
 
 
+@public
 def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
         a, b = coerce("matmul", a, b)

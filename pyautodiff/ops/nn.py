@@ -10,23 +10,10 @@ import numbers
 from .. import _backend as B
 from ..dtypes import INT32
 from ..tensor import Tensor, as_tensor, shape_size
-from . import (
-    add,
-    cast,
-    expand_dims,
-    log_softmax,
-    matmul,
-    multiply,
-    negative,
-    one_hot,
-    reduce_sum,
-    reshape,
-    scale,
-    sigmoid,
-    sigmoid_grad,
-    softmax,
-    subtract,
-)
+from .elementwise import add, multiply, negative, scale, sigmoid, sigmoid_grad, subtract
+from .matmul import matmul
+from .reduce import log_softmax, reduce_sum, softmax
+from .shape import cast, expand_dims, one_hot, reshape
 from ._core import GRAD_DY, C, code, defop, describe, emit, lib, need_float, out_like, run
 from .reduce import softmax_vjp
 

@@ -2,8 +2,8 @@
 
 from ..dtypes import INT32
 from ..tensor import shape_size
-from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis, view3,
-                    out_like, run)
+from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis,
+                    out_like, public, run, view3)
 from .elementwise import divide, equal, exp, multiply, scale, subtract
 from .shape import broadcast_to, reshape
 
@@ -58,22 +58,27 @@ REDUCE_MAX = defop("reduce_max", _max_vjp)
 REDUCE_MIN = defop("reduce_min", _max_vjp)
 
 
+@public
 def reduce_sum(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_SUM, C.AD_REDUCE_SUM, x, axis, keepdims)
 
 
+@public
 def reduce_mean(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_MEAN, C.AD_REDUCE_SUM, x, axis, keepdims, mean=True)
 
 
+@public
 def reduce_max(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_MAX, C.AD_REDUCE_MAX, x, axis, keepdims)
 
 
+@public
 def reduce_min(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_MIN, C.AD_REDUCE_MIN, x, axis, keepdims)
 
 
+@public
 def argmax(x, axis: int = -1):
     x = as_tensor(x)
     if x.ndim == 0:
@@ -117,6 +122,7 @@ def _softmax(op, log: int, x, axis):
     return emit(op, (x,), y, {"axis": axis})
 
 
+@public
 def softmax(x, axis: int = -1):
     return _softmax(SOFTMAX, 0, x, axis)
 
@@ -124,5 +130,6 @@ def softmax(x, axis: int = -1):
 ACTIVATIONS["softmax"] = softmax
 
 
+@public
 def log_softmax(x, axis: int = -1):
     return _softmax(LOG_SOFTMAX, 1, x, axis)

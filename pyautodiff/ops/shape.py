@@ -3,8 +3,9 @@
 from .. import _backend as B
 from ..dtypes import CODE, FLOATS, INT32
 from ..tensor import Tensor, Variable, _check_shape, shape_size
-from ._core import (as_int, as_ints, as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides, defop,
-                    emit, i64, itemsize, lib, need_dtype, new_output, normalize_axis, out_like, run, view3)
+from ._core import (FUNCTIONS, as_int, as_ints, as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides,
+                    defop, describe, emit, i64, itemsize, lib, need_dtype, new_output, normalize_axis, out_like, public,
+                    register, run, view3)
 
 
 def _copy_into(name, x: Tensor, y: Tensor, shape: tuple, xstrides: tuple, ystrides: tuple, yoffset: int = 0,
@@ -20,6 +21,7 @@ def _copy_into(name, x: Tensor, y: Tensor, shape: tuple, xstrides: tuple, ystrid
 COPY = defop("copy", lambda g, n, needs: (g,))
 
 
+@public
 def copy(x) -> Tensor:
     x = as_tensor(x)
     y = out_like(x.shape, x.dtype)
@@ -36,16 +38,10 @@ def _snapshot(var: Variable) -> Tensor:
     return y
 
 
-def write_into(var: Variable, value: Tensor, name: str) -> None:
-    """Overwrite a variable's storage (assign): not differentiable, visible to Function replays."""
-    if var.size:
-        _copy_into(name, value, var, (var.size,), (1,), (1,))
-    var._written()
-
-
 CAST = defop("cast", lambda g, n, needs: (cast(g, n.inputs[0].dtype),))
 
 
+@public
 def cast(x, dtype) -> Tensor:
     x = as_tensor(x)
     dtype = need_dtype("cast", dtype)
@@ -58,9 +54,28 @@ def cast(x, dtype) -> Tensor:
     return y
 
 
+def coerce(name: str, *values) -> list:
+    """Make tensors of a common dtype: Python values take the dtype of the float tensor operands.
+
+    Two tensors of different float dtypes are an error (as in TensorFlow); without a float tensor,
+    values convert by their own kind and int32 meeting a float becomes float32, as Python's int/float
+    arithmetic does.
+    """
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    floats = {t.dtype for t in tensors} & set(FLOATS)
+    if len(floats) > 1:
+        raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
+    out = [as_tensor(v, next(iter(floats), None), name) for v in values]
+    dtype = next(iter(floats), None) or (FLOATS[0] if any(t.dtype in FLOATS for t in out) else None)
+    if dtype is not None and any(t.dtype != dtype for t in out):
+        out = [cast(t, dtype) for t in out]
+    return out
+
+
 RESHAPE = defop("reshape", lambda g, n, needs: (reshape(g, n.inputs[0].shape),))
 
 
+@public
 def reshape(x, shape) -> Tensor:
     x = as_tensor(x)
     shape = as_ints("reshape", shape)
@@ -86,12 +101,14 @@ def reshape(x, shape) -> Tensor:
     return emit(RESHAPE, (x,), y)
 
 
+@public
 def expand_dims(x, axis: int) -> Tensor:
     x = as_tensor(x)
     axis = normalize_axis("expand_dims", axis, x.ndim + 1, x)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
+@public
 def squeeze(x, axis=None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
@@ -113,6 +130,7 @@ def _inverse(perm):
     return tuple(inv)
 
 
+@public
 def transpose(x, perm=None) -> Tensor:
     x = as_tensor(x)
     perm = tuple(reversed(range(x.ndim))) if perm is None else as_ints("transpose", perm, "perm")
@@ -126,14 +144,20 @@ def transpose(x, perm=None) -> Tensor:
     return emit(TRANSPOSE, (x,), y, {"perm": perm})
 
 
-BROADCAST_TO = defop("broadcast_to", lambda g, n, needs: (_unbroadcast(g, n.inputs[0].shape),))
+BROADCAST_TO = defop("broadcast_to", lambda g, n, needs: (unbroadcast(g, n.inputs[0].shape),))
 
 
-def _unbroadcast(g, shape):
-    from .elementwise import unbroadcast
-    return unbroadcast(g, shape)
+def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient back to an operand's shape (the one place broadcasting is undone)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
+    # (reduce_sum is defined above this module, on top of the elementwise ops that use this one)
+    return reshape(FUNCTIONS["reduce_sum"](g, axes), shape) if axes else reshape(g, shape)
 
 
+@public
 def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
     shape = as_ints("broadcast_to", shape)
@@ -156,6 +180,7 @@ CONCAT = defop("concat", lambda g, n, needs: split(g, [x.shape[n.attrs["axis"]] 
                                                    n.attrs["axis"]))
 
 
+@public
 def concat(values, axis: int = 0) -> Tensor:
     if not isinstance(values, (list, tuple)) or not values:
         raise ValueError("concat: expects a non-empty list of tensors")
@@ -184,6 +209,7 @@ SPLIT = defop("split", lambda gs, n, needs: (concat(list(gs) if isinstance(gs, (
                                                     n.attrs["axis"]),))
 
 
+@public
 def split(x, num_or_sizes, axis: int = 0) -> list:
     x = as_tensor(x)
     axis = normalize_axis("split", axis, x.ndim, x)
@@ -210,6 +236,7 @@ def split(x, num_or_sizes, axis: int = 0) -> list:
     return outs
 
 
+@public
 def stack(values, axis: int = 0) -> Tensor:
     xs = [as_tensor(v) for v in values]
     if not xs:
@@ -240,6 +267,7 @@ GATHER = defop("gather", lambda g, n, needs: (
     None))
 
 
+@public
 def gather(x, indices, axis: int = 0) -> Tensor:
     x = as_tensor(x)
     idx = _indices("gather", indices)
@@ -255,6 +283,7 @@ SCATTER_ADD = defop("scatter_add", lambda g, n, needs: (
     gather(g, n.inputs[1], n.attrs["axis"]) if needs[0] else None, None))
 
 
+@register
 def scatter_add(updates, indices, axis: int, size: int) -> Tensor:
     """zeros with `size` entries along axis, plus updates added at indices (gather's adjoint)."""
     g = as_tensor(updates)
@@ -278,6 +307,7 @@ REPEAT = defop("repeat", lambda g, n, needs: (_repeat(REPEAT_GRAD, g, n.attrs),)
 REPEAT_GRAD = defop("repeat_grad", lambda gg, n, needs: (_repeat(REPEAT, gg, n.attrs),))
 
 
+@public
 def repeat(x, repeats, axis: int | None = None) -> Tensor:
     """Each entry along axis repeated: `repeats` times, or repeats[j] times for entry j, as numpy's repeat
     (axis None: of the flattened tensor)."""
@@ -314,6 +344,7 @@ def _repeat(op, src: Tensor, attrs: dict) -> Tensor:
     return emit(op, (src,), y, attrs)
 
 
+@public
 def one_hot(indices, depth: int, dtype="float32") -> Tensor:
     idx = _indices("one_hot", indices)
     dtype = need_dtype("one_hot", dtype)
@@ -325,6 +356,7 @@ def one_hot(indices, depth: int, dtype="float32") -> Tensor:
     return y
 
 
+@public
 def shape(x) -> tuple:
     return as_tensor(x).shape
 
@@ -384,5 +416,6 @@ def _slice_grad(g: Tensor, full_shape: tuple, spec) -> Tensor:
     return emit(SLICE_GRAD, (g,), y, {"spec": spec})
 
 
+@register
 def getitem(x: Tensor, key) -> Tensor:
     return _slice(x, _index_spec(x, key))
