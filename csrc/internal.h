@@ -27,6 +27,8 @@ float powf(float x, float y);
 double pow(double x, double y);
 float log1pf(float x);
 double log1p(double x);
+float expm1f(float x);
+double expm1(double x);
 double cos(double x);
 
 #define AD_INF (__builtin_inff())
@@ -77,7 +79,8 @@ static inline double ad_sigmoid(double x) {
 #define AD_ACTIVATIONS(X)                                                   \
     X(sigmoid, AD_SIGMOID_OF(T, x), g * y * ((T)1 - y), 0)                  \
     X(tanh, AD_LIBM(T, tanh, x), g * ((T)1 - y * y), 0)                     \
-    X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : y == y ? (T)0 : y, 1)
+    X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : y == y ? (T)0 : y, 1)                    \
+    X(softplus, (x > 0 ? x : (T)0) + AD_LIBM(T, log1p, AD_EXP_OF(T, x > 0 ? -x : x)), -g * AD_LIBM(T, expm1, -y), 0)
 #define AD_ACTIVATION_ID(name, f, grad, ints) AD_ACT_##name,
 enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 

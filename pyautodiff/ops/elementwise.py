@@ -182,6 +182,7 @@ def activation(name: str, grad_dy=None):
 sigmoid, sigmoid_grad = activation("sigmoid", lambda y: increment(y, 1.0, -2.0))  # d/dy y(1 - y) = 1 - 2y
 tanh, tanh_grad = activation("tanh", lambda y: scale(-2.0, y))  # d/dy (1 - y^2) = -2y
 relu, relu_grad = activation("relu")
+softplus, softplus_grad = activation("softplus", lambda y: exp(negative(y)))  # d/dy (1 - e^-y) = e^-y
 
 
 def _linear(x):  # (a named function, not a lambda: pickle refers to it by name)
