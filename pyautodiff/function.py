@@ -1,7 +1,7 @@
 """Function: trace a Python function once per input signature, then replay its kernel calls.
 
-A trace runs the body once with placeholder tensors while the thread state's tracer (`_state.state.tracer`) records every kernel call.
-The tensors created during the trace are its buffers: they stay alive with the trace, so a replay is
+A trace runs the body once with placeholder tensors while the thread state's tracer (`_state.state.tracer`)
+records every kernel call. The tensors created during the trace are its buffers: they stay alive with the trace, so a replay is
 "copy the new argument values into the placeholders, run the recorded kernel calls in a flat loop (one
 `ad_plan_run` call into C when every kernel is in the plan table), copy the outputs out". Variables are
 read and written in place by the recorded kernels, which is why assignments between calls are seen and
