@@ -2,18 +2,34 @@
 gradients, Function arguments and results, model inputs. Dicts are walked in their insertion order, so a
 result dict has its source's key order."""
 
+from itertools import repeat
+
 _LEAF = object()  # a leaf's place in a treedef
 _CONST = object()  # marks a value that is neither a leaf nor a container: kept as it is
+_FLAT = object()  # marks a list or tuple of leaves only (the common case, flattened and rebuilt without a walk)
+_CONTAINERS = (list, tuple, dict)
 
 
 def is_container(value) -> bool:
-    return isinstance(value, (list, tuple, dict))
+    return isinstance(value, _CONTAINERS)
 
 
-def flatten(value, is_leaf=lambda v: not is_container(v)) -> tuple[list, object]:
+def _not_container(value) -> bool:
+    return not isinstance(value, _CONTAINERS)
+
+
+def flatten(value, is_leaf=_not_container) -> tuple[list, object]:
     """(leaves in order, treedef): unflatten(treedef, leaves) rebuilds `value`. Values that are neither
     leaves nor containers stay in the treedef. The treedef is hashable when those values and the dict keys
     are (with the default is_leaf, everything but the containers is a leaf)."""
+    if is_leaf(value):
+        return [value], _LEAF
+    kind = type(value)
+    if kind is list or kind is tuple:
+        flat = (not any(map(isinstance, value, repeat(_CONTAINERS))) if is_leaf is _not_container  # (no Python
+                else all(map(is_leaf, value)))  # call per element in the default case)
+        if flat:
+            return list(value), (_FLAT, kind, len(value))
     leaves: list = []
 
     def walk(v):
@@ -30,6 +46,10 @@ def flatten(value, is_leaf=lambda v: not is_container(v)) -> tuple[list, object]
 
 def unflatten(treedef, leaves):
     """The structure of treedef with the given leaves, in order."""
+    if treedef is _LEAF:
+        return leaves[0]
+    if treedef[0] is _FLAT:
+        return treedef[1](leaves)
     it = iter(leaves)
 
     def build(t):

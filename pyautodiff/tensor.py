@@ -27,13 +27,21 @@ _setattr = object.__setattr__
 _FACTS = frozenset(("_owner", "_ptr", "shape", "dtype", "size", "ndim", "strides"))
 
 
-class Tensor:
+class _Slots:
+    """A Tensor's slots without the write guard: make_tensor fills one in, then makes it a Tensor (same layout).
+    (Plain slot writes, then one __class__ change: a guarded or a Python-level __setattr__ in the way costs
+    ~100 ns per write, and every op makes a tensor.)"""
+
+    __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
+
+
+class Tensor(_Slots):
     """An immutable n-d array. Ops make new tensors; only Variables change in place."""
 
     # shape/dtype/size describe the storage to the kernels, so they are read-only (as in PyTorch). They stay
     # plain slots guarded by __setattr__, not properties, because every op reads several: a property read costs
-    # 3-4x a slot read. Constructors write them through _unguarded subclasses (make_tensor).
-    __slots__ = ("_owner", "_ptr", "shape", "dtype", "size", "ndim", "__weakref__")
+    # 3-4x a slot read. Constructors write them before the guard applies (make_tensor, _unguarded).
+    __slots__ = ()
     __array_priority__ = 100  # numpy defers binary operators to us
 
     def __new__(cls, owner, ptr, shape: tuple, dtype: str, size: int | None = None):
@@ -140,12 +148,9 @@ def _unguarded(cls: type) -> type:
     return type(f"_Unguarded{cls.__name__}", (cls,), {"__slots__": (), "__setattr__": _setattr})
 
 
-_OpenTensor = _unguarded(Tensor)
-
-
 def make_tensor(owner, ptr, shape: tuple, dtype: str, size: int) -> Tensor:
     """A Tensor of size elements over storage ptr, kept alive by owner."""
-    t = _new(_OpenTensor)
+    t = _new(_Slots)
     t._owner = owner
     t._ptr = ptr
     t.shape = shape
@@ -425,7 +430,7 @@ class Variable(Tensor):
 
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""
-        self.version += 1
+        _set_version(self, self.version + 1)  # (the slot's own setter: no trip through the write guard)
         if _state.tracer is not None:
             _state.wrote = True
 
@@ -467,3 +472,5 @@ class Variable(Tensor):
     def __repr__(self) -> str:
         return f"<Variable name={self.name!r} shape={self.shape} dtype={self.dtype} values={self}>"
 
+
+_set_version = Variable.__dict__["version"].__set__
