@@ -221,6 +221,7 @@ class _Trace:
         pargs, pkwargs = _substitute(args, kwargs, self.placeholders)
         with _Recording() as rec:
             tape = _tape.GradientTape(persistent=True)
+            tape._versioned = False
             with tape:
                 tape.watch([p for p in self.placeholders if p.dtype in FLOATS])
                 out = self.owner._fn(*pargs, **pkwargs)

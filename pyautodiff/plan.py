@@ -15,7 +15,7 @@ from . import _backend as B
 from ._plan_table import ARGS, KERNELS, SIGNATURE
 from .dtypes import CODE
 from .errors import check
-from .tensor import Tensor, Variable, empty
+from .tensor import Tensor, Variable, _set_version, empty
 
 __all__ = ["KernelBatch", "Program", "address", "fresh_copy", "without_initializers"]
 
@@ -63,6 +63,7 @@ class Program:
         self.calls = calls
         wrote = [[v for s in access[i][1] if s in variables for v in variables[s].values()] for i in order]
         self.wrote = [()] * len(copy_in) + wrote + [()] * len(copy_out)  # the Variables each call writes
+        self.written = list({id(v): v for vs in wrote for v in vs}.values())
         self.kernel_calls = len(recorded)
         self.steps: list = []
         slots = []  # (step, argument position) of each call's first argument
@@ -96,16 +97,20 @@ class Program:
         outs = [empty(shape, dtype) for shape, dtype in self.out_specs]
         for slot, t in zip(self.outputs, outs):
             slot.set(t._ptr)
-        for step in self.steps:
-            if type(step) is _Plan:
-                status = _lib.ad_plan_run(step.ptr)
-                if status:
-                    self._fail(step.first + step.words[1], status)
-            else:
-                kernel, args, at = step
-                status = kernel(*args)
-                if status:
-                    self._fail(at, status)
+        try:
+            for step in self.steps:
+                if type(step) is _Plan:
+                    status = _lib.ad_plan_run(step.ptr)
+                    if status:
+                        self._fail(step.first + step.words[1], status)
+                else:
+                    kernel, args, at = step
+                    status = kernel(*args)
+                    if status:
+                        self._fail(at, status)
+        finally:  # the replay wrote these as the body's assigns did: tapes that read them must see a new version
+            for v in self.written:
+                _set_version(v, v.version + 1)
         return outs
 
     def _fail(self, at: int, status: int) -> None:

@@ -83,6 +83,9 @@ class GradientTape:
         self._recording = False
         self._used = False
         self._active = False  # inside its `with` block (in any thread)
+        # a Function's own trace tape says False: its replays write the Variables by design, and the node the
+        # Function records on the caller's tapes checks their versions instead
+        self._versioned = True
 
     # --- context ---
     def __enter__(self):
@@ -205,7 +208,7 @@ class GradientTape:
                 needs = tuple(x in reach for x in node.inputs)
                 if True not in needs:
                     continue
-                if node.versions:
+                if node.versions and self._versioned:
                     node.check_versions()
                 for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:

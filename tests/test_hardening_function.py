@@ -287,3 +287,35 @@ def test_gradient_after_a_failed_replay_uses_its_own_call():
             f(x2, bad)
         assert t.gradient(y, x1).tolist() == expected.tolist()
     assert f.trace_count == 1
+
+
+def test_a_replay_that_writes_a_variable_bumps_its_version():
+    # a tape that read v before a replay wrote it must refuse the stale gradient, as after an eager assign
+    v = ad.Variable([1.0])
+
+    def bump():
+        v.assign_add(1.0)
+    f = ad.Function(bump)
+    f()
+    with ad.GradientTape() as tape:
+        y = v * v
+    before = v.version
+    f()
+    assert v.version > before and v.tolist() == [3.0]
+    with pytest.raises(RuntimeError, match="was modified"):
+        tape.gradient(y, v)
+
+
+def test_a_body_that_assigns_then_reads_keeps_its_gradient_over_replays():
+    w = ad.Variable([2.0, 3.0])
+    x = ad.Variable([1.0, 1.0], trainable=False)
+
+    def body(scale):
+        x.assign(scale)
+        return ad.reduce_sum(w * x * w)
+    f = ad.Function(body)
+    for s in (1.0, 2.0, 3.0):
+        with ad.GradientTape() as tape:
+            y = f(ad.array([s, s]))
+        assert tape.gradient(y, w).tolist() == [2 * s * 2.0, 2 * s * 3.0]
+    assert f.trace_count == 1
