@@ -135,9 +135,10 @@ class _Monitor(Callback):
                          f"or minimized; pass mode='max' or mode='min'")
 
     def _is_improvement(self, value, reference) -> bool:
+        maximize = self.maximize  # first: an unknown direction is an error at once, as in Keras
         if reference is None:
             return True
-        return value - self.min_delta > reference if self.maximize else value + self.min_delta < reference
+        return value - self.min_delta > reference if maximize else value + self.min_delta < reference
 
     def _value(self, logs, what: str):
         value = (logs or {}).get(self.monitor)
