@@ -171,7 +171,7 @@ class Model(Layer):
                     if self.stop_training:
                         break
                 if train.exhausted:
-                    warnings.warn(f"{self.name}.fit: the input ran out of data after epoch {epoch}; training stops "
+                    warnings.warn(f"{self.name}.fit: the input ran out of data at epoch {epoch + 1}; training stops "
                                   f"(a generator needs steps_per_epoch * epochs batches)", stacklevel=2)
                     break
                 logs = _results(trackers)
@@ -255,6 +255,8 @@ class Model(Layer):
         if yields_batches(x):
             if y is not None or sample_weight is not None:
                 raise ValueError(f"{where}: x yields batches, so y and sample_weight come in them (got them apart)")
+            if isinstance(x, NDArrayDataset) and not x.samples and what != "predict":
+                raise ValueError(f"{where}: no data: the dataset's inputs of shape {x.inputs.shape} hold 0 samples")
             return _Batches(where, x, steps)
         if x is None or (what != "predict" and y is None):
             raise ValueError(f"{where}: expects inputs x" + (" and targets y" if what != "predict" else ""))
@@ -270,11 +272,11 @@ class Model(Layer):
     def _validation_batches(self, data, batch_size) -> _Batches:
         """validation_data: (x, y) or (x, y, sample_weight) arrays, or a dataset / iterable of batches."""
         if yields_batches(data):
-            return self._batches("fit", data, None, None, batch_size, False, 0)
+            return self._batches("evaluate", data, None, None, batch_size, False, 0)
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise ValueError(f"{self.name}.fit: validation_data must be (x, y), (x, y, sample_weight), a dataset "
                              f"or an iterable of batches, got {type(data).__name__}")
-        return self._batches("fit", data[0], data[1], data[2] if len(data) == 3 else None, batch_size, False, 0)
+        return self._batches("evaluate", data[0], data[1], data[2] if len(data) == 3 else None, batch_size, False, 0)
 
     def _split(self, what, x, y, sample_weight, fraction) -> tuple:
         """Keras' validation_split: the last fraction of the arrays (taken before any shuffling) validates."""

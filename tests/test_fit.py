@@ -44,10 +44,10 @@ def test_fit_on_arrays_a_dataset_a_list_of_batches_and_a_generator_is_the_same_t
 def test_a_one_shot_generator_without_steps_runs_out_after_one_epoch():
     x, y = _data()
     model = _model()
-    with pytest.warns(UserWarning, match="ran out of data after epoch 1"):
+    with pytest.warns(UserWarning, match="ran out of data at epoch 2"):
         history = model.fit(((x[i:i + 6], y[i:i + 6]) for i in (0, 6)), epochs=3, verbose=0)
     assert history.epoch == [0]
-    with pytest.warns(UserWarning, match="ran out of data after epoch 1"):
+    with pytest.warns(UserWarning, match="ran out of data at epoch 2"):
         history = _model().fit(((x[i:i + 6], y[i:i + 6]) for i in (0, 6)), epochs=3, steps_per_epoch=2, verbose=0)
     assert history.epoch == [0]
     # a re-iterable source with steps_per_epoch continues where the last epoch stopped, starting over at its end
