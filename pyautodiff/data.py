@@ -4,24 +4,28 @@ import random
 
 from . import ops
 from .ops import nn as fused
-from .tensor import as_tensor
+from .tensor import Tensor, as_tensor
 
 
 class NDArrayDataset:
-    """Iterating yields (inputs, tests) batches as Tensors (tests None when not given).
+    """Iterating yields (inputs, tests) batches as Tensors (tests None when not given), or (inputs, tests,
+    sample_weights) triples when sample_weights (one per sample) are given.
 
     With shuffle, each pass draws a new permutation from (seed, pass number): reproducible when seeded.
     The last partial batch is kept, so len() is ceil(samples / batch_size).
     """
 
-    def __init__(self, inputs, tests=None, batch_size: int = 32, shuffle: bool = True, seed: int | None = None):
+    def __init__(self, inputs, tests=None, batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                 sample_weights=None):
         self.inputs = as_tensor(inputs, None, "NDArrayDataset")
         self.tests = None if tests is None else as_tensor(tests, None, "NDArrayDataset")
+        self.sample_weights = None if sample_weights is None else as_tensor(sample_weights, None, "NDArrayDataset")
         if self.inputs.ndim == 0:
             raise ValueError("NDArrayDataset: inputs must have a batch axis, got a scalar")
-        if self.tests is not None and (self.tests.ndim == 0 or self.tests.shape[0] != self.inputs.shape[0]):
-            raise ValueError(f"NDArrayDataset: inputs of shape {self.inputs.shape} and tests of shape "
-                             f"{self.tests.shape} must have the same number of samples")
+        for what, t in (("tests", self.tests), ("sample_weights", self.sample_weights)):
+            if t is not None and (t.ndim == 0 or t.shape[0] != self.inputs.shape[0]):
+                raise ValueError(f"NDArrayDataset: inputs of shape {self.inputs.shape} and {what} of shape "
+                                 f"{t.shape} must have the same number of samples")
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"NDArrayDataset: batch_size must be a positive int, got {batch_size!r}")
         self.batch_size, self.shuffle = batch_size, shuffle
@@ -39,10 +43,64 @@ class NDArrayDataset:
         n, size = self.samples, self.batch_size
         order = fused.permutation(n, self.seed * 1000003 + self._passes) if self.shuffle else None
         self._passes += 1
+        arrays = (self.inputs, self.tests) + (() if self.sample_weights is None else (self.sample_weights,))
         for start in range(0, n, size):
             if order is None:
-                batch = [None if t is None else t[start:start + size] for t in (self.inputs, self.tests)]
+                yield tuple(None if t is None else t[start:start + size] for t in arrays)
             else:
                 index = order[start:start + size]
-                batch = [None if t is None else ops.gather(t, index, 0) for t in (self.inputs, self.tests)]
-            yield batch[0], batch[1]
+                yield tuple(None if t is None else ops.gather(t, index, 0) for t in arrays)
+
+
+def yields_batches(x) -> bool:
+    """Whether x yields batches (a dataset, an iterator or generator, any other iterable that is not an array,
+    or a list of (x, y) tuples) rather than holding arrays (a Tensor, a numpy array, nested lists)."""
+    if isinstance(x, (list, tuple)):
+        return bool(x) and isinstance(x[0], tuple)
+    return not isinstance(x, Tensor) and not hasattr(x, "shape") and hasattr(x, "__iter__")
+
+
+def _unpack(what: str, item) -> tuple:
+    """A batch as (x, y, sample_weight) Tensors, y and sample_weight None when absent: a tuple is (x,), (x, y) or
+    (x, y, sample_weight) as Keras reads it; anything else is x alone."""
+    if not isinstance(item, tuple):
+        item = (item,)
+    if not 1 <= len(item) <= 3:
+        raise ValueError(f"{what}: a batch must be (x,), (x, y) or (x, y, sample_weight), got {len(item)} items")
+    return tuple(None if v is None else as_tensor(v, None, what) for v in item + (None,) * (3 - len(item)))
+
+
+class _Batches:
+    """The batches fit, evaluate and predict run: epoch() yields (x, y, sample_weight) triples; steps is the
+    number per epoch (None when not known beforehand).
+
+    A re-iterable source (a dataset, a list) is iterated anew each epoch; a one-shot iterator (a generator)
+    is read on across epochs, steps_per_epoch batches each (as Keras); `exhausted` tells that an epoch ran out
+    of data before its steps."""
+
+    def __init__(self, what: str, source, steps_per_epoch: int | None = None):
+        if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0):
+            raise ValueError(f"{what}: steps_per_epoch must be a positive int, got {steps_per_epoch!r}")
+        self.what, self.source, self.steps_per_epoch = what, source, steps_per_epoch
+        self.reiterable = iter(source) is not source
+        self.steps = steps_per_epoch or (len(source) if hasattr(source, "__len__") else None)
+        self.exhausted = False
+        self._iterator = None
+
+    def epoch(self):
+        if self.steps_per_epoch is None and self.reiterable:
+            self._iterator = None
+        if self._iterator is None:
+            self._iterator = iter(self.source)
+        produced, restarted = 0, False
+        while self.steps_per_epoch is None or produced < self.steps_per_epoch:
+            try:
+                item = next(self._iterator)
+            except StopIteration:
+                if self.steps_per_epoch is not None and self.reiterable and not restarted:
+                    self._iterator, restarted = iter(self.source), True  # the next pass continues the epoch
+                    continue
+                self.exhausted = self.steps_per_epoch is not None or produced == 0
+                return
+            produced, restarted = produced + 1, False
+            yield _unpack(self.what, item)

@@ -6,20 +6,24 @@ an 8-byte little-endian header length, a JSON header {name: {"dtype", "shape", "
 raw little-endian data; load_weights checks everything before it assigns anything.
 """
 
+import contextlib
 import itertools
 import json
+import math
 import operator
 import os
 import re
 import sys
 import time
+import warnings
 
 from . import _backend as B
 from . import debug, ops
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from .data import NDArrayDataset
+from .callbacks import CallbackList, History
+from .data import NDArrayDataset, _Batches, yields_batches
 from .function import Function
 from .dtypes import FLOATS, ITEMSIZE
 from .layers.base import Layer
@@ -35,19 +39,6 @@ _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 _DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
-class History:
-    """What fit returns: history maps "loss", "accuracy", "val_loss", ... to per-epoch lists."""
-
-    def __init__(self):
-        self.history: dict = {}
-        self.epoch: list = []
-
-    def _append(self, epoch: int, logs: dict) -> None:
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-
 class Model(Layer):
     cast_inputs = False  # its layers cast what they take (an Embedding wants its indices as they are)
 
@@ -57,6 +48,7 @@ class Model(Layer):
         self.loss = None
         self._metric_ids: list = []
         self.stop_training = False
+        self.history = None  # fit's History (a callback), as Keras' model.history
         self.run_eagerly = False
         self._train_function = None
 
@@ -95,26 +87,40 @@ class Model(Layer):
     def _new_metrics(self, y_true, y_pred) -> list:
         return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
 
-    def _train_on_batch(self, x, y):
+    def _loss_value(self, y, pred, sample_weight=None):
+        """The compiled loss; with sample_weight, Keras' default reduction: the sum of the per-sample losses
+        times their weights, over the number of losses (not over the sum of the weights)."""
+        if sample_weight is None:
+            return self.loss(y, pred)
+        values = self.loss.call(y, pred) if isinstance(self.loss, losses_module.Loss) else self.loss(y, pred)
+        batch = pred.shape[0]
+        if sample_weight.shape not in ((batch,), (batch, 1)) or values.ndim == 0 or values.shape[0] != batch:
+            raise ValueError(f"{self.name}: sample_weight of shape {sample_weight.shape} must hold one weight per "
+                             f"sample of y_pred {pred.shape} (and the loss per-sample values, got {values.shape})")
+        values = ops.reshape(values, (batch, -1))
+        weighted = ops.multiply(values, ops.reshape(ops.cast(sample_weight, values.dtype), (batch, 1)))
+        return ops.scale(1.0 / max(values.size, 1), ops.reduce_sum(weighted))
+
+    def _train_on_batch(self, x, y, sample_weight=None):
         with GradientTape() as tape:
             pred = self(x, training=True)
-            loss = self.loss(y, pred)
+            loss = self._loss_value(y, pred, sample_weight)
         params = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, params), params))
         return loss, pred
 
-    def train_step(self, x, y, trackers: dict) -> None:
+    def train_step(self, x, y, trackers: dict, sample_weight=None) -> None:
         if self.run_eagerly:
-            loss, pred = self._train_on_batch(x, y)
+            loss, pred = self._train_on_batch(x, y, sample_weight)
         else:
             if self._train_function is None:
                 self._train_function = Function(self._train_on_batch)
-            loss, pred = self._train_function(x, y)
+            loss, pred = self._train_function(x, y, sample_weight)  # a weighted batch is a signature of its own
         self._track(trackers, loss, x, y, pred)
 
-    def test_step(self, x, y, trackers: dict) -> None:
+    def test_step(self, x, y, trackers: dict, sample_weight=None) -> None:
         pred = self(x, training=False)
-        self._track(trackers, self.loss(y, pred), x, y, pred)
+        self._track(trackers, self._loss_value(y, pred, sample_weight), x, y, pred)
 
     def _track(self, trackers: dict, loss, x, y, pred) -> None:
         if "loss" not in trackers:
@@ -125,78 +131,169 @@ class Model(Layer):
             if name == "loss":
                 m.update_state(ops.scale(float(x.shape[0]), loss), x.shape[0])
             else:
-                m.update_state(y, pred)
+                m.update_state(y, pred)  # compiled metrics are unweighted, as Keras' `metrics` (not weighted_metrics)
 
     # --- the loops ---
     def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32, validation_data=None,
             shuffle: bool = True, verbose: int = 1, callbacks=None, seed: int | None = None,
-            check_numerics: bool = False) -> History:
-        """check_numerics=True checks every op's output while fit runs (ad.debug.enable_check_numerics): the
+            check_numerics: bool = False, validation_split: float = 0.0, sample_weight=None, class_weight=None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None):
+        """Keras' fit: x arrays with y, or a dataset / any iterable of (x, y[, sample_weight]) batches.
+        check_numerics=True checks every op's output while fit runs (ad.debug.enable_check_numerics): the
         first NaN or inf raises ad.debug.NumericsError naming the op, before the update it would corrupt."""
-        if check_numerics and not debug.is_check_numerics_enabled():
-            debug.enable_check_numerics()
-            try:
-                return self.fit(x, y, epochs, batch_size, validation_data, shuffle, verbose, callbacks, seed)
-            finally:
-                debug.disable_check_numerics()
         self._require_compiled("fit")
-        dataset = self._dataset("fit", x, y, batch_size, shuffle, seed)
-        history, callbacks = History(), list(callbacks or [])
-        self.stop_training = False
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(f"{self.name}.fit: give sample_weight or class_weight, not both")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = self._split("fit", x, y, sample_weight, validation_split)
+        train = self._batches("fit", x, y, sample_weight, batch_size, shuffle, seed, steps_per_epoch)
+        val = None if validation_data is None else self._validation_batches(validation_data, batch_size)
+        weigh = _class_weigher(self.name, class_weight)
+        self.history = History()
+        cbs = CallbackList(callbacks, self, self.history, verbose=verbose, epochs=epochs, steps=train.steps)
         live = sys.stdout.isatty()  # a redrawn bar only on a terminal; one line per epoch elsewhere
-        _notify(callbacks, "on_train_begin")
-        for epoch in range(epochs):
-            trackers: dict = {}
-            start = time.perf_counter()
-            for step, (xb, yb) in enumerate(dataset):
-                self.train_step(xb, yb, trackers)
-                if verbose == 1 and live:
-                    _progress(epoch, epochs, step + 1, len(dataset), trackers, time.perf_counter() - start, live)
-                _notify(callbacks, "on_batch_end", step, {k: m.result() for k, m in trackers.items()})
-            logs = {k: m.result() for k, m in trackers.items()}
-            if validation_data is not None:
-                vx, vy = validation_data
-                logs.update({f"val_{k}": v for k, v in self.evaluate(vx, vy, batch_size).items()})
-            history._append(epoch, logs)
-            if verbose:
-                _progress(epoch, epochs, len(dataset), len(dataset), trackers, time.perf_counter() - start, live,
-                          logs)
-            _notify(callbacks, "on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        _notify(callbacks, "on_train_end")
-        return history
+        self.stop_training = False
+        logs: dict = {}
+        with _numerics_checked(check_numerics):
+            cbs.call("on_train_begin", {})
+            for epoch in range(initial_epoch, epochs):
+                cbs.call("on_epoch_begin", epoch, {})
+                trackers: dict = {}
+                start = time.perf_counter()
+                steps = 0
+                for step, (xb, yb, wb) in enumerate(train.epoch()):
+                    steps = step + 1
+                    cbs.call("on_train_batch_begin", step, {})
+                    self.train_step(xb, yb, trackers, **_weight_arg(wb if weigh is None else weigh(yb)))
+                    if verbose == 1 and live:
+                        _progress(epoch, epochs, steps, train.steps or steps, trackers, time.perf_counter() - start, live)
+                    cbs.call("on_train_batch_end", step, _results(trackers) if cbs.wants_batch_logs else {})
+                    if self.stop_training:
+                        break
+                if train.exhausted:
+                    warnings.warn(f"{self.name}.fit: the input ran out of data at epoch {epoch + 1}; training stops "
+                                  f"(a generator needs steps_per_epoch * epochs batches)", stacklevel=2)
+                    break
+                logs = _results(trackers)
+                if val is not None:
+                    logs.update({f"val_{k}": v for k, v in self._run_test(val, cbs).items()})
+                cbs.call("on_epoch_end", epoch, logs)
+                if verbose:
+                    _progress(epoch, epochs, steps, train.steps or steps, trackers, time.perf_counter() - start, live,
+                              logs)
+                if self.stop_training:
+                    break
+            cbs.call("on_train_end", logs)
+        return self.history
 
-    def evaluate(self, x=None, y=None, batch_size: int = 32, verbose: int = 0) -> dict:
+    def evaluate(self, x=None, y=None, batch_size: int = 32, verbose: int = 0, sample_weight=None, steps=None,
+                 callbacks=None) -> dict:
         self._require_compiled("evaluate")
-        trackers: dict = {}
-        for xb, yb in self._dataset("evaluate", x, y, batch_size, False, 0):
-            self.test_step(xb, yb, trackers)
-        logs = {k: m.result() for k, m in trackers.items()}
+        batches = self._batches("evaluate", x, y, sample_weight, batch_size, False, 0, steps)
+        logs = self._run_test(batches, CallbackList(callbacks, self, verbose=verbose, epochs=1, steps=batches.steps))
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         return logs
 
-    def predict(self, x, batch_size: int = 32) -> Tensor:
-        dataset = self._dataset("predict", x, None, batch_size, False, 0)
-        if not dataset.samples:  # an empty batch in, an empty batch out (of the output's shape)
-            return self(dataset.inputs, training=False)
-        outputs = [self(xb, training=False) for xb, _ in dataset]
+    def _run_test(self, batches, cbs) -> dict:
+        """evaluate's loop, also fit's validation (with fit's callbacks, as Keras)."""
+        trackers: dict = {}
+        cbs.call("on_test_begin", {})
+        for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            cbs.call("on_test_batch_begin", step, {})
+            self.test_step(xb, yb, trackers, **_weight_arg(wb))
+            cbs.call("on_test_batch_end", step, _results(trackers) if cbs.wants_batch_logs else {})
+        if not trackers:
+            raise ValueError(f"{self.name}.evaluate: the data yielded no batch")
+        logs = _results(trackers)
+        cbs.call("on_test_end", logs)
+        return logs
+
+    def predict(self, x, batch_size: int = 32, verbose: int = 0, steps=None, callbacks=None) -> Tensor:
+        batches = self._batches("predict", x, None, None, batch_size, False, 0, steps)
+        if isinstance(batches.source, NDArrayDataset) and not batches.source.samples:
+            return self(batches.source.inputs, training=False)  # an empty batch in, an empty batch out
+        cbs = CallbackList(callbacks, self, verbose=verbose, epochs=1, steps=batches.steps)
+        cbs.call("on_predict_begin", {})
+        outputs = []
+        for step, (xb, _, _) in enumerate(batches.epoch()):
+            cbs.call("on_predict_batch_begin", step, {})
+            outputs.append(self(xb, training=False))
+            cbs.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
+        cbs.call("on_predict_end", {})
+        if not outputs:
+            raise ValueError(f"{self.name}.predict: the data yielded no batch")
         return ops.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
 
-    def _dataset(self, what: str, x, y, batch_size, shuffle, seed) -> NDArrayDataset:
-        if isinstance(x, NDArrayDataset):
-            dataset = x
-        elif x is None or (what != "predict" and y is None):
-            raise ValueError(f"{self.name}.{what}: expects inputs x" + (" and targets y" if what != "predict" else ""))
-        else:
-            try:
-                dataset = NDArrayDataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
-            except ValueError as e:
-                raise ValueError(f"{self.name}.{what}: {e}") from None
+    # --- one batch (Keras' return conventions: the loss alone, or [loss, metrics...] with compiled metrics) ---
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
+        self._require_compiled("train_on_batch")
+        return self._one_batch("train_on_batch", self.train_step, x, y, sample_weight, class_weight, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        self._require_compiled("test_on_batch")
+        return self._one_batch("test_on_batch", self.test_step, x, y, sample_weight, None, return_dict)
+
+    def predict_on_batch(self, x) -> Tensor:
+        return self(as_tensor(x, None, f"{self.name}.predict_on_batch"), training=False)
+
+    def _one_batch(self, what, step, x, y, sample_weight, class_weight, return_dict):
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(f"{self.name}.{what}: give sample_weight or class_weight, not both")
+        x, y, w = (None if v is None else as_tensor(v, None, f"{self.name}.{what}") for v in (x, y, sample_weight))
+        if y is None:
+            raise ValueError(f"{self.name}.{what}: expects inputs x and targets y")
+        weigh = _class_weigher(self.name, class_weight)
+        trackers: dict = {}
+        step(x, y, trackers, **_weight_arg(w if weigh is None else weigh(y)))
+        logs = _results(trackers)
+        return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
+
+    # --- data ---
+    def _batches(self, what: str, x, y, sample_weight, batch_size, shuffle, seed, steps=None) -> _Batches:
+        where = f"{self.name}.{what}"
+        if yields_batches(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(f"{where}: x yields batches, so y and sample_weight come in them (got them apart)")
+            if isinstance(x, NDArrayDataset) and not x.samples and what != "predict":
+                raise ValueError(f"{where}: no data: the dataset's inputs of shape {x.inputs.shape} hold 0 samples")
+            return _Batches(where, x, steps)
+        if x is None or (what != "predict" and y is None):
+            raise ValueError(f"{where}: expects inputs x" + (" and targets y" if what != "predict" else ""))
+        try:
+            dataset = NDArrayDataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                     sample_weights=sample_weight)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
         if not dataset.samples and what != "predict":
-            raise ValueError(f"{self.name}.{what}: no data: the inputs of shape {dataset.inputs.shape} hold 0 samples")
-        return dataset
+            raise ValueError(f"{where}: no data: the inputs of shape {dataset.inputs.shape} hold 0 samples")
+        return _Batches(where, dataset, steps)
+
+    def _validation_batches(self, data, batch_size) -> _Batches:
+        """validation_data: (x, y) or (x, y, sample_weight) arrays, or a dataset / iterable of batches."""
+        if yields_batches(data):
+            return self._batches("evaluate", data, None, None, batch_size, False, 0)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(f"{self.name}.fit: validation_data must be (x, y), (x, y, sample_weight), a dataset "
+                             f"or an iterable of batches, got {type(data).__name__}")
+        return self._batches("evaluate", data[0], data[1], data[2] if len(data) == 3 else None, batch_size, False, 0)
+
+    def _split(self, what, x, y, sample_weight, fraction) -> tuple:
+        """Keras' validation_split: the last fraction of the arrays (taken before any shuffling) validates."""
+        where = f"{self.name}.{what}"
+        if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+            raise ValueError(f"{where}: validation_split must be a fraction in (0, 1), got {fraction!r}")
+        if yields_batches(x) or x is None or y is None:
+            raise ValueError(f"{where}: validation_split needs arrays x and y (pass validation_data with a dataset "
+                             f"or batches)")
+        arrays = [None if v is None else as_tensor(v, None, where) for v in (x, y, sample_weight)]
+        n = arrays[0].shape[0] if arrays[0].ndim else 0
+        split_at = math.floor(n * (1.0 - fraction))
+        if split_at in (0, n):
+            raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
+                             f"{'no training' if split_at == 0 else 'no validation'} sample")
+        return [None if a is None else a[:split_at] for a in arrays], \
+            tuple(None if a is None else a[split_at:] for a in arrays)
 
     # --- introspection ---
     def summary(self, print_fn=print) -> None:
@@ -427,11 +524,48 @@ class Sequential(Model):
         return x
 
 
-def _notify(callbacks: list, event: str, *args) -> None:
-    for cb in callbacks:
-        method = getattr(cb, event, None)
-        if method is not None:
-            method(*args)
+def _results(trackers: dict) -> dict:
+    return {k: m.result() for k, m in trackers.items()}
+
+
+def _weight_arg(sample_weight) -> dict:
+    """train_step/test_step's keyword, only when there are weights (an overridden step may not take it)."""
+    return {} if sample_weight is None else {"sample_weight": sample_weight}
+
+
+def _class_weigher(name: str, class_weight):
+    """A function from a batch's targets to Keras' class_weight sample weights (classes not in the dict
+    weigh 1), or None: class indices, one-hot rows (argmax) or (batch, 1) columns, rounded."""
+    if class_weight is None:
+        return None
+    if not isinstance(class_weight, dict) or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0
+                                                     for k in class_weight):
+        raise ValueError(f"{name}: class_weight must be a dict from class indices >= 0 to weights, got {class_weight!r}")
+    size = max(class_weight, default=-1) + 2  # one entry more: weight 1 for every larger class
+    table = as_tensor([float(class_weight.get(c, 1.0)) for c in range(size)], "float32", name)
+
+    def weigh(y):
+        if y.ndim > 2 or y.ndim == 0:
+            raise ValueError(f"{name}: class_weight needs targets of shape (batch,), (batch, 1) or (batch, classes), "
+                             f"got {y.shape}")
+        labels = ops.argmax(y, -1) if y.ndim == 2 and y.shape[1] != 1 else ops.reshape(y, (y.shape[0],))
+        if labels.dtype in FLOATS:
+            labels = ops.increment(labels, 0.5)  # rounded, as Keras does, by the truncating cast
+        return ops.gather(table, ops.minimum(ops.cast(labels, "int32"), size - 1))
+    return weigh
+
+
+@contextlib.contextmanager
+def _numerics_checked(on: bool):
+    """fit's check_numerics: enabled for the duration unless it already is."""
+    if not on or debug.is_check_numerics_enabled():
+        yield
+        return
+    debug.enable_check_numerics()
+    try:
+        yield
+    finally:
+        debug.disable_check_numerics()
 
 
 def _progress(epoch, epochs, step, steps, trackers, seconds, live, logs=None) -> None:
