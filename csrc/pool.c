@@ -43,12 +43,14 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                         window(p, 1, o1, &l1, &h1);
                         window(p, 2, o2, &l2, &h2);
                         int64_t at = (((b * p->out[0] + o0) * p->out[1] + o1) * p->out[2] + o2) * c;
-                        T inv = (T)1 / (T)((h0 - l0) * (h1 - l1) * (h2 - l2));
+                        T count = (T)((h0 - l0) * (h1 - l1) * (h2 - l2));
                         for (int64_t c0 = 0; c0 < c; c0 += POOL_CHUNK) {
                             int64_t cn = c - c0 < POOL_CHUNK ? c - c0 : POOL_CHUNK;
                             T best[POOL_CHUNK];
                             int64_t arg[POOL_CHUNK]; /* where the window's first maximum is, per channel */
-                            if (p->op == AD_POOL_MAX)
+                            if (p->op == AD_POOL_AVG && p->adjoint) /* best: each element's share */
+                                for (int64_t j = 0; j < cn; j++) best[j] = S[at + c0 + j] / count;
+                            else if (p->op == AD_POOL_MAX)
                                 for (int64_t j = 0; j < cn; j++) {
                                     best[j] = -(T)AD_INF;
                                     arg[j] = (base + (l0 * p->in[1] + l1) * p->in[2] + l2) * c + c0;
@@ -67,7 +69,7 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                                                 arg[j] = take ? e : arg[j];
                                             }
                                         } else if (p->adjoint) {
-                                            for (int64_t j = 0; j < cn; j++) D[e + j] += S[at + c0 + j] * inv;
+                                            for (int64_t j = 0; j < cn; j++) D[e + j] += best[j];
                                         } else {
                                             for (int64_t j = 0; j < cn; j++) D[at + c0 + j] += S[e + j];
                                         }
@@ -77,7 +79,7 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                             else if (p->op == AD_POOL_MAX)
                                 for (int64_t j = 0; j < cn; j++) D[at + c0 + j] = S[arg[j] + j];
                             else if (!p->adjoint)
-                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] *= inv;
+                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] /= count;
                         }
                     }
         }
