@@ -6,10 +6,10 @@ import math
 import sys
 
 import pytest
+from conftest import gradcheck, rand
 
 import pyautodiff as ad
 from pyautodiff import _backend as B
-from conftest import gradcheck, rand
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import numbers
 
 from .. import _backend as B
 from ..tensor import Tensor, contiguous_strides, shape_size
-from ._core import C, as_ints, as_tensor, code, defop, describe, emit, i64, lib, need_float, new_output, out_like, public, run
+from ._core import (C, as_ints, as_tensor, code, defop, describe, emit, i64, lib, need_float, new_output, out_like,
+                    public, run)
 from .reduce import reduce_max, reduce_mean
 from .shape import _copy_into, _slice, repeat
 
@@ -19,7 +20,8 @@ def _spatial_rank(name: str, x: Tensor, d: int | None = None) -> int:
     """The number of spatial axes of channels-last x: d when given, else 1 to 3 from x's rank."""
     if (3 <= x.ndim <= 5) if d is None else x.ndim == d + 2:
         return x.ndim - 2
-    want = f"rank {d + 2} (batch, {d} spatial axes, channels)" if d else "rank 3, 4 or 5 (batch, spatial axes, channels)"
+    want = (f"rank {d + 2} (batch, {d} spatial axes, channels)" if d else
+            "rank 3, 4 or 5 (batch, spatial axes, channels)")
     raise ValueError(f"{name}: expects a tensor of {want}, got {describe(x)}")
 
 
@@ -154,7 +156,8 @@ def pad(x, paddings, constant_values=0) -> Tensor:
     if len(pairs) != x.ndim:
         raise ValueError(f"pad: paddings must hold one (before, after) pair per axis of {describe(x)}, "
                          f"got {len(pairs)}: {paddings!r}")
-    if not isinstance(constant_values, numbers.Real) or (x.dtype == "int32" and constant_values != int(constant_values)):
+    if not isinstance(constant_values, numbers.Real) or (x.dtype == "int32" and
+                                                         constant_values != int(constant_values)):
         raise TypeError(f"pad: constant_values must be a number {x.dtype} holds, got {constant_values!r}")
     shape = tuple(b + dim + a for (b, a), dim in zip(pairs, x.shape))
     y = new_output("pad", shape, x.dtype)
@@ -173,10 +176,10 @@ def zero_padding(x, padding=1) -> Tensor:
     or a (before, after) pair per spatial axis."""
     x = as_tensor(x)
     d = _spatial_rank("zero_padding", x)
-    nested = isinstance(padding, (list, tuple)) and bool(padding) and all(isinstance(p, (list, tuple)) for p in padding)
-    if not nested:
-        values = as_ints("zero_padding", padding, "padding")
-        padding = [values] if d == 1 and len(values) == 2 else [(v, v) for v in (values * d if len(values) == 1 else values)]
+    if not (isinstance(padding, (list, tuple)) and padding and all(isinstance(p, (list, tuple)) for p in padding)):
+        values = as_ints("zero_padding", padding, "padding")  # ints: both sides of each axis, but 1-d's pair
+        values = values * d if len(values) == 1 else values
+        padding = [values] if d == 1 and len(values) == 2 else [(v, v) for v in values]
     pairs = _pairs("zero_padding", padding, x, "padding")
     if len(pairs) != d:
         raise ValueError(f"zero_padding: padding must be an int, {d} ints or {d} (before, after) pairs for the {d} "
