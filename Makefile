@@ -119,8 +119,7 @@ web: $(WEB_DIST)/index.html
 
 serve:
 	@test -f $(WEB_DIST)/index.html || { echo "$(WEB_DIST) is missing: run make web (or make demo)"; exit 1; }
-	@echo "pyautodiff demo on http://127.0.0.1:$(WEB_PORT)/ (Ctrl-C stops)"
-	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(WEB_DIST) $(WEB_PORT)
+	$(PYTHON) tools/serve.py --dir $(WEB_DIST) --port $(WEB_PORT)
 
 demo: web
 	@$(MAKE) --no-print-directory serve
