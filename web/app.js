@@ -147,7 +147,7 @@ function showFigures() {
 
 function setEvaluation(data) {
   state.accuracy = data.accuracy;
-  state.testAccuracy = data.test_accuracy;
+  state.testAccuracy = data.test_accuracy ?? null;  // Python's None arrives as undefined
   if (data.probabilities) state.probabilities = plane.probabilities = data.probabilities;
 }
 
