@@ -28,11 +28,10 @@ const buttons = { train: $("train"), stop: $("stop"), resume: $("resume"), step:
 // Where the page is cross-origin isolated, a SharedArrayBuffer lets Stop Python raise KeyboardInterrupt.
 const interrupt = self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
 let worker = null;
-state.interruptBuffer = interrupt;
 
 function startWorker() {
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-  worker.onmessage = (e) => { state.msgs = (state.msgs || 0) + 1; state.lastMsg = e.data.type; if (e.target === worker) onMessage(e.data); };
+  worker.onmessage = (e) => { if (e.target === worker) onMessage(e.data); };
   worker.postMessage({ type: "init", interrupt });
 }
 const post = (msg, transfer) => worker.postMessage(msg, transfer);

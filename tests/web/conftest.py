@@ -94,6 +94,8 @@ def browser():
 class App:
     """One page of the demo, with what it requested and every console error it logged."""
 
+    out_dir = OUT  # screenshots and metrics
+
     def __init__(self, browser, url: str, width: int = 1280, height: int = 900):
         self.context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
                                            accept_downloads=True)
@@ -156,8 +158,3 @@ def open_app(browser):
     yield open_
     for app in apps:
         app.close()
-
-
-@pytest.fixture(scope="session")
-def out_dir():
-    return OUT

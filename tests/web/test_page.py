@@ -12,10 +12,8 @@ LOAD_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdl
 
 
 @pytest.fixture(scope="module")
-def app(open_app, server, out_dir):
-    app = open_app(server)
-    app.out = out_dir
-    return app
+def app(open_app, server):
+    return open_app(server)
 
 
 def stop_if_running(app):
@@ -67,8 +65,8 @@ def test_default_run_is_paced_so_it_can_be_watched(app):
     expect(app.by_id("loss-text")).to_contain_text("at epoch 300")
     assert float(app.by_id("loss").inner_text()) == pytest.approx(train[-1], rel=1e-3)
     ms_per_epoch = float(app.by_id("ms-per-epoch").inner_text())
-    app.page.screenshot(path=str(app.out / "default-training.png"))
-    (app.out / "metrics.json").write_text(json.dumps({
+    app.page.screenshot(path=str(app.out_dir / "default-training.png"))
+    (app.out_dir / "metrics.json").write_text(json.dumps({
         "ready_ms": round(app.state("readyAt")), "ready_stages_ms": app.state("stages"), "ms_per_epoch": ms_per_epoch,
         "loss_first": train[0], "loss_last": train[-1], "browser": app.page.context.browser.version}, indent=2) + "\n")
     print(f"\nweb page: ready {app.state('readyAt') / 1000:.2f} s after navigation; circle {ms_per_epoch:.2f} "
