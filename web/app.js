@@ -11,10 +11,10 @@ const GRID = 64;               // heat-map resolution (GRID x GRID predictions p
 const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not answered by then restarts the worker
 
 // What the tests (and the curious) can read: window.pyautodiffDemo
-const state = { model: null, ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
-                running: false, run: 0, epoch: 0, target: 0, history: new History(), loss: null, testLoss: null,
-                accuracy: null, testAccuracy: null, probabilities: null, elapsedMs: 0, timedEpochs: 0, summary: null, data: null,
-                outputs: [], stopLatencyMs: null, lastEnd: null };
+const state = { ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
+                model: null, running: false, run: 0, epoch: 0, target: 0, history: new History(), loss: null,
+                testLoss: null, accuracy: null, testAccuracy: null, probabilities: null, elapsedMs: 0, timedEpochs: 0,
+                summary: null, data: null, outputs: [], stopLatencyMs: null, lastEnd: null };
 window.pyautodiffDemo = state;
 
 const settings = new Settings($("config"));
@@ -130,7 +130,8 @@ function showFigures() {
   const test = state.testAccuracy !== null;  // with a test set, the figure that matters is the test accuracy
   $("accuracy-label").textContent = test ? "Test accuracy" : "Accuracy";
   byTestId("accuracy").textContent = percent(test ? state.testAccuracy : state.accuracy);
-  byTestId("ms-per-epoch").textContent = state.timedEpochs ? (state.elapsedMs / state.timedEpochs).toFixed(2) : "\u2013";
+  byTestId("ms-per-epoch").textContent =
+    state.timedEpochs ? (state.elapsedMs / state.timedEpochs).toFixed(2) : "\u2013";
   const h = state.history;
   byTestId("loss-text").textContent = h.epochs.length
     ? `Train loss ${formatLoss(h.train[0])} at epoch ${h.epochs[0]}, ${lossText(state.loss)} at epoch ${state.epoch}` +
@@ -155,7 +156,8 @@ function setNote(text) { byTestId("run-note").textContent = text; }
 function announceEnd(reason) {
   const results = `train loss ${lossText(state.loss)}` +
     (state.testLoss === null ? "" : `, test loss ${lossText(state.testLoss)}`) +
-    `, accuracy ${percent(state.accuracy)}` + (state.testAccuracy === null ? "" : ` (test ${percent(state.testAccuracy)})`);
+    `, accuracy ${percent(state.accuracy)}` +
+    (state.testAccuracy === null ? "" : ` (test ${percent(state.testAccuracy)})`);
   if (reason === "done") setNote(`Finished ${state.epoch} epochs: ${results}.`);
   else if (reason === "stopped") setNote(`Stopped at epoch ${state.epoch}: ${results}.`);
   else if (reason === "step") setNote(`Epoch ${state.epoch}: ${results}.`);

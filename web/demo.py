@@ -94,7 +94,7 @@ def make_data(dataset: str, noise: float, test_fraction: float, seed: int):
 
 
 class Data:
-    """The page's data as tensors: `x_train`, `y_train`, `x_test`, `y_test` (test tensors are None without a test set)."""
+    """The page's data as tensors `x_train`, `y_train`, `x_test`, `y_test` (the test ones None without a test set)."""
 
     def __init__(self, train, test, plane):
         self.train, self.test, self.plane = list(train), list(test), plane
@@ -128,7 +128,8 @@ class Trainer:
         self.data = Data(*make_data(c["dataset"], c["noise"], c["testFraction"], c["seed"]), plane)
         layers = []
         for i, units in enumerate(c["hidden"]):
-            layers.append(ad.layers.Dense(int(units), activation=c["activation"], **({"input_shape": (2,)} if i == 0 else {})))
+            first = {"input_shape": (2,)} if i == 0 else {}
+            layers.append(ad.layers.Dense(int(units), activation=c["activation"], **first))
             if c["dropout"] > 0:
                 layers.append(ad.layers.Dropout(float(c["dropout"]), seed=c["seed"] + i))
         layers.append(ad.layers.Dense(2))
@@ -144,8 +145,8 @@ class Trainer:
         lo, hi = plane
         step = (hi - lo) / (self.grid - 1)
         # row 0 is the top of the canvas, i.e. the largest x2
-        self.grid_inputs = ad.array([[lo + i * step, hi - j * step] for j in range(self.grid) for i in range(self.grid)],
-                                    dtype="float32")
+        grid = range(self.grid)
+        self.grid_inputs = ad.array([[lo + i * step, hi - j * step] for j in grid for i in grid], dtype="float32")
         self.model(self.data.x_train)  # builds the weights, so the summary can count them
         self.config = c
 

@@ -30,7 +30,8 @@ export function parse(name, raw) {
   if (name === "hidden") {
     const parts = text.split(/[\s,]+/).filter(Boolean);
     const units = parts.map(Number);
-    if (parts.length < 1 || parts.length > MAX_LAYERS || units.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_UNITS)) {
+    const bad = (u) => !Number.isInteger(u) || u < 1 || u > MAX_UNITS;
+    if (parts.length < 1 || parts.length > MAX_LAYERS || units.some(bad)) {
       return { error: `1 to ${MAX_LAYERS} whole numbers from 1 to ${MAX_UNITS}, separated by commas` };
     }
     return { value: units };

@@ -3,7 +3,8 @@
 // page -> worker: {type: "init", interrupt}  (an Int32Array on a SharedArrayBuffer, or null)
 //                 {type: "new", run, config}  a fresh model and dataset
 //                 {type: "train", run, until, pace}  train to epoch `until` at `pace` epochs/s (0: flat out)
-//                 {type: "pace", run, pace}   {type: "stop", run}   {type: "add", run, point}   {type: "save"}   {type: "load", bytes}
+//                 {type: "pace", run, pace}   {type: "stop", run}   {type: "add", run, point}
+//                 {type: "save"}   {type: "load", run, bytes}
 //                 {type: "run", id, code, filename}  the Python panel
 // worker -> page: "status", "ready", "started", "progress", "ended" (reason: done, stopped, step, diverged),
 //                 "data", "refresh", "stdout", "output", "weights", "error"; every training message carries
@@ -67,7 +68,8 @@ const probabilities = () => Float32Array.from(toPlain(trainer.probabilities()));
 
 function view(run) {
   const p = probabilities();
-  post({ type: "refresh", run, model, epoch: trainer.epoch, ...toPlain(trainer.evaluate()), probabilities: p }, [p.buffer]);
+  post({ type: "refresh", run, model, epoch: trainer.epoch, ...toPlain(trainer.evaluate()), probabilities: p },
+       [p.buffer]);
 }
 
 function newModel(run, config) {
@@ -169,6 +171,7 @@ self.onmessage = async ({ data }) => {
     else if (data.type === "load") loadWeights(data.run, data.bytes);
   } catch (e) {
     if (data.type === "train" && currentRun === data.run) currentRun = null;
-    post({ type: "error", text: String(e && e.message ? e.message : e), during: data.type, id: data.id, run: data.run });
+    post({ type: "error", text: String(e && e.message ? e.message : e), during: data.type, id: data.id,
+           run: data.run });
   }
 };

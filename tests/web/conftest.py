@@ -132,6 +132,14 @@ class App:
         """Wait until the current run has ended at epoch `epochs`."""
         self.wait("!s.running && s.epoch === arg", epochs, timeout)
 
+    def ready_with_short_runs(self, epochs: int):
+        """Once ready, train flat out to `epochs` epochs, and return self: the tests' runs stay short."""
+        self.wait_ready()
+        self.by_id("speed").select_option("0")
+        self.set_field("epochs", str(epochs))
+        self.wait_idle(epochs)
+        return self
+
     def set_field(self, testid: str, value: str):
         """Type into a field and commit it (Tab), as a visitor would."""
         field = self.by_id(testid)

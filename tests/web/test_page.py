@@ -77,13 +77,15 @@ def test_each_optimizer_brings_its_own_learning_rate(app):
     for optimizer, rate in [("sgd", "0.1"), ("rmsprop", "0.01"), ("adam", "0.01")]:
         app.by_id("optimizer").select_option(optimizer)
         expect(app.by_id("learning-rate")).to_have_value(rate)
-        expect(app.by_id("model-summary")).to_contain_text({"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[optimizer])
+        name = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[optimizer]
+        expect(app.by_id("model-summary")).to_contain_text(name)
 
 
 @pytest.mark.parametrize("testid, bad, message, used", [
     ("learning-rate", ["0", "-1", "abc", "", "1e9"], "Enter a number from 0.00001 to 10", "0.01 is used"),
     ("epochs", ["0", "-5", "x", "0.4", "1e7"], "Enter a whole number from 1 to 100000", "300 is used"),
-    ("hidden", ["", "8, 0", "1,2,3,4,5,6,7", "8, x", "300"], "Enter 1 to 6 whole numbers from 1 to 256", "8, 8 is used"),
+    ("hidden", ["", "8, 0", "1,2,3,4,5,6,7", "8, x", "300"], "Enter 1 to 6 whole numbers from 1 to 256",
+     "8, 8 is used"),
 ])
 def test_bad_values_are_marked_and_the_value_used_is_named(app, testid, bad, message, used):
     stop_if_running(app)

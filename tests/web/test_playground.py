@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 CONTRAST = """selector => {
     const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-    const lum = (c) => { const v = rgb(c).map(x => x / 255).map(x => x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
+    const linear = (x) => x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    const lum = (c) => { const v = rgb(c).map(x => linear(x / 255));
                          return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
     const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
     const probe = document.createElement('span');
@@ -27,12 +28,7 @@ CONTRAST = """selector => {
 
 @pytest.fixture(scope="module")
 def app(open_app, server):
-    app = open_app(server)
-    app.wait_ready()
-    app.by_id("speed").select_option("0")
-    app.set_field("epochs", "20")
-    app.wait_idle(20)
-    return app
+    return open_app(server).ready_with_short_runs(20)
 
 
 def points(app):

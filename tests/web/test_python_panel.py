@@ -10,12 +10,7 @@ BUSY_LOOP = "while True:\n    pass\n"
 
 @pytest.fixture(scope="module")
 def app(open_app, server):
-    app = open_app(server)
-    app.wait_ready()
-    app.by_id("speed").select_option("0")
-    app.set_field("epochs", "30")
-    app.wait_idle(30)
-    return app
+    return open_app(server).ready_with_short_runs(30)
 
 
 @pytest.mark.parametrize("example, expected", [
