@@ -8,7 +8,7 @@ import { PythonPanel } from "./panel.js";
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const GRID = 64;               // heat-map resolution (GRID x GRID predictions per chunk)
-const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not answered by then restarts the worker
+const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not even seen by then restarts the worker
 
 // What the tests (and the curious) can read: window.pyautodiffDemo
 const state = { ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
@@ -213,6 +213,7 @@ function download(bytes) {
 
 // ---- Python panel ----------------------------------------------------------------------------------------
 let interruptTimer = null;
+let interrupted = null;  // the run a Stop Python was sent to: a second Stop for it restarts the worker
 const panel = new PythonPanel({
   run: (id, code, filename) => {
     if (interrupt) Atomics.store(interrupt, 0, 0);
@@ -224,11 +225,18 @@ const panel = new PythonPanel({
                     "and the model's training are lost).");
       return;
     }
-    Atomics.store(interrupt, 0, 2);  // SIGINT: KeyboardInterrupt at the next bytecode
     const id = panel.pending;
+    if (interrupted === id) {  // the code caught KeyboardInterrupt and went on
+      restartWorker("Stopped: the code went on after KeyboardInterrupt, so Python was restarted.");
+      return;
+    }
+    interrupted = id;
+    Atomics.store(interrupt, 0, 2);  // SIGINT: KeyboardInterrupt at the next bytecode
     clearTimeout(interruptTimer);
-    interruptTimer = setTimeout(() => {
-      if (panel.pending === id) restartWorker("Stopped: Python did not answer the interrupt, so it was restarted.");
+    interruptTimer = setTimeout(() => {  // still 2: the interpreter never looked (stuck outside Python bytecode)
+      if (panel.pending === id && Atomics.load(interrupt, 0) === 2) {
+        restartWorker("Stopped: Python did not answer the interrupt, so it was restarted.");
+      }
     }, INTERRUPT_GRACE_MS);
   },
   onBusy: (running) => {

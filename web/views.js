@@ -143,7 +143,7 @@ export class Plane {
       ctx.fillStyle = `rgb(${colors[label]})`;
       ctx.fill();
       ctx.lineWidth = (test ? 2 : 1.5) * dpr;
-      ctx.strokeStyle = test ? css("--ink") : "#fff";
+      ctx.strokeStyle = test ? css("--ink") : `rgb(${base})`;
       ctx.stroke();
     };
     this.data.train.forEach((p) => dot(p, false));
