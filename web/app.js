@@ -2,7 +2,7 @@
 // All Python runs in worker.js; this thread only draws, so it stays responsive during training.
 // Every training message names its run; the page drops those of a run it has left (stopped or replaced).
 import { LEARNING_RATES, Settings } from "./settings.js";
-import { History, LossChart, Plane, formatLoss } from "./views.js";
+import { History, LossChart, NeuronMaps, Plane, formatLoss } from "./views.js";
 import { PythonPanel } from "./panel.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,7 @@ window.pyautodiffDemo = state;
 const settings = new Settings($("config"));
 const chart = new LossChart($("loss-chart"));
 const plane = new Plane($("boundary"), GRID);
+const neurons = new NeuronMaps($("neurons"));
 state.chart = chart;  // for the tests: its uPlot and what it shows
 const buttons = { train: $("train"), stop: $("stop"), resume: $("resume"), step: $("step"),
                   save: $("save-weights"), load: $("load-weights") };
@@ -149,6 +150,7 @@ function setEvaluation(data) {
   state.accuracy = data.accuracy;
   state.testAccuracy = data.test_accuracy ?? null;  // Python's None arrives as undefined
   if (data.probabilities) state.probabilities = plane.probabilities = data.probabilities;
+  if (data.neurons) neurons.show(state.neurons = data.neurons);
 }
 
 function setNote(text) { byTestId("run-note").textContent = text; }

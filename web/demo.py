@@ -23,6 +23,8 @@ SEED_POINTS = [[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2]]
 SEED_LABELS = [0, 0, 0, 1, 1, 1]
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 SAMPLES = 200  # points per generated dataset, as TensorFlow Playground has them
+NEURON_GRID = 20  # the per-neuron maps: NEURON_GRID x NEURON_GRID points ...
+NEURON_LAYERS, NEURON_UNITS = 2, 8  # ... for the first units of the first hidden layers
 WEIGHTS_FILE = "/tmp/page-weights.safetensors"
 
 
@@ -133,6 +135,7 @@ class Trainer:
             if c["dropout"] > 0:
                 layers.append(ad.layers.Dropout(float(c["dropout"]), seed=c["seed"] + i))
         layers.append(ad.layers.Dense(2))
+        self.layers = layers
         self.model = ad.Sequential(layers)
         self.lossfunc = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
         self.optimizer = getattr(ad.optimizers, OPTIMIZERS[c["optimizer"]])(
@@ -142,13 +145,16 @@ class Trainer:
         self.epoch = 0
         self.seed = int(c["seed"])
         self.grid = int(c["grid"])
-        lo, hi = plane
-        step = (hi - lo) / (self.grid - 1)
-        # row 0 is the top of the canvas, i.e. the largest x2
-        grid = range(self.grid)
-        self.grid_inputs = ad.array([[lo + i * step, hi - j * step] for j in grid for i in grid], dtype="float32")
+        self.grid_inputs = self._grid(self.grid)
+        self.neuron_inputs = self._grid(NEURON_GRID)
         self.model(self.data.x_train)  # builds the weights, so the summary can count them
         self.config = c
+
+    def _grid(self, n: int):
+        """n x n points over the plane, row by row from the top (row 0 is the top of the canvas: the largest x2)."""
+        lo, hi = self.data.plane
+        step = (hi - lo) / (n - 1)
+        return ad.array([[lo + i * step, hi - j * step] for j in range(n) for i in range(n)], dtype="float32")
 
     def summary(self) -> dict:
         c = self.config
@@ -204,6 +210,17 @@ class Trainer:
     def probabilities(self) -> list:
         """P(class 1) on the grid, row by row from the top."""
         return ad.softmax(self.model(self.grid_inputs), axis=-1)[:, 1].tolist()
+
+    def neurons(self) -> list:
+        """Per hidden layer (the first NEURON_LAYERS), per unit (the first NEURON_UNITS): its output on the grid."""
+        x, maps = self.neuron_inputs, []
+        for layer in self.layers[:-1]:
+            x = layer(x)
+            if isinstance(layer, ad.layers.Dense):
+                maps.append(ad.transpose(x)[:NEURON_UNITS].tolist())
+                if len(maps) == NEURON_LAYERS:
+                    break
+        return maps
 
     def add_point(self, x1: float, x2: float, label: int) -> dict:
         self.data.add(x1, x2, label)

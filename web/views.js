@@ -159,3 +159,39 @@ export class Plane {
     }
   }
 }
+
+// Each hidden unit's output over the plane, TensorFlow Playground style: one small map per unit of the first
+// layers, orange where it is positive, blue where negative, scaled per layer.
+export class NeuronMaps {
+  constructor(el) {
+    this.el = el;
+    this.maps = [];
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.show(this.maps));
+  }
+
+  show(maps) {
+    this.maps = maps;
+    const colors = CLASS_VARS.map((v) => css(v).split(",").map(Number));
+    const base = css("--plane").split(",").map(Number);
+    this.el.replaceChildren(...maps.map((layer, l) => {
+      const row = document.createElement("div");
+      row.className = "neuron-row";
+      row.textContent = `layer ${l + 1}`;
+      const scale = Math.max(1e-6, ...layer.flat().map(Math.abs));
+      for (const values of layer) {
+        const n = Math.round(Math.sqrt(values.length));
+        const c = document.createElement("canvas");
+        c.width = c.height = n;
+        const image = c.getContext("2d").createImageData(n, n);
+        values.forEach((v, k) => {
+          const tint = v < 0 ? colors[0] : colors[1];
+          for (let i = 0; i < 3; i++) image.data[4 * k + i] = base[i] + (tint[i] - base[i]) * Math.abs(v) / scale;
+          image.data[4 * k + 3] = 255;
+        });
+        c.getContext("2d").putImageData(image, 0, 0);
+        row.append(c);
+      }
+      return row;
+    }));
+  }
+}

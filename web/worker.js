@@ -64,12 +64,15 @@ function toPlain(proxy) {
   return value;
 }
 
-const probabilities = () => Float32Array.from(toPlain(trainer.probabilities()));
+// what the plane shows, as message fields and their transfer list: P(class 1) and the first layers' neurons
+function views() {
+  const probabilities = Float32Array.from(toPlain(trainer.probabilities()));
+  return [{ probabilities, neurons: toPlain(trainer.neurons()) }, [probabilities.buffer]];
+}
 
 function view(run) {
-  const p = probabilities();
-  post({ type: "refresh", run, model, epoch: trainer.epoch, ...toPlain(trainer.evaluate()), probabilities: p },
-       [p.buffer]);
+  const [shown, transfer] = views();
+  post({ type: "refresh", run, model, epoch: trainer.epoch, ...toPlain(trainer.evaluate()), ...shown }, transfer);
 }
 
 function newModel(run, config) {
@@ -78,9 +81,9 @@ function newModel(run, config) {
   trainer = null;
   trainer = demo.get("Trainer")(py.toPy(config));
   model = run;
-  const p = probabilities();
+  const [shown, transfer] = views();
   post({ type: "started", run, summary: toPlain(trainer.summary()), data: toPlain(trainer.data.points()),
-         ...toPlain(trainer.evaluate()), probabilities: p }, [p.buffer]);
+         ...toPlain(trainer.evaluate()), ...shown }, transfer);
 }
 
 async function train(run, until, pace) {
@@ -100,8 +103,8 @@ async function train(run, until, pace) {
         Atomics.store(interrupt, 0, 0);
         continue;
       }
-      const p = probabilities();
-      post({ type: "progress", run, model, ...chunk, probabilities: p }, [p.buffer]);
+      const [shown, transfer] = views();
+      post({ type: "progress", run, model, ...chunk, ...shown }, transfer);
       const reason = chunk.diverged ? "diverged" : chunk.done ? "done" : trainer.epoch >= until ? "step" : null;
       if (reason) {
         if (currentRun === run) currentRun = null;
