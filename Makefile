@@ -97,7 +97,8 @@ clean:
 
 # --- web page ---
 # dist/web: the page (web/), Pyodide's core files and uPlot (web/node_modules, from the npm lock), the seed's
-# examples and the wasm wheel; relative URLs only, so any static host serves it. Tests: Playwright for Python
+# examples and the wasm wheel; relative URLs only, so any static host serves it. `make serve` uses tools/serve.py:
+# cross-origin isolated (COOP/COEP, so Stop Python can interrupt) and gzip twins. Tests: Playwright for Python
 # driving Debian's chromium (never `playwright install`: no browser downloads).
 WEB_DIST := dist/web
 WEB_SRC := $(wildcard web/*.html web/*.js web/*.css web/*.py examples/*.py)
