@@ -71,14 +71,14 @@ function setRunning(running) {
   if (focused?.disabled) [buttons.resume, buttons.stop, buttons.train].find((b) => !b.disabled)?.focus();
 }
 
-function newModel(train = true) {
+function newModel() {
   if (!state.ready) return;
   const run = ++state.run;
   state.target = settings.used.epochs;
   post({ type: "new", run, config: { ...settings.config(), grid: GRID } });
-  if (train) post({ type: "train", run, until: state.target, pace: pace() });
+  post({ type: "train", run, until: state.target, pace: pace() });
   setNote("");
-  setRunning(train);
+  setRunning(true);
 }
 
 // continue the model shown, up to epoch `until`
@@ -253,7 +253,7 @@ function onMessage(data) {
   const shown = data.model === state.model;  // about the model on show (whichever run trained it)
   switch (data.type) {
     case "status":
-      setStatus(data.text);
+      setStatus(state.restarts ? `restarting: ${data.text}` : data.text);  // (only ever sent while loading)
       byTestId("load-progress").value = data.step;
       break;
     case "ready": {

@@ -138,9 +138,13 @@ class Trainer:
         self.layers = layers
         self.model = ad.Sequential(layers)
         self.lossfunc = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
-        self.optimizer = getattr(ad.optimizers, OPTIMIZERS[c["optimizer"]])(
-            learning_rate=float(c["learningRate"]), weight_decay=float(c["weightDecay"]) or None)
         self.batch_size = int(c["batchSize"])
+        learning_rate = float(c["learningRate"])
+        if c["lrDecay"] < 1:  # the rate times lrDecay every 100 epochs, smoothly (steps are batches)
+            batches = math.ceil(len(self.data.train) / self.batch_size)
+            learning_rate = ad.optimizers.schedules.ExponentialDecay(learning_rate, 100 * batches, c["lrDecay"])
+        self.optimizer = getattr(ad.optimizers, OPTIMIZERS[c["optimizer"]])(
+            learning_rate=learning_rate, weight_decay=float(c["weightDecay"]) or None)
         self.epochs = int(c["epochs"])
         self.epoch = 0
         self.seed = int(c["seed"])
@@ -160,8 +164,9 @@ class Trainer:
         c = self.config
         params = sum(v.size for v in self.model.trainable_variables)
         shape = " \u2192 ".join([f"Dense({u}, {c['activation']})" for u in c["hidden"]] + ["Dense(2)"])
-        extras = [f"dropout {c['dropout']:g}"] * (c["dropout"] > 0) + [f"weight decay {c['weightDecay']:g}"] * (
-            c["weightDecay"] > 0)
+        extras = ([f"dropout {c['dropout']:g}"] * (c["dropout"] > 0) +
+                  [f"weight decay {c['weightDecay']:g}"] * (c["weightDecay"] > 0) +
+                  [f"learning rate \u00d7{c['lrDecay']:g} per 100 epochs"] * (c["lrDecay"] < 1))
         text = " \u00b7 ".join([shape, f"{params} parameters", OPTIMIZERS[c["optimizer"]], *extras])
         return {"text": text, "params": params}
 

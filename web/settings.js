@@ -13,14 +13,14 @@ const CHOICES = {
 // number fields: [min, max, whole numbers only]
 const NUMBERS = {
   noise: [0, 50, true], test: [0, 90, true], dropout: [0, 0.9, false], learningRate: [1e-5, 10, false],
-  weightDecay: [0, 1, false], batchSize: [1, 1000, true], epochs: [1, 100000, true],
+  lrDecay: [0.01, 1, false], weightDecay: [0, 1, false], batchSize: [1, 1000, true], epochs: [1, 100000, true],
 };
 const MAX_LAYERS = 6;
 const MAX_UNITS = 256;
 export const DEFAULTS = {
   dataset: "circle", noise: "10", test: "50", hidden: "8, 8", activation: "tanh", dropout: "0",
-  optimizer: "adam", learningRate: String(LEARNING_RATES.adam), weightDecay: "0", batchSize: "10", epochs: "300",
-  speed: "30",
+  optimizer: "adam", learningRate: String(LEARNING_RATES.adam), lrDecay: "1", weightDecay: "0", batchSize: "10",
+  epochs: "300", speed: "30",
 };
 
 // {value} when `raw` is acceptable for field `name`, else {error}
@@ -92,7 +92,7 @@ export class Settings {
     const u = this.used;
     return { dataset: u.dataset, noise: u.noise / 100, testFraction: u.test / 100, hidden: u.hidden,
              activation: u.activation, dropout: u.dropout, optimizer: u.optimizer, learningRate: u.learningRate,
-             weightDecay: u.weightDecay, batchSize: u.batchSize, epochs: u.epochs, seed: 1 };
+             lrDecay: u.lrDecay, weightDecay: u.weightDecay, batchSize: u.batchSize, epochs: u.epochs, seed: 1 };
   }
 
   // the settings in use as a URL hash, so a link reproduces the page

@@ -111,6 +111,19 @@ def test_network_shape_controls(app):
     app.wait_idle(20)
 
 
+def test_a_learning_rate_schedule(app):
+    app.set_field("lr-decay", "0.1")
+    expect(app.by_id("model-summary")).to_contain_text("learning rate \u00d70.1 per 100 epochs")
+    app.wait_idle(20)
+    # 20 of the 100 epochs over which the rate falls tenfold: 0.01 * 0.1 ** 0.2
+    app.run_python("print(f'rate {page.trainer.optimizer.learning_rate:.5f}')")
+    expect(app.by_id("python-output")).to_contain_text("rate 0.00631")
+    app.set_field("lr-decay", "1.5")
+    expect(app.by_id("lr-decay-error")).to_contain_text("Enter a number from 0.01 to 1; 0.1 is used.")
+    app.set_field("lr-decay", "1")
+    app.wait_idle(20)
+
+
 def test_per_neuron_maps_of_the_first_layers(app):
     rows = app.page.locator('[data-testid="neurons"] .neuron-row')
     expect(rows).to_have_count(2)  # 8, 8: both layers, all 8 units

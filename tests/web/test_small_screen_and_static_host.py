@@ -61,7 +61,7 @@ def test_without_isolation_stop_python_restarts_the_worker(static):
     expect(static.by_id("stop-python")).to_be_enabled()
     static.by_id("stop-python").click()
     expect(static.by_id("python-output")).to_contain_text("Python was restarted")
-    expect(static.by_id("status")).to_contain_text("restarting Python")
+    expect(static.by_id("status")).to_contain_text("restarting")
     assert static.state("restarts") == 1
     static.wait_ready()
     expect(static.by_id("status")).to_contain_text("ready")
