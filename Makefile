@@ -119,7 +119,8 @@ clean:
 
 # --- web page ---
 # dist/web: the page (web/), Pyodide's core files and uPlot (web/node_modules, from the npm lock), the seed's
-# examples and the wasm wheel; relative URLs only, so any static host serves it. Tests: Playwright for Python
+# examples and the wasm wheel; relative URLs only, so any static host serves it. `make serve` uses tools/serve.py:
+# cross-origin isolated (COOP/COEP, so Stop Python can interrupt) and gzip twins. Tests: Playwright for Python
 # driving Debian's chromium (never `playwright install`: no browser downloads).
 WEB_DIST := dist/web
 WEB_SRC := $(wildcard web/*.html web/*.js web/*.css web/*.py examples/*.py)
@@ -141,8 +142,7 @@ web: $(WEB_DIST)/index.html
 
 serve:
 	@test -f $(WEB_DIST)/index.html || { echo "$(WEB_DIST) is missing: run make web (or make demo)"; exit 1; }
-	@echo "pyautodiff demo on http://127.0.0.1:$(WEB_PORT)/ (Ctrl-C stops)"
-	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(WEB_DIST) $(WEB_PORT)
+	$(PYTHON) tools/serve.py --dir $(WEB_DIST) --port $(WEB_PORT)
 
 demo: web
 	@$(MAKE) --no-print-directory serve

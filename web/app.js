@@ -1,20 +1,51 @@
-// The page: controls, live figures, the loss chart (uPlot), the decision-boundary heat map and the Python
-// panel. All Python runs in worker.js; this thread only draws, so it stays responsive during training.
+// The page: controls, live figures, the loss chart, the decision-boundary plane and the Python panel.
+// All Python runs in worker.js; this thread only draws, so it stays responsive during training.
+// Every training message names its run; the page drops those of a run it has left (stopped or replaced).
+import { LEARNING_RATES, Settings } from "./settings.js";
+import { History, LossChart, NeuronMaps, Plane, formatLoss } from "./views.js";
+import { PythonPanel } from "./panel.js";
+
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-
-const GRID = 64;                       // heat-map resolution (GRID x GRID predictions per chunk)
-const PLANE = [0, 5];                  // demo.py's PLANE
-const POINTS = [[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2]];
-const LABELS = [0, 0, 0, 1, 1, 1];
-const COLORS = [[37, 99, 235], [234, 88, 12]];   // class 0, class 1
+const GRID = 64;               // heat-map resolution (GRID x GRID predictions per chunk)
+const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not even seen by then restarts the worker
 
 // What the tests (and the curious) can read: window.pyautodiffDemo
-const state = { ready: false, readyMs: null, readyAt: null, info: null, running: false, run: 0, epoch: 0, history: [],
-                elapsedMs: 0, accuracy: null, summary: null, outputs: [], stopLatencyMs: null };
+const state = { ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
+                model: null, running: false, run: 0, epoch: 0, target: 0, history: new History(), loss: null,
+                testLoss: null, accuracy: null, testAccuracy: null, probabilities: null, elapsedMs: 0, timedEpochs: 0,
+                summary: null, data: null, outputs: [], stopLatencyMs: null, lastEnd: null };
 window.pyautodiffDemo = state;
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const settings = new Settings($("config"));
+const chart = new LossChart($("loss-chart"));
+const plane = new Plane($("boundary"), GRID);
+const neurons = new NeuronMaps($("neurons"));
+state.chart = chart;  // for the tests: its uPlot and what it shows
+const buttons = { train: $("train"), stop: $("stop"), resume: $("resume"), step: $("step"),
+                  save: $("save-weights"), load: $("load-weights") };
+
+// ---- the worker: Pyodide, restarted when a Python run cannot be interrupted ------------------------------
+// Where the page is cross-origin isolated, a SharedArrayBuffer lets Stop Python raise KeyboardInterrupt.
+const interrupt = self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+let worker = null;
+
+function startWorker() {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = (e) => { if (e.target === worker) onMessage(e.data); };
+  worker.postMessage({ type: "init", interrupt });
+}
+const post = (msg, transfer) => worker.postMessage(msg, transfer);
+
+function restartWorker(why) {
+  worker.terminate();
+  state.ready = false;
+  state.restarts++;
+  panel.abandoned(why);
+  setRunning(false);
+  setStatus("restarting Python ...");
+  startWorker();
+}
 
 // ---- status line -----------------------------------------------------------------------------------------
 function setStatus(text, kind = "busy") {
@@ -23,258 +54,290 @@ function setStatus(text, kind = "busy") {
   el.dataset.kind = kind;
 }
 
-// ---- loss chart ------------------------------------------------------------------------------------------
-const chartEl = $("loss-chart");
-const chart = new uPlot({
-  width: chartEl.clientWidth || 600,
-  height: chartEl.clientHeight || 240,
-  scales: { x: { time: false }, y: { distr: 3 } },
-  legend: { show: false },
-  cursor: { drag: { x: false, y: false } },
-  series: [
-    { label: "epoch" },
-    { label: "loss", stroke: "#4f46e5", width: 2, fill: "rgba(79, 70, 229, 0.08)", points: { show: false } },
-  ],
-  axes: [
-    { label: "epoch", stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" } },
-    { label: "loss (log scale)", stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" },
-      size: 60 },
-  ],
-}, [[], []], chartEl);
-new ResizeObserver(() => chart.setSize({ width: chartEl.clientWidth, height: chartEl.clientHeight })).observe(chartEl);
-
-function redrawChart() {
-  const xs = state.history.map((_, i) => i + 1);
-  chart.setData([xs, state.history.map((v) => Math.max(v, 1e-12))]);
-}
-
-// ---- decision boundary -----------------------------------------------------------------------------------
-const canvas = $("boundary");
-const heat = document.createElement("canvas");
-heat.width = heat.height = GRID;
-let probabilities = null;
-
-function drawBoundary() {
-  const dpr = window.devicePixelRatio || 1;
-  const size = Math.round(canvas.clientWidth * dpr);
-  if (canvas.width !== size) canvas.width = canvas.height = size;
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#f8fafc";
-  ctx.fillRect(0, 0, size, size);
-  if (probabilities) {
-    const image = heat.getContext("2d").createImageData(GRID, GRID);
-    for (let k = 0; k < GRID * GRID; k++) {
-      const p = probabilities[k];
-      const [r, g, b] = p < 0.5 ? COLORS[0] : COLORS[1];
-      const strength = Math.abs(p - 0.5) * 2 * 0.55;  // white at the boundary, tinted towards each class
-      image.data[4 * k] = 255 + (r - 255) * strength;
-      image.data[4 * k + 1] = 255 + (g - 255) * strength;
-      image.data[4 * k + 2] = 255 + (b - 255) * strength;
-      image.data[4 * k + 3] = 255;
-    }
-    heat.getContext("2d").putImageData(image, 0, 0);
-    // grid point i sits at i / (GRID - 1) of the plane: centre each heat pixel on its point
-    const step = size / (GRID - 1);
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(heat, -step / 2, -step / 2, GRID * step, GRID * step);
-  }
-  const [lo, hi] = PLANE;
-  const toPx = (v) => ((v - lo) / (hi - lo)) * size;
-  ctx.strokeStyle = "rgba(15, 23, 42, 0.08)";
-  ctx.lineWidth = dpr;
-  ctx.fillStyle = "#64748b";
-  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-  for (let v = lo + 1; v < hi; v++) {
-    ctx.beginPath();
-    ctx.moveTo(toPx(v), 0); ctx.lineTo(toPx(v), size);
-    ctx.moveTo(0, size - toPx(v)); ctx.lineTo(size, size - toPx(v));
-    ctx.stroke();
-    ctx.fillText(String(v), toPx(v) + 3 * dpr, size - 4 * dpr);
-    ctx.fillText(String(v), 4 * dpr, size - toPx(v) - 3 * dpr);
-  }
-  POINTS.forEach(([x1, x2], i) => {
-    ctx.beginPath();
-    ctx.arc(toPx(x1), size - toPx(x2), 7 * dpr, 0, 2 * Math.PI);
-    ctx.fillStyle = `rgb(${COLORS[LABELS[i]].join(",")})`;
-    ctx.fill();
-    ctx.lineWidth = 2.5 * dpr;
-    ctx.strokeStyle = "#fff";
-    ctx.stroke();
-  });
-}
-new ResizeObserver(drawBoundary).observe(canvas);
-
 // ---- training --------------------------------------------------------------------------------------------
-const form = $("config");
-const trainButton = $("train");
-const stopButton = $("stop");
-
-function readConfig() {
-  const f = new FormData(form);
-  const number = (name, fallback) => {
-    const v = Number(f.get(name));
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
-  return { hidden: Math.round(number("hidden", 128)), activation: f.get("activation"),
-           optimizer: f.get("optimizer"), learningRate: number("learningRate", 0.001),
-           epochs: Math.round(number("epochs", 100)), grid: GRID };
-}
-
-function showFigures() {
-  byTestId("epoch").textContent = String(state.epoch);
-  const last = state.history[state.history.length - 1];
-  byTestId("loss").textContent = last === undefined ? "\u2013" : String(Number(last.toPrecision(4)));
-  byTestId("accuracy").textContent = state.accuracy === null ? "\u2013" : `${Math.round(state.accuracy * 100)}%`;
-  byTestId("ms-per-epoch").textContent = state.epoch ? (state.elapsedMs / state.epoch).toFixed(2) : "\u2013";
-}
+const pace = () => Number($("f-speed").value);
 
 function setRunning(running) {
   state.running = running;
-  trainButton.textContent = running ? "Restart" : "Train";
-  stopButton.disabled = !running;
-  trainButton.disabled = !state.ready;
+  if (running) state.lastEnd = null;
+  const focused = document.activeElement;
+  buttons.train.disabled = !state.ready;
+  buttons.stop.disabled = !running;
+  buttons.resume.disabled = running || !state.ready || state.epoch >= state.target;
+  buttons.step.disabled = running || !state.ready;
+  buttons.save.disabled = buttons.load.disabled = !state.ready;
   document.body.classList.toggle("training", running);
+  // a button that just went disabled under the keyboard hands focus on instead of dropping it to the page
+  if (focused?.disabled) [buttons.resume, buttons.stop, buttons.train].find((b) => !b.disabled)?.focus();
 }
 
-function startTraining() {
+function newModel() {
   if (!state.ready) return;
-  worker.postMessage({ type: "train", config: readConfig() });
+  const run = ++state.run;
+  state.target = settings.used.epochs;
+  post({ type: "new", run, config: { ...settings.config(), grid: GRID } });
+  post({ type: "train", run, until: state.target, pace: pace() });
+  setNote("");
   setRunning(true);
 }
 
-trainButton.addEventListener("click", startTraining);
+// continue the model shown, up to epoch `until`
+function trainOn(until, paced) {
+  if (!state.ready) return;
+  const run = ++state.run;
+  post({ type: "train", run, until, pace: paced ? pace() : 0 });
+  setRunning(true);
+}
+
 let stopClickedAt = null;
-stopButton.addEventListener("click", () => {
+function stop() {
   stopClickedAt = performance.now();
-  worker.postMessage({ type: "stop" });
-  stopButton.disabled = true;
+  post({ type: "stop", run: state.run });
+  setRunning(false);  // whatever the worker still sends for this run only completes the figures
+}
+
+buttons.train.addEventListener("click", () => newModel());
+buttons.stop.addEventListener("click", stop);
+buttons.resume.addEventListener("click", () => trainOn(state.target, true));
+buttons.step.addEventListener("click", () => trainOn(state.epoch + 1, false));
+
+$("config").addEventListener("change", (e) => {
+  const name = e.target.name;
+  if (name === "optimizer" && settings.check(name)) {
+    // each optimizer starts from a learning rate that suits it: Adam's 0.01 makes SGD look broken
+    e.target.form.elements.learningRate.value = String(LEARNING_RATES[settings.used.optimizer]);
+    settings.check("learningRate");
+  }
+  if (!settings.check(name)) return;  // marked inline; the last good value stays in use
+  history.replaceState(null, "", `#${settings.hash()}`);
+  if (name !== "speed") newModel();
+  else if (state.running) post({ type: "pace", run: state.run, pace: pace() });  // the same run, at the new pace
 });
-form.addEventListener("change", startTraining);
-form.addEventListener("submit", (e) => { e.preventDefault(); startTraining(); });
+$("config").addEventListener("submit", (e) => e.preventDefault());
+window.addEventListener("hashchange", () => {
+  if (location.hash.slice(1) === settings.hash()) return;
+  settings.apply(Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
+  newModel();
+});
+
+// ---- figures, chart, plane -------------------------------------------------------------------------------
+const percent = (v) => (v === null || v === undefined ? "\u2013" : `${Math.round(v * 100)}%`);
+const lossText = (v) => (v === null || v === undefined ? "\u2013" : formatLoss(v, 4));
+
+function showFigures() {
+  byTestId("epoch").textContent = String(state.epoch);
+  byTestId("loss").textContent = lossText(state.loss);
+  byTestId("test-loss").textContent = lossText(state.testLoss);
+  const test = state.testAccuracy !== null;  // with a test set, the figure that matters is the test accuracy
+  $("accuracy-label").textContent = test ? "Test accuracy" : "Accuracy";
+  byTestId("accuracy").textContent = percent(test ? state.testAccuracy : state.accuracy);
+  byTestId("ms-per-epoch").textContent =
+    state.timedEpochs ? (state.elapsedMs / state.timedEpochs).toFixed(2) : "\u2013";
+  const h = state.history;
+  byTestId("loss-text").textContent = h.epochs.length
+    ? `Train loss ${formatLoss(h.train[0])} at epoch ${h.epochs[0]}, ${lossText(state.loss)} at epoch ${state.epoch}` +
+      (state.testLoss === null ? "." : `; test loss ${lossText(state.testLoss)}.`)
+    : "No training yet.";
+  const d = state.data;
+  if (d) {
+    byTestId("boundary-text").textContent = `${d.train.length} training points and ${d.test.length} test points;` +
+      ` the model classifies ${percent(state.accuracy)} of the training points` +
+      (state.testAccuracy === null ? "" : ` and ${percent(state.testAccuracy)} of the test points`) + " correctly.";
+  }
+}
+
+function setEvaluation(data) {
+  state.accuracy = data.accuracy;
+  state.testAccuracy = data.test_accuracy ?? null;  // Python's None arrives as undefined
+  if (data.probabilities) state.probabilities = plane.probabilities = data.probabilities;
+  if (data.neurons) neurons.show(state.neurons = data.neurons);
+}
+
+function setNote(text) { byTestId("run-note").textContent = text; }
+
+function announceEnd(reason) {
+  const results = `train loss ${lossText(state.loss)}` +
+    (state.testLoss === null ? "" : `, test loss ${lossText(state.testLoss)}`) +
+    `, accuracy ${percent(state.accuracy)}` +
+    (state.testAccuracy === null ? "" : ` (test ${percent(state.testAccuracy)})`);
+  if (reason === "done") setNote(`Finished ${state.epoch} epochs: ${results}.`);
+  else if (reason === "stopped") setNote(`Stopped at epoch ${state.epoch}: ${results}.`);
+  else if (reason === "step") setNote(`Epoch ${state.epoch}: ${results}.`);
+  else if (reason === "diverged") {
+    setNote(`Diverged at epoch ${state.epoch}: the loss is no longer a finite number. Lower the learning rate.`);
+  }
+}
+
+// ---- click (or keyboard) to add points -------------------------------------------------------------------
+const canvas = $("boundary");
+function addPoint([x1, x2]) {
+  if (!state.ready) return;
+  const label = Number(document.querySelector('input[name="add-class"]:checked').value);
+  post({ type: "add", run: state.run, point: [x1, x2, label] });
+}
+canvas.addEventListener("click", (e) => {
+  const r = canvas.getBoundingClientRect();
+  addPoint(plane.toPlane((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height));
+});
+canvas.addEventListener("focus", () => { plane.cursor ??= plane.toPlane(0.5, 0.5); plane.draw(); });
+canvas.addEventListener("blur", () => plane.draw());
+canvas.addEventListener("keydown", (e) => {
+  const [lo, hi] = plane.data.plane;
+  const d = (hi - lo) / 24;
+  const move = { ArrowLeft: [-d, 0], ArrowRight: [d, 0], ArrowUp: [0, d], ArrowDown: [0, -d] }[e.key];
+  const clamp = (v) => Math.min(hi, Math.max(lo, v));
+  if (move) plane.cursor = [clamp(plane.cursor[0] + move[0]), clamp(plane.cursor[1] + move[1])];
+  else if (e.key === "Enter" || e.key === " ") addPoint(plane.cursor);
+  else return;
+  e.preventDefault();
+  plane.draw();
+});
+
+// ---- weights as .safetensors -----------------------------------------------------------------------------
+buttons.save.addEventListener("click", () => post({ type: "save" }));
+buttons.load.addEventListener("click", () => $("weights-file").click());
+$("weights-file").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  const bytes = await file.arrayBuffer();
+  e.target.value = "";
+  state.loadedFrom = file.name;
+  post({ type: "load", run: state.run, bytes }, [bytes]);
+});
+
+function download(bytes) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = `pyautodiff-${settings.used.dataset}-${settings.used.hidden.join("x")}.safetensors`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
+}
 
 // ---- Python panel ----------------------------------------------------------------------------------------
-const code = $("code");
-const output = $("output");
-let examples = [];
-let current = -1;  // the selected example
-let runCounter = 0;
-
-function selectExample(i) {
-  if (examples[current]) examples[current].text = code.value;
-  current = i;
-  code.value = examples[i].text;
-  document.querySelectorAll("#example-tabs button").forEach((b, k) => b.setAttribute("aria-selected", k === i));
-  output.textContent = "";
-  output.className = "";
-  byTestId("python-time").textContent = "";
-}
-
-async function loadExamples() {
-  const manifest = await (await fetch(new URL("manifest.json", import.meta.url))).json();
-  examples = await Promise.all(manifest.examples.map(async ({ title, file }) => {
-    const text = await (await fetch(new URL(file, import.meta.url))).text();
-    return { title, original: text, text };
-  }));
-  const tabs = $("example-tabs");
-  examples.forEach((ex, i) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.role = "tab";
-    b.textContent = ex.title;
-    b.dataset.testid = `example-${i + 1}`;
-    b.addEventListener("click", () => selectExample(i));
-    tabs.append(b);
-  });
-  selectExample(0);
-}
-
-$("run").addEventListener("click", () => {
-  const id = ++runCounter;
-  output.textContent = "running ...";
-  output.className = "pending";
-  byTestId("python-time").textContent = "";
-  worker.postMessage({ type: "run", id, code: code.value });
-});
-$("reset").addEventListener("click", () => {
-  examples[current].text = examples[current].original;
-  code.value = examples[current].original;
-});
-code.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $("run").click(); }
-  else if (e.key === "Tab" && !e.shiftKey) {
-    e.preventDefault();
-    code.setRangeText("    ", code.selectionStart, code.selectionEnd, "end");
-  }
+let interruptTimer = null;
+let interrupted = null;  // the run a Stop Python was sent to: a second Stop for it restarts the worker
+const panel = new PythonPanel({
+  run: (id, code, filename) => {
+    if (interrupt) Atomics.store(interrupt, 0, 0);
+    post({ type: "run", id, code, filename });
+  },
+  stop: () => {
+    if (!interrupt) {
+      restartWorker("Stopped: this page is not cross-origin isolated, so Python was restarted (its variables " +
+                    "and the model's training are lost).");
+      return;
+    }
+    const id = panel.pending;
+    if (interrupted === id) {  // the code caught KeyboardInterrupt and went on
+      restartWorker("Stopped: the code went on after KeyboardInterrupt, so Python was restarted.");
+      return;
+    }
+    interrupted = id;
+    Atomics.store(interrupt, 0, 2);  // SIGINT: KeyboardInterrupt at the next bytecode
+    clearTimeout(interruptTimer);
+    interruptTimer = setTimeout(() => {  // still 2: the interpreter never looked (stuck outside Python bytecode)
+      if (panel.pending === id && Atomics.load(interrupt, 0) === 2) {
+        restartWorker("Stopped: Python did not answer the interrupt, so it was restarted.");
+      }
+    }, INTERRUPT_GRACE_MS);
+  },
+  onBusy: (running) => {
+    if (running) setStatus("running your Python ... (Stop Python interrupts it)");
+    else if (state.ready) setStatus(state.readyText, "ready");
+  },
 });
 
 // ---- messages from the worker ----------------------------------------------------------------------------
-worker.onmessage = ({ data }) => {
+function onMessage(data) {
+  const current = data.run === state.run;
+  const shown = data.model === state.model;  // about the model on show (whichever run trained it)
   switch (data.type) {
     case "status":
-      setStatus(data.text);
+      setStatus(state.restarts ? `restarting: ${data.text}` : data.text);  // (only ever sent while loading)
+      byTestId("load-progress").value = data.step;
       break;
     case "ready": {
       const i = data.info;
-      state.ready = true;
-      state.readyMs = data.ms;
-      state.readyAt = performance.now();  // since navigation start
-      state.stages = data.stages;
-      state.info = i;
-      setStatus(`ready \u00b7 pyautodiff ${i.version} \u00b7 ${i.binding} binding \u00b7 ${i.platform}` +
-                `${i.simd ? ` \u00b7 SIMD ${8 * (i.simd_bytes || 16)}-bit` : ""} \u00b7 Pyodide ${data.pyodide}` +
-                ` \u00b7 loaded in ${(data.ms / 1000).toFixed(1)} s`, "ready");
-      byTestId("backend").textContent = `backend_info() = ${JSON.stringify(i)}`;
-      $("run").disabled = false;
-      trainButton.disabled = false;
-      startTraining();
+      Object.assign(state, { ready: true, readyMs: data.ms, readyAt: performance.now(), stages: data.stages, info: i,
+                             interruptible: data.interruptible });
+      state.readyText = `ready \u00b7 pyautodiff ${i.version} \u00b7 ${i.binding} binding \u00b7 ${i.platform}` +
+        `${i.simd ? ` \u00b7 SIMD ${8 * (i.simd_bytes || 16)}-bit` : ""} \u00b7 Pyodide ${data.pyodide}` +
+        ` \u00b7 loaded in ${(data.ms / 1000).toFixed(1)} s`;
+      setStatus(state.readyText, "ready");
+      byTestId("load-progress").value = 3;
+      byTestId("backend").textContent = `backend_info() = ${JSON.stringify(i)}` +
+        (data.interruptible ? "" : " \u00b7 not cross-origin isolated: Stop Python restarts Python");
+      panel.setReady(true);
+      newModel();
       break;
     }
     case "started":
-      state.run = data.run;
-      state.epoch = 0;
-      state.history = [];
-      state.elapsedMs = 0;
-      state.accuracy = null;
-      state.summary = data.summary;
+      if (!current) break;
+      Object.assign(state, { model: data.run, epoch: 0, loss: null, testLoss: null, elapsedMs: 0, timedEpochs: 0,
+                             summary: data.summary, data: data.data });
+      state.history.clear();
+      setEvaluation(data);
+      plane.data = data.data;
       byTestId("model-summary").textContent = data.summary.text;
-      probabilities = data.probabilities;
-      redrawChart();
-      drawBoundary();
+      chart.show(state.history);
+      plane.draw();
       showFigures();
       break;
-    case "progress":
-      if (data.run !== state.run) break;
-      state.epoch = data.epoch;
-      state.history.push(...data.losses);
+    case "progress": {
+      if (!shown) break;
+      const first = data.epoch - data.losses.length;
+      data.losses.forEach((loss, i) => state.history.push(first + i + 1, loss, data.test_losses[i]));
+      Object.assign(state, { epoch: data.epoch, loss: data.losses.at(-1), testLoss: data.test_losses.at(-1) ?? null });
       state.elapsedMs += data.elapsed_ms;
-      state.accuracy = data.accuracy;
-      probabilities = data.probabilities;
-      redrawChart();
-      drawBoundary();
+      state.timedEpochs += data.losses.length;
+      setEvaluation(data);
+      chart.show(state.history);
+      plane.draw();
       showFigures();
       break;
-    case "finished":
-      if (data.run === state.run) setRunning(false);
-      break;
-    case "stopped":
-      state.stopLatencyMs = stopClickedAt === null ? null : performance.now() - stopClickedAt;
+    }
+    case "ended":
+      if (!current) break;
+      state.lastEnd = data.reason;
+      if (data.reason === "stopped") state.stopLatencyMs = performance.now() - stopClickedAt;
       setRunning(false);
+      announceEnd(data.reason);
+      break;
+    case "refresh":  // after the panel's code ran, or weights were loaded: the model may have changed
+      if (!shown) break;
+      setEvaluation(data);
+      plane.draw();
+      showFigures();
+      if (data.run !== null && current) setNote(`Loaded weights from ${state.loadedFrom}.`);
+      break;
+    case "data":
+      if (!shown) break;
+      state.data = plane.data = data.data;
+      setEvaluation(data);
+      plane.draw();
+      showFigures();
+      break;
+    case "weights":
+      download(data.bytes);
+      break;
+    case "stdout":
+      panel.append(data.id, data.text);
       break;
     case "output":
-      if (data.id !== runCounter) break;
-      output.textContent = data.output || "(no output)";
-      output.className = data.ok ? "ok" : "failed";
-      byTestId("python-time").textContent = `${data.elapsed_ms.toFixed(0)} ms`;
+      clearTimeout(interruptTimer);
+      panel.finished(data);
       state.outputs.push(data);
       break;
     case "error":
       if (data.during === "init") setStatus(data.text, "error");
-      else if (data.during === "run") { output.textContent = data.text; output.className = "failed"; }
-      else { setRunning(false); setStatus(`training failed: ${data.text}`, "error"); }
+      else if (data.during === "run") panel.failed(data.id, data.text);
+      else if (data.during === "load") setNote(`Could not load the weights: ${data.text}`);
+      else if (current) { setRunning(false); setNote(`Training failed: ${data.text}`); }
       break;
   }
-};
+}
 
-loadExamples();
-drawBoundary();
+setRunning(false);
+startWorker();
+panel.load(new URL("manifest.json", import.meta.url).href);
+plane.draw();

@@ -1,7 +1,15 @@
 // Pyodide and pyautodiff live here, off the page's thread, so the page stays responsive while training.
 //
-// page -> worker: {type: "train", config}, {type: "stop"}, {type: "run", id, code}
-// worker -> page: {type: "status"|"ready"|"started"|"progress"|"finished"|"stopped"|"output"|"error", ...}
+// page -> worker: {type: "init", interrupt}  (an Int32Array on a SharedArrayBuffer, or null)
+//                 {type: "new", run, config}  a fresh model and dataset
+//                 {type: "train", run, until, pace}  train to epoch `until` at `pace` epochs/s (0: flat out)
+//                 {type: "pace", run, pace}   {type: "stop", run}   {type: "add", run, point}
+//                 {type: "save"}   {type: "load", run, bytes}
+//                 {type: "run", id, code, filename}  the Python panel
+// worker -> page: "status", "ready", "started", "progress", "ended" (reason: done, stopped, step, diverged),
+//                 "data", "refresh", "stdout", "output", "weights", "error"; every training message carries
+//                 the run id it belongs to, so the page can drop whatever belongs to a run it has left, and
+//                 the id of the run that built the model, so no epoch of the model shown is dropped.
 //
 // Training runs in chunks of whole epochs (a few tens of ms each); between chunks the worker yields to its
 // event loop, so a Stop or a new Train message is seen within one chunk.
@@ -9,36 +17,44 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 const CHUNK_MS = 30;
 const here = (name) => new URL(name, import.meta.url).href;
-const post = (msg) => self.postMessage(msg);
+const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
-let demo = null;        // demo.py's Trainer and run_code (Python proxies)
-let runId = 0;          // the current training run; a new Train or a Stop ends the previous loop
-let trainer = null;     // the current run's Trainer (a Python proxy)
-let active = false;     // a training loop is running
+let py = null;
+let demo = null;        // demo.py's namespace (a Python dict proxy)
+let trainer = null;     // the current model and data (a Python proxy), shared with the Python panel
+let model = null;       // the run that built `trainer`: progress names it, so none is lost when a run changes
+let currentRun = null;  // the run a training loop may continue; anything else ends it
+let paced = null;       // {pace (epochs/s, 0: flat out), t0, first epoch} of the training loop
+let interrupt = null;   // Pyodide's interrupt buffer: the page writes 2 (SIGINT) to stop a Python run
 
 // A zero-delay yield to the event loop (setTimeout(0) is clamped to 4 ms after a few nestings).
 const channel = new MessageChannel();
 const yieldQueue = [];
 channel.port1.onmessage = () => yieldQueue.shift()();
 const nextTask = () => new Promise((resolve) => { yieldQueue.push(resolve); channel.port2.postMessage(null); });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function init() {
+async function init(buffer) {
   const t0 = performance.now();
-  post({ type: "status", text: "loading Python (Pyodide) ..." });
+  interrupt = buffer;
+  post({ type: "status", text: "loading Python (Pyodide) ...", step: 1 });
   const manifest = await (await fetch(here("manifest.json"))).json();
   const demoSource = fetch(here("demo.py")).then((r) => r.text());
-  const py = await loadPyodide({ indexURL: here("pyodide/") });
+  // no package index: only our wheel is loaded, by URL, so Pyodide's 119 KB pyodide-lock.json is not fetched
+  py = await loadPyodide({ indexURL: here("pyodide/"), lockFileContents: { info: manifest.lock_info, packages: {} },
+                           packageBaseUrl: here("pyodide/") });
+  if (interrupt) py.setInterruptBuffer(interrupt);
+  py.setStdin({ error: true });  // no console here: reading stdin raises at once instead of calling prompt()
   const tPyodide = performance.now();
-  post({ type: "status", text: "loading pyautodiff ..." });
+  post({ type: "status", text: "loading pyautodiff ...", step: 2 });
   const errors = [];
   await py.loadPackage(here(manifest.wheel), { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
   if (errors.length) throw new Error(`loading ${manifest.wheel} failed: ${errors.join("; ")}`);
-  const namespace = py.globals.get("dict")();
-  py.runPython(await demoSource, { globals: namespace, filename: "demo.py" });
-  demo = { Trainer: namespace.get("Trainer"), runCode: namespace.get("run_code") };
+  demo = py.globals.get("dict")();
+  py.runPython(await demoSource, { globals: demo, filename: "demo.py" });
   const info = py.runPython("import json, pyautodiff as ad; json.dumps(ad.backend_info())");
   const t1 = performance.now();
-  post({ type: "ready", info: JSON.parse(info), ms: t1 - t0, pyodide: py.version,
+  post({ type: "ready", info: JSON.parse(info), ms: t1 - t0, pyodide: py.version, interruptible: !!interrupt,
          stages: { pyodide: tPyodide - t0, pyautodiff: t1 - tPyodide } });
 }
 
@@ -48,47 +64,117 @@ function toPlain(proxy) {
   return value;
 }
 
-async function train(config) {
-  const run = ++runId;
+// what the plane shows, as message fields and their transfer list: P(class 1) and the first layers' neurons
+function views() {
+  const probabilities = Float32Array.from(toPlain(trainer.probabilities()));
+  return [{ probabilities, neurons: toPlain(trainer.neurons()) }, [probabilities.buffer]];
+}
+
+function view(run) {
+  const [shown, transfer] = views();
+  post({ type: "refresh", run, model, epoch: trainer.epoch, ...toPlain(trainer.evaluate()), ...shown }, transfer);
+}
+
+function newModel(run, config) {
+  currentRun = null;  // a running loop ends at its next check
   trainer?.destroy();
   trainer = null;
-  const current = demo.Trainer(config.hidden, config.activation, config.optimizer, config.learningRate,
-                               config.epochs, config.grid);
-  trainer = current;
-  active = true;
-  post({ type: "started", run, summary: toPlain(current.summary()),
-         probabilities: Float32Array.from(toPlain(current.probabilities())) });
+  trainer = demo.get("Trainer")(py.toPy(config));
+  model = run;
+  const [shown, transfer] = views();
+  post({ type: "started", run, summary: toPlain(trainer.summary()), data: toPlain(trainer.data.points()),
+         ...toPlain(trainer.evaluate()), ...shown }, transfer);
+}
+
+async function train(run, until, pace) {
+  currentRun = run;
+  setPace(pace);
   for (;;) {
-    const chunk = toPlain(current.train(CHUNK_MS));
-    const probabilities = Float32Array.from(toPlain(current.probabilities()));
-    post({ type: "progress", run, ...chunk, probabilities }, [probabilities.buffer]);
-    if (chunk.done) { active = false; post({ type: "finished", run, epoch: chunk.epoch }); return; }
-    await nextTask();  // lets "stop", "train" and "run" messages in
-    if (run !== runId) return;  // stopped, or superseded by a new run
+    // paced: never ahead of `pace` epochs per second since the pace was set, so the run can be watched
+    const allowed = paced.pace
+      ? Math.min(until, paced.first + 1 + Math.floor((paced.pace * (performance.now() - paced.t0)) / 1000)) : until;
+    if (allowed > trainer.epoch) {
+      let chunk;
+      try {
+        chunk = toPlain(trainer.train(CHUNK_MS, allowed));
+      } catch (e) {
+        // a Stop Python that landed just after the panel's run finished: harmless here, keep training
+        if (!String(e.message).includes("KeyboardInterrupt")) throw e;
+        Atomics.store(interrupt, 0, 0);
+        continue;
+      }
+      const [shown, transfer] = views();
+      post({ type: "progress", run, model, ...chunk, ...shown }, transfer);
+      const reason = chunk.diverged ? "diverged" : chunk.done ? "done" : trainer.epoch >= until ? "step" : null;
+      if (reason) {
+        if (currentRun === run) currentRun = null;
+        post({ type: "ended", run, reason, epoch: trainer.epoch });
+        return;
+      }
+      await nextTask();  // lets "stop", "train" and "run" messages in
+    } else {
+      await sleep(1000 / paced.pace);
+    }
+    if (run !== currentRun) return;  // stopped, or superseded by a new run
   }
 }
 
-function stop() {
-  if (!active) return;
-  active = false;
-  runId++;
-  post({ type: "stopped", epoch: trainer.epoch });
+function setPace(pace) {
+  paced = { pace, t0: performance.now(), first: trainer.epoch };
 }
 
-function runCode(id, code) {
-  post({ type: "output", id, ...toPlain(demo.runCode(code)) });
+function stop(run) {
+  if (currentRun === run) currentRun = null;
+  post({ type: "ended", run, reason: "stopped", epoch: trainer ? trainer.epoch : 0 });
 }
 
-const ready = init();
+function runCode(id, code, filename) {
+  const send = (text) => post({ type: "stdout", id, text });
+  try {
+    post({ type: "output", id, ...toPlain(demo.get("run_code")(code, filename, send, trainer)) });
+  } finally {
+    if (interrupt) Atomics.store(interrupt, 0, 0);
+  }
+  if (trainer) view(null);  // the code may have trained page.model: show what it did
+}
+
+function addPoint(run, point) {
+  const points = toPlain(trainer.add_point(...point));
+  post({ type: "data", run, model, data: points, ...toPlain(trainer.evaluate()) });
+}
+
+function saveWeights() {
+  const bytes = py.FS.readFile(trainer.save_weights());
+  post({ type: "weights", bytes }, [bytes.buffer]);
+}
+
+function loadWeights(run, bytes) {
+  py.FS.writeFile(demo.get("WEIGHTS_FILE"), new Uint8Array(bytes));
+  trainer.load_weights();
+  view(run);
+}
+
+let ready = null;
 self.onmessage = async ({ data }) => {
+  if (data.type === "init") {
+    ready = init(data.interrupt);
+    ready.catch((e) => post({ type: "error", text: `could not start: ${e && e.message ? e.message : e}`,
+                              during: "init" }));
+    return;
+  }
   try {
     await ready;
-    if (data.type === "train") await train(data.config);
-    else if (data.type === "stop") stop();
-    else if (data.type === "run") runCode(data.id, data.code);
+    if (data.type === "new") newModel(data.run, data.config);
+    else if (data.type === "train") await train(data.run, data.until, data.pace);
+    else if (data.type === "stop") stop(data.run);
+    else if (data.type === "pace" && data.run === currentRun) setPace(data.pace);
+    else if (data.type === "add") addPoint(data.run, data.point);
+    else if (data.type === "run") runCode(data.id, data.code, data.filename);
+    else if (data.type === "save") saveWeights();
+    else if (data.type === "load") loadWeights(data.run, data.bytes);
   } catch (e) {
-    if (data.type === "train") active = false;
-    post({ type: "error", text: String(e && e.message ? e.message : e), during: data.type, id: data.id });
+    if (data.type === "train" && currentRun === data.run) currentRun = null;
+    post({ type: "error", text: String(e && e.message ? e.message : e), during: data.type, id: data.id,
+           run: data.run });
   }
 };
-ready.catch((e) => post({ type: "error", text: `could not start: ${e && e.message ? e.message : e}`, during: "init" }));
