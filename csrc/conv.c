@@ -7,9 +7,10 @@
  * into columns (im2col: one row per output position, the kernel's taps x the group's input channels), so
  * y = col @ w, d col = dy @ w^T (then added back into dx: col2im) and dw = col^T @ dy. Chunks keep the
  * scratch bounded. Groups run as one batched GEMM over per-group copies of the columns, weights and rows.
- * With one input channel per group (depthwise, or a single input channel) a GEMM's depth would be the tap
- * count only: direct loops along the channels do better there (depthwise 3x3 on 32 channels, 28x28,
- * batch 32, forward + both gradients: direct 2.8 ms vs batched per-group GEMM 21 ms, on one thread). */
+ * Depthwise convolutions (several groups of one input channel) would be GEMMs of one column per group: direct
+ * loops along the channels do far better there (3x3 on 32 channels, 28x28, batch 32, float32, one thread, the
+ * forward and both gradients: 12 ms direct vs 113 ms as batched per-group GEMMs). A single group of one input
+ * channel stays a GEMM, which was as fast forward and 2x faster for the kernel gradient (3x3, 1 -> 32). */
 #include "internal.h"
 
 #define CONV_DIMS 3
@@ -17,6 +18,8 @@
 #define CONV_SCRATCH (1 << 20)
 /* rows (or images, channels) per thread below which the direct loops and im2col stay on one thread */
 #define CONV_MIN_ROWS 64
+/* independent partial sums of a dot product, so that it vectorizes (a single sum is one long dependency chain) */
+#define CONV_LANES 8
 
 typedef struct {
     int64_t batch, groups, cin, cout, cgi, cgo, taps, kc, rows;
@@ -121,8 +124,8 @@ static int col2im(const conv_chunk *c, void *dx) {
             for (int64_t gi = 0; gi < g->groups; gi++) {
                 const T *row = col + (gi * c->nrows + q) * g->kc;
                 CONV_FOR_TAPS(g, w, t, off, {
-                    T *dst = y + off + gi * g->cgi;
-                    const T *src = row + t * g->cgi;
+                    T *restrict dst = y + off + gi * g->cgi;
+                    const T *restrict src = row + t * g->cgi;
                     for (int64_t i = 0; i < g->cgi; i++) dst[i] += src[i];
                 })
             }
@@ -185,7 +188,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
     return status;
 }
 
-/* ---- the direct path: one input channel per group, each feeding mult = cgo output channels ---------- */
+/* ---- the direct path: groups of one input channel, each feeding mult = cgo output channels ---------------- */
 
 typedef struct {
     const conv_geom *g;
@@ -201,11 +204,11 @@ AD_TARGET_CLONES static int direct_forward(const conv_direct *c, int64_t lo, int
     AD_DISPATCH_FLOAT(c->dtype, {
         const T *x = c->a, *wt = c->b;
         for (int64_t r = lo; r < hi; r++) {
-            T *y = (T *)c->out + r * cout;
+            T *restrict y = (T *)c->out + r * cout;
             for (int64_t o = 0; o < cout; o++) y[o] = 0;
             conv_window w = conv_window_of(g, r);
             CONV_FOR_TAPS(g, w, t, off, {
-                const T *xs = x + off, *ws = wt + t * cout;
+                const T *restrict xs = x + off, *restrict ws = wt + t * cout;
                 if (mult == 1)
                     for (int64_t o = 0; o < cout; o++) y[o] += xs[o] * ws[o];
                 else
@@ -227,16 +230,21 @@ AD_TARGET_CLONES static int direct_input_grad(const conv_direct *c, int64_t lo, 
         for (int64_t i = lo * xsize; i < hi * xsize; i++) dx[i] = 0;
         for (int64_t r = lo * per_image; r < hi * per_image; r++) {
             conv_window w = conv_window_of(g, r);
-            const T *gy = dy + r * cout;
+            const T *restrict gy = dy + r * cout;
             CONV_FOR_TAPS(g, w, t, off, {
-                T *gx = dx + off;
-                const T *ws = wt + t * cout;
+                T *restrict gx = dx + off;
+                const T *restrict ws = wt + t * cout;
                 if (mult == 1)
                     for (int64_t o = 0; o < cout; o++) gx[o] += gy[o] * ws[o];
                 else
-                    for (int64_t ci = 0; ci < g->cin; ci++) {
-                        T s = 0;
-                        for (int64_t j = 0; j < mult; j++) s += gy[ci * mult + j] * ws[ci * mult + j];
+                    for (int64_t ci = 0; ci < g->cin; ci++) { /* a dot product in CONV_LANES partial sums */
+                        const T *p = gy + ci * mult, *q = ws + ci * mult;
+                        T part[CONV_LANES] = {0}, s = 0;
+                        int64_t j = 0;
+                        for (; j + CONV_LANES <= mult; j += CONV_LANES)
+                            for (int l = 0; l < CONV_LANES; l++) part[l] += p[j + l] * q[j + l];
+                        for (; j < mult; j++) s += p[j] * q[j];
+                        for (int l = 0; l < CONV_LANES; l++) s += part[l];
                         gx[ci] += s;
                     }
             })
@@ -256,10 +264,10 @@ AD_TARGET_CLONES static int direct_kernel_grad(const conv_direct *c, int64_t lo,
             for (int64_t o = lo * mult; o < hi * mult; o++) dw[t * cout + o] = 0;
         for (int64_t r = 0; r < g->rows; r++) {
             conv_window w = conv_window_of(g, r);
-            const T *gy = dy + r * cout;
+            const T *restrict gy = dy + r * cout;
             CONV_FOR_TAPS(g, w, t, off, {
-                const T *xs = x + off;
-                T *ds = dw + t * cout;
+                const T *restrict xs = x + off;
+                T *restrict ds = dw + t * cout;
                 if (mult == 1)
                     for (int64_t o = lo; o < hi; o++) ds[o] += xs[o] * gy[o];
                 else
@@ -287,7 +295,7 @@ int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, co
             memset(out, 0, (size_t)((mode == AD_CONV_INPUT_GRAD ? g.batch * g.in[0] * g.xstep[0] : g.kc * g.cout) * es));
         return AD_OK;
     }
-    if (g.cgi > 1) return conv_gemm(mode, dtype, &g, a, b, out);
+    if (g.cgi > 1 || g.groups == 1) return conv_gemm(mode, dtype, &g, a, b, out);
     conv_direct c = {&g, dtype, a, b, out};
     if (mode == AD_CONV_FORWARD) ad_parallel_for(g.rows, CONV_MIN_ROWS, direct_forward_range, &c);
     else if (mode == AD_CONV_INPUT_GRAD) ad_parallel_for(g.batch, 1, direct_input_grad_range, &c);

@@ -156,10 +156,20 @@ def test_conv_float32_is_within_tolerance(case):
 
 
 @needs_numpy
-@pytest.mark.parametrize("groups", [1, 2])
-def test_conv_over_several_chunks_of_rows(groups):
-    """More output rows than one chunk of scratch holds (csrc/conv.c: CONV_SCRATCH)."""
-    got, want = _conv_case((2, 2, (60, 61), (3, 3), 16, 16, 1, 1, "same", groups), 3)
+@pytest.mark.parametrize("case,threads", [
+    ((2, 2, (60, 61), (3, 3), 16, 16, 1, 1, "same", 1), 2),
+    ((2, 2, (60, 61), (3, 3), 16, 16, 1, 1, "same", 2), 1),
+    ((2, 33, (5, 6), (3, 3), 16, 32, 1, 1, "same", 16), 2),
+], ids=str)
+def test_conv_over_several_chunks_of_rows_and_threads(case, threads):
+    """More output rows than one chunk of scratch holds (csrc/conv.c: CONV_SCRATCH), and the GEMM path and the
+    depthwise loops on two threads."""
+    before = ad.get_num_threads()
+    ad.set_num_threads(threads)
+    try:
+        got, want = _conv_case(case, 3)
+    finally:
+        ad.set_num_threads(before)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
 
