@@ -113,6 +113,19 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
 #define AD_CONV_KERNEL_GRAD 2
 int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out);
 
+/* pool.c: pooling over the d (1..3) spatial axes of channels-last tensors, x (n, in[0..d), c). The window
+ * at output position o covers pool[k] elements from o * strides[k] - pad[k] along axis k; positions outside
+ * [0, in[k]) are skipped (never a maximum, not counted in a mean), and every window must hold one element
+ * (0 <= pad < pool, the last window starting inside). AD_POOL_MAX: the window's first maximum of x in
+ * row-major order (a NaN wins) selects; AD_POOL_AVG: the mean (x unused, may be NULL). adjoint = 0: dst (n,
+ * out..., c) = what each window selects of src (n, in..., c) (src = x for max pooling itself); adjoint = 1:
+ * dst (n, in..., c) = src (n, out..., c) sent back to what the windows selected, summed. */
+#define AD_POOL_MAX 0
+#define AD_POOL_AVG 1
+int ad_pool(int op, int adjoint, int dtype, int d, int64_t n, int64_t c, const int64_t *in, const int64_t *out,
+            const int64_t *pool, const int64_t *strides, const int64_t *pad, const void *x, const void *src,
+            void *dst);
+
 /* nn.c */
 /* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias); act an activation id or
  * AD_NO_ACTIVATION */

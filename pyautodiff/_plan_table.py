@@ -4,7 +4,7 @@ KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i i
 d double, p pointer read, o pointer written. ARGS gives each kernel's argument positions by the
 header's parameter names. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 643865611
+SIGNATURE = 1126608043
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -22,23 +22,24 @@ KERNELS = {
     "ad_repeat": (13, "iiiiiipipo"),
     "ad_matmul": (14, "iiiiipiipiiodd"),
     "ad_conv": (15, "iiipppo"),
-    "ad_dense": (16, "iiiiipppo"),
-    "ad_bias_act_backward": (17, "iiiippoo"),
-    "ad_dense_backward": (18, "iiiiippppooo"),
-    "ad_sparse_softmax_xent": (19, "iiippooi"),
-    "ad_sparse_softmax_xent_backward": (20, "iiipppoi"),
-    "ad_softmax_xent": (21, "iiippooi"),
-    "ad_softmax_xent_backward": (22, "iiipppoi"),
-    "ad_sigmoid_xent": (23, "iippo"),
-    "ad_sigmoid_xent_backward": (24, "iipppo"),
-    "ad_dropout": (25, "iidopoo"),
-    "ad_permutation": (26, "iio"),
-    "ad_lr_schedule": (27, "po"),
-    "ad_optim_step": (28, "o"),
-    "ad_sgd_update": (29, "iiopop"),
-    "ad_adam_update": (30, "iiopoop"),
-    "ad_rmsprop_update": (31, "iiopooop"),
-    "ad_all_finite": (32, "iip"),
+    "ad_pool": (16, "iiiiiipppppppo"),
+    "ad_dense": (17, "iiiiipppo"),
+    "ad_bias_act_backward": (18, "iiiippoo"),
+    "ad_dense_backward": (19, "iiiiippppooo"),
+    "ad_sparse_softmax_xent": (20, "iiippooi"),
+    "ad_sparse_softmax_xent_backward": (21, "iiipppoi"),
+    "ad_softmax_xent": (22, "iiippooi"),
+    "ad_softmax_xent_backward": (23, "iiipppoi"),
+    "ad_sigmoid_xent": (24, "iippo"),
+    "ad_sigmoid_xent_backward": (25, "iipppo"),
+    "ad_dropout": (26, "iidopoo"),
+    "ad_permutation": (27, "iio"),
+    "ad_lr_schedule": (28, "po"),
+    "ad_optim_step": (29, "o"),
+    "ad_sgd_update": (30, "iiopop"),
+    "ad_adam_update": (31, "iiopoop"),
+    "ad_rmsprop_update": (32, "iiopooop"),
+    "ad_all_finite": (33, "iip"),
 }
 ARGS = {
     "ad_fill": {"dtype": 0, "n": 1, "value": 2, "y": 3},
@@ -57,6 +58,7 @@ ARGS = {
     "ad_repeat": {"dtype": 0, "adjoint": 1, "outer": 2, "n": 3, "inner": 4, "count": 5, "repeats": 6, "m": 7, "src": 8, "dst": 9},
     "ad_matmul": {"dtype": 0, "batch": 1, "m": 2, "n": 3, "k": 4, "a": 5, "stride_a": 6, "transpose_a": 7, "b": 8, "stride_b": 9, "transpose_b": 10, "c": 11, "alpha": 12, "beta": 13},
     "ad_conv": {"mode": 0, "dtype": 1, "nsp": 2, "geom": 3, "a": 4, "b": 5, "out": 6},
+    "ad_pool": {"op": 0, "adjoint": 1, "dtype": 2, "d": 3, "n": 4, "c": 5, "in": 6, "out": 7, "pool": 8, "strides": 9, "pad": 10, "x": 11, "src": 12, "dst": 13},
     "ad_dense": {"dtype": 0, "act": 1, "m": 2, "n": 3, "k": 4, "x": 5, "w": 6, "b": 7, "y": 8},
     "ad_bias_act_backward": {"dtype": 0, "act": 1, "m": 2, "n": 3, "y": 4, "g": 5, "dz": 6, "db": 7},
     "ad_dense_backward": {"dtype": 0, "act": 1, "m": 2, "n": 3, "k": 4, "x": 5, "w": 6, "y": 7, "g": 8, "gx": 9, "gw": 10, "db": 11},

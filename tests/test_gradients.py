@@ -5,12 +5,18 @@ import pytest
 import pyautodiff as ad
 from pyautodiff import _backend as B
 from conftest import gradcheck, rand
+from pyautodiff.ops.pool import AVG_POOL_GRAD, MAX_POOL_GRAD, _geometry, _pool
 from pyautodiff.ops.shape import REPEAT_GRAD, _index_spec, _repeat, _slice_grad
 
 pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
 idx = ad.array([2, 0, 2, 1])
 labels = ad.array([2, 0])
 F = ad.ops.nn
+
+
+def _pool_grad(op, x, g, *window):
+    """a pooling op's adjoint (x selects for max pooling) over the windows of a 2-d pooling of x"""
+    return _pool(op, x if op is MAX_POOL_GRAD else None, g, _geometry("test", x, 2, *window))
 
 
 def _bias_act(y, g):
@@ -121,6 +127,22 @@ CASES = {
     "conv_input_grad": (lambda x, w: ad.conv2d_transpose(x, w, strides=2, padding="same") * rand((1, 6, 4, 2), seed=154),
                         [rand((1, 3, 2, 3), seed=155), rand((3, 3, 2, 3), seed=156)]),
     "conv_kernel_grad": (_conv_kernel_grad, [rand((1, 4, 5, 2), seed=157), rand((1, 4, 5, 3), seed=158)]),
+    # pooling (random inputs: no ties for max pooling), padding and upsampling
+    "max_pool": (lambda x: ad.max_pool2d(x, (2, 3), (1, 2), "same") * rand((2, 3, 2, 2), seed=150),
+                 [rand((2, 3, 4, 2), seed=151)]),
+    "max_pool_grad": (lambda x, g: _pool_grad(MAX_POOL_GRAD, x, g, 2, 1, "valid") * rand((1, 3, 3, 2), seed=152),
+                      [rand((1, 3, 3, 2), seed=153), rand((1, 2, 2, 2), seed=154)]),
+    "avg_pool": (lambda x: ad.avg_pool2d(x, 3, 2, "same") * rand((1, 2, 3, 2), seed=155), [rand((1, 3, 5, 2), seed=156)]),
+    "avg_pool_grad": (lambda x, g: _pool_grad(AVG_POOL_GRAD, x, g, 2, 1, "same") * rand((2, 2, 3, 1), seed=157),
+                      [rand((2, 2, 3, 1), seed=158), rand((2, 2, 3, 1), seed=159)]),
+    "max_pool1d": (lambda x: ad.max_pool1d(x, 3, 2, "same") * rand((2, 3, 2), seed=160), [rand((2, 5, 2), seed=161)]),
+    "avg_pool3d": (lambda x: ad.avg_pool3d(x, 2, 1) * rand((1, 1, 2, 1, 2), seed=162), [rand((1, 2, 3, 2, 2), seed=163)]),
+    "global_max_pool2d": (lambda x: ad.global_max_pool2d(x) * rand((2, 3), seed=164), [rand((2, 2, 2, 3), seed=165)]),
+    "global_avg_pool1d": (lambda x: ad.global_avg_pool1d(x, True) * rand((2, 1, 3), seed=166), [rand((2, 4, 3), seed=167)]),
+    "pad": (lambda x: ad.pad(x, [(1, 0), (0, 2)], 1.5) * rand((3, 5), seed=168), [rand((2, 3), seed=169)]),
+    "zero_padding": (lambda x: ad.zero_padding(x, ((1, 0), (2, 1))) * rand((1, 3, 5, 2), seed=170),
+                     [rand((1, 2, 2, 2), seed=171)]),
+    "upsampling": (lambda x: ad.upsampling(x, (2, 3)) * rand((1, 4, 6, 2), seed=172), [rand((1, 2, 2, 2), seed=173)]),
 }
 
 # every activation of the C rows and its fused backward, with no case written by hand: the backward's y comes
