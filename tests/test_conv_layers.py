@@ -53,6 +53,8 @@ CASES = [
                                              "output_padding": (1, 2)}, (2, 2, 3, 2)),
     ("conv2dt_dilated", "Conv2DTranspose", {"filters": 2, "kernel_size": 2, "dilation_rate": 2,
                                             "activation": "sigmoid"}, (1, 3, 2, 3)),
+    ("conv2dt_same_op", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same",
+                                            "output_padding": 1}, (1, 3, 2, 2)),
     ("depthwise_same_dm2", "DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
      (1, 4, 5, 3)),
     ("depthwise_valid_s2", "DepthwiseConv2D", {"kernel_size": (2, 3), "strides": 2}, (2, 5, 5, 2)),
@@ -99,6 +101,279 @@ def test_keras_parity(case, cls, kwargs, shape):
     grads = tape.gradient(loss, [x] + layer.trainable_variables)
     for what, g, want in zip(["input"] + [v.name for v in layer.weights], grads, ref["grads"]):
         assert_close(flat(g), want, 2e-5, f"gradient of {what}")
+
+
+# --- float64 against numpy references written here (forward, and gradients by central differences of them) ---
+
+@pytest.fixture
+def np():
+    return pytest.importorskip("numpy")
+
+
+def _pads(padding, sizes, spans, strides):
+    """(before, after) zeros per spatial axis, as TensorFlow pads: same puts the odd one at the end."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    if padding == "causal":
+        return [(span - 1, 0) for span in spans]
+    total = [max((-(-n // s) - 1) * s + span - n, 0) for n, span, s in zip(sizes, spans, strides)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+def patches(np, x, window, strides, padding, dilation=None):
+    """x (N, *spatial, C) -> (N, *out, prod(window), C): each output position's window, NaN where it reads padding."""
+    dilation = dilation or (1,) * len(window)
+    spans = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
+    pads = _pads(padding, x.shape[1:-1], spans, strides)
+    xp = np.pad(x, [(0, 0)] + pads + [(0, 0)], constant_values=np.nan)
+    out = [(n - span) // s + 1 for n, span, s in zip(xp.shape[1:-1], spans, strides)]
+    res = np.empty((x.shape[0], *out, math.prod(window), x.shape[-1]))
+    for o in np.ndindex(*out):
+        for j, k in enumerate(np.ndindex(*window)):
+            res[(slice(None),) + o + (j,)] = xp[(slice(None),) + tuple(
+                oi * s + ki * d for oi, ki, s, d in zip(o, k, strides, dilation))]
+    return res
+
+
+def conv_ref(np, x, w, strides, padding, dilation, groups=1):
+    p = np.nan_to_num(patches(np, x, w.shape[:-2], strides, padding, dilation))
+    w = w.reshape(-1, *w.shape[-2:])
+    cin, cout = w.shape[1], w.shape[2] // groups
+    return np.concatenate([np.einsum("...kc,kco->...o", p[..., g * cin:(g + 1) * cin], w[..., g * cout:(g + 1) * cout])
+                           for g in range(groups)], axis=-1)
+
+
+def depthwise_ref(np, x, w, strides, padding, dilation):
+    p = np.nan_to_num(patches(np, x, w.shape[:-2], strides, padding, dilation))
+    y = np.einsum("...kc,kcm->...cm", p, w.reshape(-1, *w.shape[-2:]))
+    return y.reshape(*y.shape[:-2], -1)
+
+
+def transpose_ref(np, x, w, strides, padding, output_padding=None):
+    """Each input element spreads its kernel (k..., C_out, C_in) over the output, Keras' output size (TensorFlow's
+    conv_transpose: the gradient of a convolution whose padding is placed as _pads does)."""
+    window = w.shape[:-2]
+    extra = output_padding or (None,) * len(window)
+    if padding == "valid":
+        sizes = [(n - 1) * s + k + (max(k - s, 0) if p is None else p)
+                 for n, k, s, p in zip(x.shape[1:-1], window, strides, extra)]
+    else:
+        sizes = [n * s if p is None else (n - 1) * s + k % 2 + p
+                 for n, k, s, p in zip(x.shape[1:-1], window, strides, extra)]
+    before = [b for b, _ in _pads(padding, sizes, window, strides)]
+    y = np.zeros((x.shape[0], *sizes, w.shape[-2]))
+    for i in np.ndindex(*x.shape[1:-1]):
+        for k in np.ndindex(*window):
+            o = tuple(ii * s + kk - b for ii, kk, s, b in zip(i, k, strides, before))
+            if all(0 <= oo < n for oo, n in zip(o, sizes)):
+                y[(slice(None),) + o] += x[(slice(None),) + i] @ w[k].T
+    return y
+
+
+def pool_ref(np, x, reduce, pool, strides, padding):
+    return reduce(patches(np, x, pool, strides, padding), axis=-2)
+
+
+NP_CASES = [
+    ("Conv1D", {"filters": 3, "kernel_size": 2, "strides": 3, "padding": "same"}, (2, 8, 2),
+     lambda np, x, w, b: conv_ref(np, x, w, (3,), "same", (1,)) + b),
+    ("Conv1D", {"filters": 2, "kernel_size": 4, "padding": "causal", "activation": "tanh"}, (1, 5, 1),
+     lambda np, x, w, b: np.tanh(conv_ref(np, x, w, (1,), "causal", (1,)) + b)),
+    ("Conv2D", {"filters": 2, "kernel_size": (1, 3), "strides": (1, 2)}, (1, 3, 7, 3),
+     lambda np, x, w, b: conv_ref(np, x, w, (1, 2), "valid", (1, 1)) + b),
+    ("Conv2D", {"filters": 6, "kernel_size": 2, "groups": 3, "padding": "same", "dilation_rate": (2, 1)}, (2, 4, 5, 3),
+     lambda np, x, w, b: conv_ref(np, x, w, (1, 1), "same", (2, 1), groups=3) + b),
+    ("Conv2D", {"filters": 2, "kernel_size": 3, "use_bias": False}, (2, 3, 3, 2),  # the kernel covers the input
+     lambda np, x, w: conv_ref(np, x, w, (1, 1), "valid", (1, 1))),
+    ("Conv3D", {"filters": 2, "kernel_size": (1, 2, 3), "strides": (2, 1, 1), "padding": "same"}, (1, 3, 3, 4, 2),
+     lambda np, x, w, b: conv_ref(np, x, w, (2, 1, 1), "same", (1, 1, 1)) + b),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1}, (1, 2, 3, 2),
+     lambda np, x, w, b: transpose_ref(np, x, w, (2, 2), "valid", (1, 1)) + b),
+    ("Conv2DTranspose", {"filters": 1, "kernel_size": (2, 3), "strides": (1, 2), "padding": "same"}, (2, 3, 2, 3),
+     lambda np, x, w, b: transpose_ref(np, x, w, (1, 2), "same") + b),
+    ("DepthwiseConv2D", {"kernel_size": 2, "depth_multiplier": 3, "dilation_rate": 2}, (1, 5, 4, 2),
+     lambda np, x, w, b: depthwise_ref(np, x, w, (1, 1), "valid", (2, 2)) + b),
+    ("SeparableConv2D", {"filters": 3, "kernel_size": (3, 1), "strides": 2, "padding": "same", "activation": "tanh"},
+     (1, 5, 3, 4), lambda np, x, dw, pw, b: np.tanh(depthwise_ref(np, x, dw, (2, 2), "same", (1, 1)) @ pw[0, 0] + b)),
+    ("MaxPooling2D", {"pool_size": 3, "strides": (1, 2), "padding": "same"}, (2, 4, 5, 2),
+     lambda np, x: pool_ref(np, x, np.nanmax, (3, 3), (1, 2), "same")),
+    ("AveragePooling1D", {"pool_size": 3, "strides": 1, "padding": "same"}, (1, 5, 2),
+     lambda np, x: pool_ref(np, x, np.nanmean, (3,), (1,), "same")),
+    ("MaxPooling3D", {"pool_size": (2, 1, 2)}, (1, 3, 2, 4, 1),
+     lambda np, x: pool_ref(np, x, np.nanmax, (2, 1, 2), (2, 1, 2), "valid")),
+    ("AveragePooling2D", {"pool_size": 2, "strides": 1}, (1, 3, 3, 2),
+     lambda np, x: pool_ref(np, x, np.nanmean, (2, 2), (1, 1), "valid")),
+    ("GlobalMaxPooling2D", {}, (2, 3, 2, 3), lambda np, x: x.max(axis=(1, 2))),
+    ("GlobalAveragePooling3D", {"keepdims": True}, (2, 2, 3, 2, 2), lambda np, x: x.mean(axis=(1, 2, 3), keepdims=True)),
+    ("ZeroPadding2D", {"padding": 2}, (1, 2, 3, 2), lambda np, x: np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)])),
+    ("UpSampling2D", {"size": 3}, (2, 2, 1, 2), lambda np, x: x.repeat(3, axis=1).repeat(3, axis=2)),
+    ("Reshape", {"target_shape": (3, -1)}, (2, 2, 3, 2), lambda np, x: x.reshape(2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, shape, reference", NP_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(NP_CASES)])
+def test_against_numpy_float64(np, cls, kwargs, shape, reference):
+    layer = getattr(L, cls)(dtype="float64", **kwargs)
+    layer._build(shape)
+    rng = np.random.default_rng(sum(shape))
+    args = [rng.uniform(-1, 1, shape)] + [rng.uniform(-1, 1, v.shape) for v in layer.weights]
+    layer.set_weights(args[1:])
+    x = ad.array(args[0], "float64")
+    with ad.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        upstream = rng.uniform(-1, 1, y.shape)
+        loss = ad.reduce_sum(y * ad.array(upstream, "float64"))
+    want = reference(np, *args)
+    assert y.shape == want.shape == layer.compute_output_shape(shape)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    grads = tape.gradient(loss, [x] + layer.trainable_variables)
+    eps = 1e-6
+    for k, (arg, g) in enumerate(zip(args, grads)):
+        numeric = np.empty_like(arg)
+        for i in np.ndindex(*arg.shape):
+            sums = []
+            for step in (eps, -eps):
+                moved = [a.copy() for a in args]
+                moved[k][i] += step
+                sums.append(np.sum(reference(np, *moved) * upstream))
+            numeric[i] = (sums[0] - sums[1]) / (2 * eps)
+        np.testing.assert_allclose(g.numpy(), numeric, rtol=1e-6, atol=1e-7, err_msg=f"gradient of argument {k}")
+
+
+# --- models, weights, errors -----------------------------------------------------------------------------------
+
+def bars(n, seed):
+    """n noisy 8x8 single-channel images of a horizontal (0), vertical (1) or diagonal (2) bar, no numpy."""
+    rng = random.Random(seed)
+    images, labels = [], []
+    for _ in range(n):
+        label, at = rng.randrange(3), rng.randrange(8)
+        on = [(at, j) for j in range(8)] if label == 0 else [(i, at) for i in range(8)] if label == 1 else \
+            [(i, (i + at) % 8) for i in range(8)]
+        image = [[[rng.uniform(0, 0.5)] for _ in range(8)] for _ in range(8)]
+        for i, j in on:
+            image[i][j][0] += 1.0
+        images.append(image)
+        labels.append(label)
+    return ad.array(images), ad.array(labels, "int32")
+
+
+def test_a_small_cnn_learns_with_fit():
+    x, y = bars(240, seed=0)
+    vx, vy = bars(90, seed=1)
+    model = ad.Sequential([L.Conv2D(6, 3, activation="relu", input_shape=(8, 8, 1)), L.MaxPooling2D(),
+                           L.Flatten(), L.Dense(3)])
+    model.compile(ad.optimizers.Adam(0.02), ad.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=6, batch_size=32, verbose=0, seed=0)
+    assert model.evaluate(vx, vy)["accuracy"] >= 0.9  # chance is 1/3
+
+
+def test_summary_shows_output_shapes_and_parameter_counts():
+    model = ad.Sequential([L.Conv2D(4, 3, padding="same", input_shape=(9, 9, 2)), L.MaxPooling2D(3),
+                           L.SeparableConv2D(5, 2, depth_multiplier=2), L.GlobalMaxPooling2D()])
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    # Keras: 3*3*2*4 + 4 = 76; 2*2*4*2 + 1*1*8*5 + 5 = 77
+    for row in ("(None, 9, 9, 4)  76", "(None, 3, 3, 4)  0", "(None, 2, 2, 5)  77", "(None, 5)  0"):
+        assert " ".join(row.split()) in " ".join(text.split()), text
+    assert "Total params: 153" in text
+
+
+class Net(ad.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = L.Conv1D(4, 3, padding="causal", activation="relu")
+        self.pool = L.AveragePooling1D(2)
+        self.up = L.Conv2DTranspose(2, 2, strides=2)
+        self.head = L.Dense(1)
+
+    def call(self, inputs, training=False):
+        h = self.pool(self.conv(inputs))  # (batch, 3, 4)
+        h = self.up(ad.reshape(h, (h.shape[0], 3, 2, 2)))  # (batch, 6, 4, 2)
+        return self.head(ad.reshape(h, (h.shape[0], 48)))
+
+
+def test_a_subclassed_model_trains_through_a_traced_function():
+    rng = random.Random(3)
+    x = ad.array([[[rng.uniform(-1, 1)] for _ in range(6)] for _ in range(64)])
+    y = ad.reduce_sum(x, axis=1)  # (64, 1)
+    model = Net()
+    model.compile(ad.optimizers.Adam(0.01), "mse")
+    first = model.evaluate(x, y)["loss"]
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0, seed=0)
+    assert history.history["loss"][-1] < 0.5 * first
+    assert [(v.name.split("/")[-1], v.shape) for v in model.weights] == [
+        ("kernel", (3, 1, 4)), ("bias", (4,)), ("kernel", (2, 2, 2, 2)), ("bias", (2,)), ("kernel", (48, 1)),
+        ("bias", (1,))]
+
+
+def test_get_and_set_weights_on_a_layer():
+    layer = L.SeparableConv2D(3, 2, depth_multiplier=2)
+    assert layer.get_weights() == []  # not built yet, as Keras
+    layer._build((None, 4, 4, 2))
+    shapes = [w.shape for w in layer.get_weights()]
+    assert shapes == [(2, 2, 2, 2), (1, 1, 4, 3), (3,)]  # Keras: depthwise_kernel, pointwise_kernel, bias
+    new = [fixed(s, 10 + j) for j, s in enumerate(shapes)]
+    layer.set_weights(new)
+    assert all(flat(a) == flat(b) for a, b in zip(layer.get_weights(), new))
+    with pytest.raises(ValueError, match=r"set_weights: weight '.*pointwise_kernel' has shape \(1, 1, 4, 3\), "
+                                         r"got \(1, 1, 3, 4\)"):
+        layer.set_weights([new[0], ad.zeros((1, 1, 3, 4)), new[2]])
+    with pytest.raises(ValueError, match="set_weights: expected 3 arrays, got 2"):
+        layer.set_weights(new[:2])
+    assert L.MaxPooling2D().get_weights() == []
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: L.Conv2D(2, 3, data_format="channels_first"), "only data_format='channels_last'"),
+    (lambda: L.MaxPooling1D(data_format="channels_first"), "only data_format='channels_last'"),
+    (lambda: L.UpSampling2D(interpolation="bilinear"), "only interpolation='nearest'.*'bilinear'"),
+    (lambda: L.Conv2D(2, 3, padding="causal"), "padding must be one of 'valid', 'same', got 'causal'"),
+    (lambda: L.Conv2D(3, 3, groups=2), "filters must be evenly divisible by the number of groups"),
+    (lambda: L.Conv2D(0, 3), "filters must be a positive int"),
+    (lambda: L.Conv2D(2, (3, 3, 3)), "kernel_size must be an int or 2 ints"),
+    (lambda: L.Conv1D(2, 3, strides=2, dilation_rate=2), "strides > 1.*dilation_rate > 1"),
+    (lambda: L.Conv2DTranspose(2, 3, strides=2, output_padding=2), "output_padding.*strictly less than"),
+    (lambda: L.DepthwiseConv2D(3, depth_multiplier=0), "depth_multiplier must be a positive int"),
+    (lambda: L.ZeroPadding2D((1, 2, 3)), "padding must be an int, a tuple of 2 ints"),
+    (lambda: L.Reshape((-1, -1)), "at most one -1"),
+    (lambda: L.Reshape((2, 0)), "positive ints"),
+])
+def test_bad_arguments_raise_clearly(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_bad_inputs_raise_clearly():
+    conv = L.Conv2D(2, 3)
+    with pytest.raises(ValueError, match=r"Conv2D 'conv2d.*': expects inputs of rank 4 .* got shape \(2, 5, 3\)"):
+        conv(ad.zeros((2, 5, 3)))
+    conv(ad.zeros((1, 5, 5, 3)))
+    with pytest.raises(ValueError, match=r"expected inputs with last dimension 3, got shape \(1, 5, 5, 2\)"):
+        conv(ad.zeros((1, 5, 5, 2)))
+    with pytest.raises(ValueError, match=r"kernel .* larger than the input"):
+        conv(ad.zeros((1, 2, 5, 3)))
+    with pytest.raises(ValueError, match=r"window of extent 3 does not fit in an input axis of length 2"):
+        ad.Sequential([L.Conv2D(2, 3, input_shape=(2, 5, 1))])
+    with pytest.raises(ValueError, match=r"input's 3 channels are not divisible by groups=2"):
+        L.Conv2D(4, 1, groups=2)(ad.zeros((1, 2, 2, 3)))
+    with pytest.raises(ValueError, match=r"cannot reshape samples of shape \(2, 3\) \(6 elements\) to \(4, -1\)"):
+        L.Reshape((4, -1))(ad.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"MaxPooling2D .* expects inputs of rank 4"):
+        L.MaxPooling2D()(ad.zeros((1, 4, 4)))
+
+
+def test_output_shapes_with_unknown_sizes_stay_unknown():
+    assert L.Conv2D(3, 3, strides=2).compute_output_shape((None, None, 7, 2)) == (None, None, 3, 3)
+    assert L.Conv2DTranspose(3, 3, strides=2).compute_output_shape((None, None, 4, 2)) == (None, None, 9, 3)
+    assert L.MaxPooling2D().compute_output_shape((None, 5, None, 2)) == (None, 2, None, 2)
+    assert L.Reshape((-1, 2)).compute_output_shape((None, None, 4)) == (None, None, 2)
+    assert L.Reshape((-1, 2)).compute_output_shape((None, 3, 4)) == (None, 6, 2)
+    assert L.ZeroPadding2D(1).compute_output_shape((None, None, 3, 1)) == (None, None, 5, 1)
 
 
 # --- generated by tools/keras_conv_refs.py: do not edit ---
@@ -414,6 +689,32 @@ KERAS = {'conv1d_same_s2': {'output_shape': [None, 4, 3],
                                 0.1010784, -0.3226286, -0.2976454, -0.1205697, 0.007563915, -0.1635504, -0.2510928,
                                 0.1417362, 0.05247734, -0.06359664],
                                [-0.09786382, -0.01673702]]},
+ 'conv2dt_same_op': {'output_shape': [None, 6, 4, 2],
+                     'weights': [('kernel', (3, 3, 2, 2)), ('bias', (2,))],
+                     'config': {'filters': 2,
+                                'kernel_size': [3, 3],
+                                'strides': [2, 2],
+                                'padding': 'same',
+                                'output_padding': [1, 1],
+                                'data_format': 'channels_last',
+                                'dilation_rate': [1, 1],
+                                'activation': 'linear',
+                                'use_bias': True},
+                     'y': [1.069055, -0.9310975, -1.608907, -1.038135, 0.1867516, 0.0369547, 0.6842557, -1.024654,
+                           -1.460466, -1.582407, 0.7791727, 0.1317787, -0.1095414, -1.748108, -1.186416, -1.279178,
+                           -1.196595, 0.6153355, 0.992571, -2.019621, -1.934697, -1.109806, -0.3383572, 0.2702854,
+                           1.153333, -0.04177386, -1.500057, -1.90382, 0.07718626, 0.3797456, 0.3974208, -0.6285137,
+                           0.6409065, -2.536009, -1.529288, 0.5840669, 1.679967, -1.160827, -0.4569862, -1.637698,
+                           -1.818883, -1.649014, 1.123124, 0.2730793, -1.068265, -2.306473, -0.6167567, -0.8064342],
+                     'grads': [[0.8271037, 1.075769, -0.460936, -1.188817, 1.055044, 0.6482845, -1.216462, -1.19464,
+                                -0.09151351, -0.2017229, 0.07796633, 0.5796553],
+                               [-0.2097857, 0.1263687, -0.4110373, -0.1569922, -0.4022546, -0.3601323, -0.1879256,
+                                -0.37925, -0.1404925, -0.2957038, 0.04121757, -0.1841632, -0.02930173, 0.2731363,
+                                -0.3119561, 0.01124622, -0.4352054, -0.2563905, -0.3360709, -0.3930154, -0.2194754,
+                                -0.2908687, -0.07071886, -0.2671445, -0.5901399, -0.7910638, -0.8778422, -1.073987,
+                                -0.7169799, -0.8081185, -0.1897511, -0.1293128, 0.5634404, 0.4377254, 0.816332,
+                                0.5036253],
+                               [-1.418749, -0.8715057]]},
  'depthwise_same_dm2': {'output_shape': [None, 4, 5, 6],
                         'weights': [('kernel', (3, 3, 3, 2)), ('bias', (6,))],
                         'config': {'depth_multiplier': 2,
