@@ -78,13 +78,15 @@ static conv_window conv_window_of(const conv_geom *g, int64_t r) {
     return w;
 }
 
-/* the body (the variadic part) for every tap of window w inside x: t its index in the kernel, off the offset in x of its channel 0 */
-#define CONV_FOR_TAPS(g, w, t, off, ...)                                                        \
+/* the body (the variadic part) for every tap of window w inside x: t its index in the kernel, off the offset
+ * in x of its channel 0 */
+#define CONV_FOR_TAPS(g, w, t, off, ...)                                                    \
     for (int64_t t0_ = (w).lo[0]; t0_ < (w).hi[0]; t0_++)                                   \
         for (int64_t t1_ = (w).lo[1]; t1_ < (w).hi[1]; t1_++)                               \
             for (int64_t t2_ = (w).lo[2]; t2_ < (w).hi[2]; t2_++) {                         \
                 int64_t t = (t0_ * (g)->k[1] + t1_) * (g)->k[2] + t2_;                      \
-                int64_t off = (w).base + t0_ * (w).step[0] + t1_ * (w).step[1] + t2_ * (w).step[2]; \
+                int64_t off = (w).base + t0_ * (w).step[0] + t1_ * (w).step[1] +            \
+                              t2_ * (w).step[2];                                            \
                 __VA_ARGS__;                                                                \
             }
 
@@ -292,7 +294,8 @@ int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, co
     int64_t es = ad_dtype_size(dtype);
     if (g.rows == 0) { /* nothing reaches the output: the gradients are zeros */
         if (mode != AD_CONV_FORWARD)
-            memset(out, 0, (size_t)((mode == AD_CONV_INPUT_GRAD ? g.batch * g.in[0] * g.xstep[0] : g.kc * g.cout) * es));
+            memset(out, 0, (size_t)((mode == AD_CONV_INPUT_GRAD ? g.batch * g.in[0] * g.xstep[0] : g.kc * g.cout) *
+                                    es));
         return AD_OK;
     }
     if (g.cgi > 1 || g.groups == 1) return conv_gemm(mode, dtype, &g, a, b, out);

@@ -28,6 +28,7 @@ static void window(const pool_job *p, int k, int64_t o, int64_t *lo, int64_t *hi
  * sample's gradient has one writer). (Ranges return nothing, the dispatch a status: the dtype was checked.) */
 static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit) {
     int64_t c = p->c, in_size = p->in[0] * p->in[1] * p->in[2], rows = p->adjoint ? p->out[0] : 1;
+    int track = p->adjoint || p->src != p->x; /* where the maxima are matters, not only their values */
     AD_DISPATCH_FLOAT(p->dtype, {
         const T *X = p->x, *S = p->src;
         T *D = p->dst;
@@ -66,7 +67,7 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                                                 T v = X[e + j];
                                                 int take = v > best[j] || (v != v && best[j] == best[j]);
                                                 best[j] = take ? v : best[j];
-                                                arg[j] = take ? e : arg[j];
+                                                if (track) arg[j] = take ? e : arg[j];
                                             }
                                         } else if (p->adjoint) {
                                             for (int64_t j = 0; j < cn; j++) D[e + j] += best[j];
@@ -77,7 +78,7 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                             if (p->op == AD_POOL_MAX && p->adjoint)
                                 for (int64_t j = 0; j < cn; j++) D[arg[j] + j] += S[at + c0 + j];
                             else if (p->op == AD_POOL_MAX)
-                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] = S[arg[j] + j];
+                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] = track ? S[arg[j] + j] : best[j];
                             else if (!p->adjoint)
                                 for (int64_t j = 0; j < cn; j++) D[at + c0 + j] /= count;
                         }

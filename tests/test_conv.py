@@ -381,6 +381,7 @@ def test_conv2d_matches_pytorch(case):
                                  (pads[1], max(after[1], 0), pads[0], max(after[0], 0)))
     want = torch.nn.functional.conv2d(tx, torch.tensor(w).permute(3, 2, 0, 1), stride=strides, dilation=dil,
                                       groups=groups).permute(0, 2, 3, 1).numpy()
+    x, w = ad.array(x, "float64"), ad.array(w, "float64")  # numpy float64 arrays would become float32
     got = np.asarray(ad.conv2d(x, w, strides=strides, padding=padding, dilation_rate=dil, groups=groups))
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
@@ -399,6 +400,7 @@ def test_conv2d_transpose_matches_pytorch(case):
     full = torch.nn.functional.pad(full, (0, max(0, crops[1] + outs[1] - full.shape[3]),
                                           0, max(0, crops[0] + outs[0] - full.shape[2])))
     want = full[:, :, crops[0]:crops[0] + outs[0], crops[1]:crops[1] + outs[1]].permute(0, 2, 3, 1).numpy()
+    x, w = ad.array(x, "float64"), ad.array(w, "float64")
     got = np.asarray(ad.conv2d_transpose(x, w, strides=strides, padding=padding, output_padding=output_padding,
                                          dilation_rate=dil))
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
