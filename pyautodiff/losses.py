@@ -77,10 +77,14 @@ def reduce_weighted(name: str, values, sample_weight=None, reduction="sum_over_b
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = ops.reduce_sum(ops.broadcast_to(weight, values.shape))
-        zero = ops.equal(divisor, 0.0)  # Keras' divide_no_nan, traceable: no read of the weights here
-        return ops.where(zero, 0.0, ops.divide(total, ops.where(zero, 1.0, divisor)))
+        return divide_no_nan(total, ops.reduce_sum(ops.broadcast_to(weight, values.shape)))
     return ops.scale(1.0 / values.size if values.size else 0.0, total)
+
+
+def divide_no_nan(a, b) -> Tensor:
+    """a / b, 0 where b == 0 (Keras' divide_no_nan), with finite gradients."""
+    zero = ops.equal(b, 0.0)
+    return ops.where(zero, 0.0, ops.divide(a, ops.where(zero, 1.0, b)))
 
 
 def _per_sample(values: Tensor) -> Tensor:
@@ -352,5 +356,5 @@ def get(identifier) -> Loss:
 
 __all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CosineSimilarity",
            "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "MeanAbsoluteError", "MeanSquaredError", "Poisson",
-           "SparseCategoricalCrossentropy", "SquaredHinge", "get",
-           "reduce_weighted"]  # (match_shapes and sparse_labels serve metrics too)
+           "SparseCategoricalCrossentropy", "SquaredHinge", "get"]  # (match_shapes, sparse_labels, divide_no_nan and
+# reduce_weighted serve metrics and models too)
