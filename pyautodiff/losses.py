@@ -56,8 +56,8 @@ class Loss:
 
 
 def reduce_weighted(name: str, values, sample_weight=None, reduction="sum_over_batch_size") -> Tensor:
-    """Keras' reduce_weighted_values: values times sample_weight (one trailing 1 squeezed or expanded, then
-    broadcast), then summed; "sum_over_batch_size" and "mean" divide by the number of values (not by the sum of
+    """Keras' reduce_weighted_values: values times sample_weight (one trailing 1 squeezed or expanded; weights
+    of the leading axes, e.g. one per sequence, apply to each of its values; else broadcast), then summed; "sum_over_batch_size" and "mean" divide by the number of values (not by the sum of
     the weights: that is "mean_with_sample_weight"); "none" keeps the weighted values."""
     values = as_tensor(values, None, name)
     if sample_weight is not None:
@@ -66,6 +66,8 @@ def reduce_weighted(name: str, values, sample_weight=None, reduction="sum_over_b
             weight = ops.reshape(weight, weight.shape[:-1])
         elif values.ndim == weight.ndim + 1 and values.shape[-1:] == (1,):
             values = ops.reshape(values, values.shape[:-1])
+        elif weight.ndim < values.ndim and weight.shape == values.shape[:weight.ndim]:  # per sample (not Keras)
+            weight = ops.reshape(weight, weight.shape + (1,) * (values.ndim - weight.ndim))
         try:
             values = ops.multiply(values, weight)
         except ValueError:
