@@ -57,8 +57,9 @@ class Loss:
 
 def reduce_weighted(name: str, values, sample_weight=None, reduction="sum_over_batch_size") -> Tensor:
     """Keras' reduce_weighted_values: values times sample_weight (one trailing 1 squeezed or expanded; weights
-    of the leading axes, e.g. one per sequence, apply to each of its values; else broadcast), then summed; "sum_over_batch_size" and "mean" divide by the number of values (not by the sum of
-    the weights: that is "mean_with_sample_weight"); "none" keeps the weighted values."""
+    of the leading axes, e.g. one per sequence, apply to each of its values; else broadcast), then summed;
+    "sum_over_batch_size" and "mean" divide by the number of values (not by the sum of the weights: that is
+    "mean_with_sample_weight"); "none" keeps the weighted values."""
     values = as_tensor(values, None, name)
     if sample_weight is not None:
         weight = ops.cast(as_tensor(sample_weight, None, name), values.dtype)

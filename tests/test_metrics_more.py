@@ -131,3 +131,17 @@ def test_names_and_directions():
         m = M.get(name)
         assert type(m) is cls and m.direction == direction and m.name == cls().name
     assert M.Mean().direction is None
+
+
+def test_monitor_mode_auto_follows_the_metric_direction():
+    model = ad.Sequential([ad.layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["auc", "mae"])
+    for monitor, up in [("val_auc", True), ("precision", True), ("val_f1_score", True), ("mae", False),
+                        ("val_loss", False), ("val_accuracy", True)]:
+        stop = ad.callbacks.EarlyStopping(monitor=monitor)
+        stop.set_model(model)
+        assert stop.maximize is up
+    stop = ad.callbacks.EarlyStopping(monitor="val_mean")
+    stop.set_model(model)
+    with pytest.raises(ValueError, match="cannot tell"):
+        stop.maximize
