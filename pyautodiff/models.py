@@ -88,8 +88,8 @@ class Model(Layer):
         return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
 
     def _loss_value(self, y, pred, sample_weight=None):
-        """The compiled loss; with sample_weight, Keras' default reduction (losses.reduce_weighted): the sum of
-        the weighted per-sample losses over the number of losses (not over the sum of the weights)."""
+        """The compiled loss, weighted and reduced by the Loss itself (Keras 3); a plain function's values get
+        Keras' default reduction (losses.reduce_weighted): their weighted sum over their number."""
         if isinstance(self.loss, losses_module.Loss):
             return self.loss(y, pred, sample_weight=sample_weight)
         if sample_weight is None:
