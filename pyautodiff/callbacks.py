@@ -102,12 +102,6 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
-# metrics that improve upward; a monitored name resolving to a metric in neither set needs an explicit mode
-_MAXIMIZED = (metrics_module.SparseCategoricalAccuracy, metrics_module.CategoricalAccuracy,
-              metrics_module.BinaryAccuracy)
-_MINIMIZED = (metrics_module.MeanSquaredError,)
-
-
 class _Monitor(Callback):
     """What EarlyStopping, ModelCheckpoint and ReduceLROnPlateau share (Keras' MonitorCallback): whether a
     monitored value improves on a reference by more than min_delta, in the direction of mode."""
@@ -129,8 +123,8 @@ class _Monitor(Callback):
             metric = metrics_module.get(name, getattr(self.model, "loss", None))
         except ValueError:
             metric = None
-        if isinstance(metric, _MAXIMIZED + _MINIMIZED):
-            return isinstance(metric, _MAXIMIZED)
+        if getattr(metric, "direction", None) in ("up", "down"):  # the metric's own fact
+            return metric.direction == "up"
         raise ValueError(f"{type(self).__name__}: cannot tell whether monitor={self.monitor!r} should be maximized "
                          f"or minimized; pass mode='max' or mode='min'")
 

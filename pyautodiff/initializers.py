@@ -2,8 +2,8 @@
 
 import math
 
-from . import _backend as B
-from .dtypes import CODE, FLOAT32, FLOATS, canonical
+from . import _backend as B, ops
+from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, canonical
 from .errors import check
 from .tensor import Tensor, empty, full
 
@@ -104,25 +104,108 @@ class RandomNormal(_Random):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
-class GlorotUniform(_Random):
-    def params(self, shape):
-        fan_in, fan_out = _fans(shape)
-        limit = math.sqrt(6.0 / max(fan_in + fan_out, 1))
-        return -limit, limit
+class TruncatedNormal(RandomNormal):
+    """Normal draws redrawn beyond two standard deviations (Keras' TruncatedNormal; stddev is the untruncated one)."""
 
-
-class HeNormal(_Random):
     dist = B.C.AD_TRUNCATED_NORMAL
 
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        super().__init__(mean, stddev, seed)
+
+
+# the standard deviation of a standard normal truncated at two standard deviations
+_TRUNCATED_STDDEV = 0.87962566103423978
+
+
+class VarianceScaling(_Random):
+    """Keras' VarianceScaling: variance scale / n, n the fan_in, fan_out or their mean ("fan_avg") of the shape
+    (kernels (..., in, out) count the receptive field); drawn from a normal truncated at two standard deviations
+    (scaled up so the variance holds), an untruncated normal, or a uniform of limit sqrt(3 scale / n)."""
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 seed: int | None = None):
+        super().__init__(seed)
+        if not scale > 0:
+            raise ValueError(f"{type(self).__name__}: scale must be positive, got {scale!r}")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"{type(self).__name__}: distribution must be 'truncated_normal', "
+                             f"'untruncated_normal' or 'uniform', got {distribution!r}")
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.dist = {"truncated_normal": B.C.AD_TRUNCATED_NORMAL, "untruncated_normal": B.C.AD_NORMAL,
+                     "uniform": B.C.AD_UNIFORM}[distribution]
+
     def params(self, shape):
-        # truncated at two standard deviations, so the stddev is corrected as Keras does
-        fan_in, _ = _fans(shape)
-        return 0.0, math.sqrt(2.0 / max(fan_in, 1)) / 0.87962566103423978
+        fan_in, fan_out = _fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        variance = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            return -limit, limit
+        stddev = math.sqrt(variance)
+        return 0.0, stddev / _TRUNCATED_STDDEV if self.distribution == "truncated_normal" else stddev
+
+    def get_config(self) -> dict:
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
-ALIASES = {"zeros": Zeros, "ones": Ones, "glorot_uniform": GlorotUniform, "he_normal": HeNormal,
+def _variance_scaling(name: str, scale: float, mode: str, distribution: str, doc: str):
+    """A VarianceScaling with fixed arguments, taking only a seed (Keras' GlorotUniform, HeNormal, ...)."""
+    def __init__(self, seed: int | None = None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc,
+                                           "__module__": __name__})
+
+
+GlorotUniform = _variance_scaling("GlorotUniform", 1.0, "fan_avg", "uniform", "uniform, limit sqrt(6 / (in + out))")
+GlorotNormal = _variance_scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal", "stddev sqrt(2 / (in + out))")
+HeUniform = _variance_scaling("HeUniform", 2.0, "fan_in", "uniform", "uniform, limit sqrt(6 / in)")
+HeNormal = _variance_scaling("HeNormal", 2.0, "fan_in", "truncated_normal", "stddev sqrt(2 / in)")
+LecunUniform = _variance_scaling("LecunUniform", 1.0, "fan_in", "uniform", "uniform, limit sqrt(3 / in)")
+LecunNormal = _variance_scaling("LecunNormal", 1.0, "fan_in", "truncated_normal", "stddev sqrt(1 / in)")
+
+
+class Orthogonal(Initializer):
+    """gain times an orthogonal matrix (Keras' Orthogonal): a normal matrix of shape (prod(shape[:-1]),
+    shape[-1]) made orthonormal along its shorter side by Gram-Schmidt (each step C ops on whole vectors; the
+    positive diagonal of R is Keras' sign-corrected QR)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        self.gain, self.seed = float(gain), seed
+
+    def __call__(self, shape, dtype=FLOAT32) -> Tensor:
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: needs a shape of rank 2 or more, got {shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        vectors, length = min(rows, cols), max(rows, cols)
+        a = RandomNormal(0.0, 1.0, resolve_seed(self.seed))((vectors, length), FLOAT64)
+        q = None  # the orthonormal rows so far
+        for i in range(vectors):
+            v = a[i:i + 1]
+            for _ in range(2):  # Gram-Schmidt twice keeps orthogonality to rounding (Giraud et al.)
+                if q is not None:
+                    v = ops.subtract(v, ops.matmul(ops.matmul(v, q, transpose_b=True), q))
+            v = ops.divide(v, ops.sqrt(ops.reduce_sum(ops.square(v))))
+            q = v if q is None else ops.concat([q, v], 0)
+        q = ops.scale(self.gain, q if rows < cols else ops.transpose(q))
+        return ops.cast(ops.reshape(q, shape), canonical(dtype, "Orthogonal"))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed}
+
+
+ALIASES = {"zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
            "uniform": RandomUniform, "random_uniform": RandomUniform, "normal": RandomNormal,
-           "random_normal": RandomNormal}
+           "random_normal": RandomNormal, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+           "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
+           "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+           "orthogonal": Orthogonal}
+ALIASES.update({cls.__name__: cls for cls in set(ALIASES.values())})
 
 
 def get(identifier) -> Initializer:

@@ -88,18 +88,13 @@ class Model(Layer):
         return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
 
     def _loss_value(self, y, pred, sample_weight=None):
-        """The compiled loss; with sample_weight, Keras' default reduction: the sum of the per-sample losses
-        times their weights, over the number of losses (not over the sum of the weights)."""
+        """The compiled loss, weighted and reduced by the Loss itself (Keras 3); a plain function's values get
+        Keras' default reduction (losses.reduce_weighted): their weighted sum over their number."""
+        if isinstance(self.loss, losses_module.Loss):
+            return self.loss(y, pred, sample_weight=sample_weight)
         if sample_weight is None:
             return self.loss(y, pred)
-        values = self.loss.call(y, pred) if isinstance(self.loss, losses_module.Loss) else self.loss(y, pred)
-        batch = pred.shape[0]
-        if sample_weight.shape not in ((batch,), (batch, 1)) or values.ndim == 0 or values.shape[0] != batch:
-            raise ValueError(f"{self.name}: sample_weight of shape {sample_weight.shape} must hold one weight per "
-                             f"sample of y_pred {pred.shape} (and the loss per-sample values, got {values.shape})")
-        values = ops.reshape(values, (batch, -1))
-        weighted = ops.multiply(values, ops.reshape(ops.cast(sample_weight, values.dtype), (batch, 1)))
-        return ops.scale(1.0 / max(values.size, 1), ops.reduce_sum(weighted))
+        return losses_module.reduce_weighted(self.name, self.loss(y, pred), sample_weight)
 
     def _train_on_batch(self, x, y, sample_weight=None):
         with GradientTape() as tape:
