@@ -19,14 +19,14 @@ int ad_lr_schedule(const double *hp, double *lr) {
     case AD_SCHEDULE_EXPONENTIAL:
     case AD_SCHEDULE_INVERSE_TIME: {
         double p = step / decay_steps;
-        if (hp[AD_HP_STAIRCASE] != 0) p = floor(p);
+        if (hp[AD_HP_STAIRCASE] != 0) p = (double)(int64_t)p; /* p >= 0: truncation floors */
         rate = kind == AD_SCHEDULE_EXPONENTIAL ? rate * pow(hp[AD_HP_DECAY_RATE], p)
                                                : rate / (1.0 + hp[AD_HP_DECAY_RATE] * p);
         break;
     }
     case AD_SCHEDULE_PIECEWISE: { /* values[i] while boundaries[i - 1] < step <= boundaries[i] */
         double pieces = hp[AD_HP_PIECES];
-        if (!(pieces >= 0) || pieces != floor(pieces)) return AD_EINVAL;
+        if (!(pieces >= 0) || pieces != (double)(int64_t)pieces) return AD_EINVAL;
         const double *boundaries = hp + AD_HP_COUNT, *values = boundaries + (int64_t)pieces;
         int64_t i = 0;
         while (i < (int64_t)pieces && step > boundaries[i]) i++;
@@ -35,7 +35,7 @@ int ad_lr_schedule(const double *hp, double *lr) {
     }
     case AD_SCHEDULE_COSINE: { /* without a warmup target, the caller writes target = lr and 0 warmup steps */
         double warmup = hp[AD_HP_WARMUP_STEPS], target = hp[AD_HP_WARMUP_TARGET], alpha = hp[AD_HP_ALPHA];
-        double s = fmin(step, decay_steps + warmup);
+        double s = step < decay_steps + warmup ? step : decay_steps + warmup;
         if (s < warmup) {
             rate += (target - rate) * (s / warmup);
         } else {
@@ -228,7 +228,7 @@ AD_TARGET_CLONES static int adamax_loop(int dtype, int64_t n, void *var, const v
         const T correction = (T)(1.0 - pow(b1, hp[AD_HP_STEP]));
         AD_WEIGHT_DECAY(T, V, n, hp[AD_HP_LR_NOW], hp)
         for (int64_t i = 0; i < n; i++) {
-            T g = G[i], a = AD_LIBM(T, fabs, g), decayed = b2 * U[i];
+            T g = G[i], a = g < 0 ? -g : g, decayed = b2 * U[i];
             M[i] += (g - M[i]) * c1;
             U[i] = decayed > a ? decayed : a;
             V[i] -= lr * M[i] / (correction * (U[i] + eps));
@@ -334,10 +334,12 @@ static int run_update(update_fn fn, int dtype, int64_t n, void *var, const void 
     /* Keras' order: clipnorm, else global_clipnorm, else clipvalue */
     double clip = hp[AD_HP_CLIPNORM], global = hp[AD_HP_GLOBAL_CLIPNORM];
     if (clip > 0) {
-        job.scale = clip / fmax(sqrt(sum_squares(dtype, n, grad)), clip);
+        double norm = sqrt(sum_squares(dtype, n, grad));
+        job.scale = clip / (norm > clip ? norm : clip);
     } else if (global > 0) {
         double norm = sqrt(hp[AD_HP_GRAD_SQSUM]);
-        job.scale = global * fmin(1.0 / norm, 1.0 / global) + (norm - norm); /* NaN for a non-finite norm */
+        double inverse = 1.0 / norm < 1.0 / global ? 1.0 / norm : 1.0 / global;
+        job.scale = global * inverse + (norm - norm); /* NaN for a non-finite norm */
     } else if (hp[AD_HP_CLIPVALUE] > 0) {
         job.clipvalue = hp[AD_HP_CLIPVALUE];
     }
@@ -406,7 +408,7 @@ int ad_optim_ema(int dtype, int64_t n, void *var, void *average, const double *h
     if (hp[AD_HP_USE_EMA] == 0) return AD_OK;
     double t = hp[AD_HP_STEP], every = hp[AD_HP_EMA_FREQUENCY];
     double mu = t == 1 ? 0.0 : hp[AD_HP_EMA_MOMENTUM]; /* the first step starts the average at the weights */
-    int overwrite = every > 0 && fmod(t, every) == 0;
+    int overwrite = every > 0 && (int64_t)t % (int64_t)every == 0;
     AD_DISPATCH_FLOAT(dtype, {
         T *restrict V = var, *restrict A = average;
         const T m = (T)mu, c = (T)(1.0 - mu);
