@@ -180,20 +180,57 @@ int ad_permutation(int64_t n, int64_t seed, int32_t *out);
 #define AD_HP_NESTEROV 11
 #define AD_HP_RHO 12
 #define AD_HP_CENTERED 13
-#define AD_HP_COUNT 14
+#define AD_HP_SCHEDULE 14
+#define AD_HP_ALPHA 15
+#define AD_HP_WARMUP_TARGET 16
+#define AD_HP_WARMUP_STEPS 17
+#define AD_HP_PIECES 18
+#define AD_HP_AMSGRAD 19
+#define AD_HP_CLIPNORM 20
+#define AD_HP_CLIPVALUE 21
+#define AD_HP_GLOBAL_CLIPNORM 22
+#define AD_HP_GRAD_SQSUM 23
+#define AD_HP_USE_EMA 24
+#define AD_HP_EMA_MOMENTUM 25
+#define AD_HP_EMA_FREQUENCY 26
+#define AD_HP_NADAM_PRODUCT 27
+#define AD_HP_COUNT 28
+/* hp[AD_HP_SCHEDULE]: how the rate follows the step (Keras' schedules); PIECEWISE reads hp[AD_HP_PIECES]
+ * boundaries from hp[AD_HP_COUNT] on, then the hp[AD_HP_PIECES] + 1 values after them */
+#define AD_SCHEDULE_CONSTANT 0
+#define AD_SCHEDULE_EXPONENTIAL 1
+#define AD_SCHEDULE_INVERSE_TIME 2
+#define AD_SCHEDULE_PIECEWISE 3
+#define AD_SCHEDULE_COSINE 4
 
-/* *lr = the learning rate at step hp[AD_HP_STEP]: hp[AD_HP_LR], decayed exponentially when
- * hp[AD_HP_DECAY_STEPS] > 0 (by hp[AD_HP_DECAY_RATE], floored exponent when hp[AD_HP_STAIRCASE]) */
+/* *lr = the learning rate at step hp[AD_HP_STEP] under the schedule hp[AD_HP_SCHEDULE]: constant hp[AD_HP_LR];
+ * exponential lr * decay_rate ^ p, inverse time lr / (1 + decay_rate * p), p = step / decay_steps floored when
+ * hp[AD_HP_STAIRCASE]; piecewise constant; cosine decay to alpha * the warmup target after a linear warmup */
 int ad_lr_schedule(const double *hp, double *lr);
-/* begin an update: hp[AD_HP_LR_NOW] = this step's rate, then hp[AD_HP_STEP] += 1 */
+/* begin an update: hp[AD_HP_LR_NOW] = this step's rate, hp[AD_HP_STEP] += 1, the global gradient norm's sum
+ * hp[AD_HP_GRAD_SQSUM] = 0, Nadam's running product of momentum factors advanced */
 int ad_optim_step(double *hp);
+/* hp[AD_HP_GRAD_SQSUM] += the sum of grad's squares (global_clipnorm: run for every gradient before the updates) */
+int ad_optim_norm(int dtype, int64_t n, const void *grad, double *hp);
+/* Every update first clips the gradient (hp[AD_HP_CLIPNORM], else hp[AD_HP_GLOBAL_CLIPNORM], else
+ * hp[AD_HP_CLIPVALUE], when > 0), then decays the weights (hp[AD_HP_WEIGHT_DECAY]: var -= lr * wd * var). */
 /* SGD: momentum may be NULL when hp[AD_HP_MOMENTUM] == 0; Nesterov when hp[AD_HP_NESTEROV] != 0 */
 int ad_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum, const double *hp);
-/* Adam, and AdamW through hp[AD_HP_WEIGHT_DECAY] (decoupled decay, as in every update here) */
-int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, const double *hp);
+/* Adam and AdamW; vhat (the running maximum of v) may be NULL unless hp[AD_HP_AMSGRAD] */
+int ad_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, void *vhat,
+                   const double *hp);
 /* RMSprop: momentum may be NULL without momentum, average_grad NULL unless hp[AD_HP_CENTERED] */
 int ad_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity, void *momentum,
                       void *average_grad, const double *hp);
+int ad_adagrad_update(int dtype, int64_t n, void *var, const void *grad, void *accumulator, const double *hp);
+int ad_adadelta_update(int dtype, int64_t n, void *var, const void *grad, void *accumulated_grad,
+                       void *accumulated_delta, const double *hp);
+int ad_adamax_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *u, const double *hp);
+int ad_nadam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v, const double *hp);
+int ad_lion_update(int dtype, int64_t n, void *var, const void *grad, void *momentum, const double *hp);
+/* after the updates, when hp[AD_HP_USE_EMA]: average = mu * average + (1 - mu) * var (mu = hp[AD_HP_EMA_MOMENTUM],
+ * 0 on the first step), then var = average every hp[AD_HP_EMA_FREQUENCY] steps when that is > 0 */
+int ad_optim_ema(int dtype, int64_t n, void *var, void *average, const double *hp);
 
 /* plan.c */
 /* Run a traced graph's kernel calls in one crossing. plan is int64 words: [0] the entry count,

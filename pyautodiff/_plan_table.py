@@ -4,7 +4,7 @@ KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i i
 d double, p pointer read, o pointer written. ARGS gives each kernel's argument positions by the
 header's parameter names. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 1163551282
+SIGNATURE = 1259779899
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -36,10 +36,17 @@ KERNELS = {
     "ad_permutation": (27, "iio"),
     "ad_lr_schedule": (28, "po"),
     "ad_optim_step": (29, "o"),
-    "ad_sgd_update": (30, "iiopop"),
-    "ad_adam_update": (31, "iiopoop"),
-    "ad_rmsprop_update": (32, "iiopooop"),
-    "ad_all_finite": (33, "iip"),
+    "ad_optim_norm": (30, "iipo"),
+    "ad_sgd_update": (31, "iiopop"),
+    "ad_adam_update": (32, "iiopooop"),
+    "ad_rmsprop_update": (33, "iiopooop"),
+    "ad_adagrad_update": (34, "iiopop"),
+    "ad_adadelta_update": (35, "iiopoop"),
+    "ad_adamax_update": (36, "iiopoop"),
+    "ad_nadam_update": (37, "iiopoop"),
+    "ad_lion_update": (38, "iiopop"),
+    "ad_optim_ema": (39, "iioop"),
+    "ad_all_finite": (40, "iip"),
 }
 ARGS = {
     "ad_fill": {"dtype": 0, "n": 1, "value": 2, "y": 3},
@@ -72,8 +79,15 @@ ARGS = {
     "ad_permutation": {"n": 0, "seed": 1, "out": 2},
     "ad_lr_schedule": {"hp": 0, "lr": 1},
     "ad_optim_step": {"hp": 0},
+    "ad_optim_norm": {"dtype": 0, "n": 1, "grad": 2, "hp": 3},
     "ad_sgd_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "momentum": 4, "hp": 5},
-    "ad_adam_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "m": 4, "v": 5, "hp": 6},
+    "ad_adam_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "m": 4, "v": 5, "vhat": 6, "hp": 7},
     "ad_rmsprop_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "velocity": 4, "momentum": 5, "average_grad": 6, "hp": 7},
+    "ad_adagrad_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "accumulator": 4, "hp": 5},
+    "ad_adadelta_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "accumulated_grad": 4, "accumulated_delta": 5, "hp": 6},
+    "ad_adamax_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "m": 4, "u": 5, "hp": 6},
+    "ad_nadam_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "m": 4, "v": 5, "hp": 6},
+    "ad_lion_update": {"dtype": 0, "n": 1, "var": 2, "grad": 3, "momentum": 4, "hp": 5},
+    "ad_optim_ema": {"dtype": 0, "n": 1, "var": 2, "average": 3, "hp": 4},
     "ad_all_finite": {"dtype": 0, "n": 1, "x": 2},
 }
