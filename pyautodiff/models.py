@@ -178,6 +178,7 @@ class Model(Layer):
                               logs)
                 if self.stop_training:
                     break
+            self.optimizer.finalize_variable_values(self.trainable_variables)  # (use_ema: the averages, as Keras)
             cbs.call("on_train_end", logs)
         return self.history
 

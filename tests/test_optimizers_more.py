@@ -461,3 +461,16 @@ def test_the_kernels_refuse_missing_slots_and_bad_blocks():
     bad = ad.zeros((opt._block.size,), "float64")
     bad._memview()[ad._backend.C.AD_HP_SCHEDULE] = 99
     assert lib.ad_optim_step(bad._ptr) != 0
+
+
+def test_fit_ends_with_the_moving_averages_when_use_ema():
+    # Keras' fit calls finalize_variable_values after the last epoch: the weights become their averages
+    x = ad.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    y = ad.array([[1.0], [1.0], [0.0], [0.0]])
+    model = ad.Sequential([ad.layers.Dense(1, input_shape=(2,))])
+    opt = ad.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5)
+    model.compile(optimizer=opt, loss="mse")
+    model.fit(x, y, epochs=3, batch_size=4, verbose=0)
+    for var in model.trainable_variables:
+        average = opt._slots[id(var)][1]["average"]
+        assert var.tolist() == average.tolist()
