@@ -102,6 +102,17 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
               const void *b, int64_t stride_b, int transpose_b,
               void *c, double alpha, double beta);
 
+/* conv.c: convolutions over nsp = 1, 2 or 3 spatial axes, channels-last. geom holds 4 + 6 * nsp int64s:
+ * batch, groups, in_channels, out_channels, then per spatial axis its input size, kernel size, output size,
+ * stride, dilation and padding before (taps past the input's end read zeros). x (batch, in..., in_channels),
+ * w (k..., in_channels / groups, out_channels), y (batch, out..., out_channels). mode says what is computed:
+ * AD_CONV_FORWARD out = y from a = x, b = w; AD_CONV_INPUT_GRAD out = dx from a = dy, b = w (a transposed
+ * convolution); AD_CONV_KERNEL_GRAD out = dw from a = x, b = dy. */
+#define AD_CONV_FORWARD 0
+#define AD_CONV_INPUT_GRAD 1
+#define AD_CONV_KERNEL_GRAD 2
+int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out);
+
 /* pool.c: pooling over the d (1..3) spatial axes of channels-last tensors, x (n, in[0..d), c). The window
  * at output position o covers pool[k] elements from o * strides[k] - pad[k] along axis k; positions outside
  * [0, in[k]) are skipped (never a maximum, not counted in a mean), and every window must hold one element

@@ -324,24 +324,6 @@ class Model(Layer):
                              f"(or build it) first")
         return named
 
-    def get_weights(self) -> list:
-        return [var.value() for var in self.weights]
-
-    def set_weights(self, weights) -> None:
-        weights = list(weights)
-        variables = self.weights
-        if len(weights) != len(variables):
-            raise ValueError(f"{self.name}.set_weights: expected {len(variables)} arrays, got {len(weights)}")
-        values = []
-        for var, w in zip(variables, weights):
-            t = as_tensor(w, var.dtype, "set_weights")
-            if t.shape != var.shape:
-                raise ValueError(f"{self.name}.set_weights: weight {var.name!r} has shape {var.shape}, "
-                                 f"got {t.shape}")
-            values.append(ops.cast(t, var.dtype))
-        for var, t in zip(variables, values):  # only once every value was checked
-            var.assign(t)
-
     def save_weights(self, path) -> None:
         named = self._named_weights("save_weights")
         if sys.byteorder != "little":

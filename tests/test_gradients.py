@@ -24,6 +24,15 @@ def _bias_act(y, g):
     return ad.reduce_sum(dz * rand((2, 3), seed=84)) + ad.reduce_sum(db * rand((3,), seed=108))
 
 
+def _conv_kernel_grad(x, g):
+    """The kernel gradient of a convolution as a function of x and dy (the op conv_kernel_grad)."""
+    w = rand((2, 3, 2, 3), seed=149)
+    with ad.GradientTape() as tape:
+        tape.watch(w)
+        y = ad.conv2d(x, w, padding="same", dilation_rate=(1, 2))
+    return tape.gradient(y, w, output_gradients=g) * rand((2, 3, 2, 3), seed=150)
+
+
 # op name -> (function of the inputs, inputs); each exercises broadcasting where the op broadcasts
 CASES = {
     "negative": (ad.negative, [rand((2, 3), seed=1)]),
@@ -113,6 +122,11 @@ CASES = {
                                    [rand((2, 3), seed=103), rand((2, 3), lo=0, hi=1, seed=104),
                                     rand((2, 3), seed=105)]),
     "dropout": (lambda x: F.dropout(x, 0.5, F.RandomState(7)) * rand((2, 3), seed=106), [rand((2, 3), seed=107)]),
+    "conv": (lambda x, w: ad.conv2d(x, w, strides=(2, 1), padding="same", groups=2) * rand((2, 3, 4, 4), seed=151),
+             [rand((2, 5, 4, 4), seed=152), rand((3, 2, 2, 4), seed=153)]),
+    "conv_input_grad": (lambda x, w: ad.conv2d_transpose(x, w, strides=2, padding="same") * rand((1, 6, 4, 2), seed=154),
+                        [rand((1, 3, 2, 3), seed=155), rand((3, 3, 2, 3), seed=156)]),
+    "conv_kernel_grad": (_conv_kernel_grad, [rand((1, 4, 5, 2), seed=157), rand((1, 4, 5, 3), seed=158)]),
     # pooling (random inputs: no ties for max pooling), padding and upsampling
     "max_pool": (lambda x: ad.max_pool2d(x, (2, 3), (1, 2), "same") * rand((2, 3, 2, 2), seed=150),
                  [rand((2, 3, 4, 2), seed=151)]),

@@ -1,16 +1,42 @@
 """Layers: `ad.layers.Dense(...)`, also `nn.layers` in the seed's builder."""
 
 from .base import Layer
+from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten
 from .normalization import BatchNormalization, LayerNormalization
+from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                      GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .reshaping import Reshape, UpSampling2D, ZeroPadding2D
 
 __all__ = [
            "Activation",
+           "AveragePooling1D",
+           "AveragePooling2D",
+           "AveragePooling3D",
            "BatchNormalization",
+           "Conv1D",
+           "Conv2D",
+           "Conv2DTranspose",
+           "Conv3D",
            "Dense",
+           "DepthwiseConv2D",
            "Dropout",
            "Embedding",
            "Flatten",
+           "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D",
+           "GlobalAveragePooling3D",
+           "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D",
+           "GlobalMaxPooling3D",
            "Layer",
            "LayerNormalization",
+           "MaxPooling1D",
+           "MaxPooling2D",
+           "MaxPooling3D",
+           "Reshape",
+           "SeparableConv2D",
+           "UpSampling2D",
+           "ZeroPadding2D",
 ]

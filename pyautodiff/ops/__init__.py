@@ -6,6 +6,7 @@ from ..tape import stop_gradient
 from ..tensor import Tensor, Variable, array, as_tensor, full, ones, ones_like, zeros, zeros_like
 from . import elementwise, matmul, reduce, shape  # noqa: F401 - their rows register the ops, in this order
 from . import nn  # noqa: F401 - the model layer's fused ops (dense, cross-entropies, dropout) build on the above
+from . import conv  # noqa: F401 - convolutions and their transposes (csrc/conv.c)
 from . import pool  # noqa: F401 - pooling, padding and upsampling of channels-last tensors
 from .shape import scatter_add, unbroadcast  # noqa: F401 - internals the model layer uses
 
