@@ -52,10 +52,11 @@ def get_num_threads() -> int:
 
 from . import (callbacks, data, datasets, debug, initializers, layers, losses, metrics, models,  # noqa: E402
                optimizers)
+from .functional import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
                                    "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",
-                                   "Function", "function", "Model", "Sequential", "models", "layers", "losses",
-                                   "optimizers", "metrics", "data", "datasets", "debug", "callbacks"})
+                                   "Function", "function", "Input", "Model", "Sequential", "models", "layers",
+                                   "losses", "optimizers", "metrics", "data", "datasets", "debug", "callbacks"})

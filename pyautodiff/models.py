@@ -18,7 +18,9 @@ import time
 import warnings
 
 from . import _backend as B
-from . import debug, ops
+from . import debug, ops, pytree
+from . import layers as layers_module
+from . import functional as graph
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -40,7 +42,15 @@ _DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class Model(Layer):
+    """Subclass it and write call, or give it a graph: `Model(inputs, outputs)` makes a functional model."""
     cast_inputs = False  # its layers cast what they take (an Embedding wants its indices as they are)
+
+    def __new__(cls, *args, **kwargs):
+        # Keras' dispatch: Model itself called with inputs and outputs is a functional model
+        if cls is Model and (len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs) or
+                             {"inputs", "outputs"} <= kwargs.keys()):
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name: str | None = None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -51,6 +61,40 @@ class Model(Layer):
         self.history = None  # fit's History (a callback), as Keras' model.history
         self.run_eagerly = False
         self._train_function = None
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """A new model (fresh weights) from get_config's data: a functional model's graph, or else the keyword
+        arguments of a subclass' constructor; custom_objects maps the names of layer classes that are not in
+        ad.layers to the classes."""
+        if not {"layers", "nodes"} <= config.keys():
+            return cls(**config)
+        classes = {**{n: getattr(layers_module, n) for n in layers_module.__all__},
+                   "Functional": Functional, "Model": Functional, **(custom_objects or {})}
+        layers = {}
+        for entry in config["layers"]:
+            cls_ = classes.get(entry["class_name"])
+            if cls_ is None:
+                raise ValueError(f"Model.from_config: unknown layer class {entry['class_name']!r}; pass it in "
+                                 f"custom_objects")
+            layer_config = entry["config"]
+            layers[layer_config["name"]] = (cls_.from_config(layer_config) if hasattr(cls_, "from_config")
+                                            else cls_(**layer_config))
+        tensors = {t["name"]: graph.Input(t["shape"], t["dtype"], t["name"], t["batch_size"])
+                   for t in config["inputs"]}
+        outputs: list = []
+
+        def decode(structure):
+            leaves, treedef = pytree.flatten(structure, is_leaf=lambda v: not pytree.is_container(v) or (
+                isinstance(v, dict) and "__tensor__" in v))
+            return pytree.unflatten(treedef, [
+                tensors[k] if isinstance(k, str) else pytree.flatten(outputs[k])[0][i]
+                for k, i in (leaf["__tensor__"] for leaf in leaves)])
+
+        for node in config["nodes"]:
+            outputs.append(layers[node["layer"]](decode(node["args"]), **node["kwargs"]))
+        return cls(decode(config["input_layers"]), decode(config["output_layers"]), name=config["name"],
+                   trainable=config.get("trainable", True))
 
     def __getstate__(self) -> dict:
         """For pickle and copy.deepcopy: the traced training step holds kernel pointers; it is traced anew."""
@@ -457,6 +501,111 @@ def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
                 raise bad(f"weight {name!r}: the file ended early (it changed while being read?)")
         values[name] = ops.cast(t, var.dtype)
     return values
+
+
+class Functional(Model):
+    """A model whose call runs a graph of layer calls recorded on symbolic inputs (ad.Input), in topological
+    order; inputs and outputs are one symbolic tensor, a list or a dict of them."""
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        self._inputs, self._outputs = inputs, outputs
+        self._input_leaves, _ = pytree.flatten(inputs)
+        self._output_leaves, self._output_tree = pytree.flatten(outputs)
+        for what, leaves in (("inputs", self._input_leaves), ("outputs", self._output_leaves)):
+            if not leaves or not all(isinstance(t, graph.SymbolicTensor) for t in leaves):
+                raise TypeError(f"Model {self.name!r}: {what} must be symbolic tensors (from ad.Input and layers "
+                                f"called on them), a list or a dict of them, got {_describe(leaves)}")
+        made = [t.name for t in self._input_leaves if t.node is not None]
+        if made:
+            raise ValueError(f"Model {self.name!r}: inputs must come from ad.Input; {made} are layer outputs")
+        self._nodes = graph.topological_nodes(f"Model {self.name!r}", self._input_leaves, self._output_leaves)
+        self._graph_layers: list = []
+        for node in self._nodes:
+            if all(node.layer is not layer for layer in self._graph_layers):
+                self._graph_layers.append(node.layer)
+        names = [layer.name for layer in self._graph_layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Model {self.name!r}: layer names must be unique, {names} repeat "
+                             f"{sorted({n for n in names if names.count(n) > 1})}")
+        self.built = True
+        self.output_shape = self.compute_output_shape(None)
+
+    def _children(self):
+        for layer in self._graph_layers:
+            yield layer.name, layer
+
+    @property
+    def inputs(self) -> list:
+        return list(self._input_leaves)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._output_leaves)
+
+    def compute_output_shape(self, input_shape):
+        return pytree.unflatten(self._output_tree, [t.shape for t in self._output_leaves])
+
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        if not graph.is_symbolic(inputs):
+            inputs = self._standardize(inputs)
+        return super().__call__(inputs, training=training, **kwargs)
+
+    def _standardize(self, inputs) -> list:
+        """The given inputs as a list of tensors in the order of the model's inputs, checked against them."""
+        expected = self._input_leaves
+        if isinstance(inputs, dict):
+            keys = list(self._inputs) if isinstance(self._inputs, dict) else [t.name for t in expected]
+            missing = [k for k in keys if k not in inputs]
+            if missing or len(inputs) != len(keys):
+                raise ValueError(f"Model {self.name!r}: expects inputs named {keys}, got {list(inputs)}")
+            given = [inputs[k] for k in keys]
+        elif len(expected) == 1:
+            # a one-item list holding an array is that array (a nested list of numbers is the array itself)
+            given = list(inputs) if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and hasattr(
+                inputs[0], "shape") else [inputs]
+        elif isinstance(inputs, (list, tuple)) and len(inputs) == len(expected):
+            given = list(inputs)
+        else:
+            raise ValueError(f"Model {self.name!r}: expects {len(expected)} inputs {[t.name for t in expected]} "
+                             f"(a list or a dict), got {_describe(inputs)}")
+        tensors = []
+        for sym, value in zip(expected, given):
+            t = as_tensor(value, None, self.name)
+            if t.ndim != sym.ndim or any(d is not None and d != n for d, n in zip(sym.shape, t.shape)):
+                raise ValueError(f"Model {self.name!r}: input {sym.name!r} expects shape {sym.shape}, got {t.shape}")
+            tensors.append(t if t.dtype == sym.dtype else ops.cast(t, sym.dtype))
+        return tensors
+
+    def call(self, inputs, training=False):
+        values = dict(zip(map(id, self._input_leaves), inputs))
+        graph.run(self._nodes, values, training)
+        return pytree.unflatten(self._output_tree, [values[id(t)] for t in self._output_leaves])
+
+    def get_config(self) -> dict:
+        """The graph as JSON-able data: each layer's class and config, the inputs and the calls in order."""
+        node_index = {id(node): k for k, node in enumerate(self._nodes)}
+
+        def ref(t):
+            return {"__tensor__": [t.name if t.node is None else node_index[id(t.node)], t.index]}
+
+        def encode(structure):
+            leaves, treedef = pytree.flatten(structure)
+            return pytree.unflatten(treedef, [ref(t) for t in leaves])
+
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self._graph_layers],
+                "inputs": [{"name": t.name, "shape": list(t.shape[1:]), "batch_size": t.shape[0], "dtype": t.dtype}
+                           for t in self._input_leaves],
+                "nodes": [{"layer": node.layer.name, "args": encode(node.inputs), "kwargs": node.kwargs}
+                          for node in self._nodes],
+                "input_layers": encode(self._inputs), "output_layers": encode(self._outputs)}
+
+
+def _describe(value) -> str:
+    return type(value).__name__ if not isinstance(value, (list, tuple)) else \
+        f"{type(value).__name__} of {[type(v).__name__ for v in value]}"
 
 
 class Sequential(Model):

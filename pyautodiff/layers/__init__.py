@@ -2,7 +2,8 @@
 
 from .base import Layer
 from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
-from .core import Activation, Dense, Dropout, Embedding, Flatten
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
@@ -11,16 +12,20 @@ from .reshaping import Reshape, UpSampling2D, ZeroPadding2D
 
 __all__ = [
            "Activation",
+           "Add",
+           "Average",
            "AveragePooling1D",
            "AveragePooling2D",
            "AveragePooling3D",
            "BatchNormalization",
+           "Concatenate",
            "Conv1D",
            "Conv2D",
            "Conv2DTranspose",
            "Conv3D",
            "Dense",
            "DepthwiseConv2D",
+           "Dot",
            "Dropout",
            "Embedding",
            "Flatten",
@@ -30,13 +35,20 @@ __all__ = [
            "GlobalMaxPooling1D",
            "GlobalMaxPooling2D",
            "GlobalMaxPooling3D",
+           "Lambda",
            "Layer",
            "LayerNormalization",
            "MaxPooling1D",
            "MaxPooling2D",
            "MaxPooling3D",
+           "Maximum",
+           "Minimum",
+           "Multiply",
+           "Permute",
+           "RepeatVector",
            "Reshape",
            "SeparableConv2D",
+           "Subtract",
            "UpSampling2D",
            "ZeroPadding2D",
 ]

@@ -10,6 +10,7 @@ import re
 
 from .. import initializers
 from ..dtypes import FLOAT32, canonical
+from ..functional import call_symbolic, is_symbolic, shapes_of
 from ..ops import cast
 from ..tensor import Tensor, Variable, as_tensor
 
@@ -152,13 +153,15 @@ class Layer(metaclass=_BuildWithInputShape):
         self.output_shape = self.compute_output_shape(input_shape)
 
     def __call__(self, inputs, training: bool = False, **kwargs):
+        if not isinstance(inputs, Tensor) and is_symbolic(inputs):  # building a functional model: record the call, compute no values
+            return call_symbolic(self, inputs, kwargs)
         if not isinstance(inputs, (Tensor, list, tuple, dict)) or (
                 isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
             inputs = as_tensor(inputs, None, self.name)
         if isinstance(inputs, Tensor) and self.cast_inputs and inputs.dtype != self.dtype:
             inputs = cast(inputs, self.dtype)
         if not self.built:
-            self._build(inputs.shape if isinstance(inputs, Tensor) else None)
+            self._build(shapes_of(inputs))
         if self._passes_training:
             kwargs["training"] = training
         out = self.call(inputs, **kwargs)

@@ -1,6 +1,6 @@
 """Dense, Activation, Flatten, Dropout and Embedding."""
 
-from .. import ops
+from .. import ops, pytree
 from ..ops import ACTIVATIONS
 from ..ops import nn as fused
 from ..dtypes import INT32
@@ -130,3 +130,87 @@ class Embedding(Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
+
+
+class Permute(Layer):
+    """Reorders the axes after the batch axis: dims is a permutation of 1..rank-1 (the batch axis is 0)."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        dims = tuple(dims) if isinstance(dims, (list, tuple)) else None
+        if dims is None or sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(f"Permute {self.name!r}: dims must be a permutation of 1..n (the batch axis is 0), "
+                             f"got {dims!r}")
+        self.dims = tuple(int(d) for d in dims)
+
+    def _check(self, shape):
+        if len(shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute {self.name!r}: dims {self.dims} need inputs of rank {len(self.dims) + 1}, "
+                             f"got shape {tuple(shape)}")
+
+    def call(self, inputs, training=False):
+        self._check(inputs.shape)
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """(batch, features) to (batch, n, features): each sample n times."""
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"RepeatVector {self.name!r}: n must be a positive int, got {n!r}")
+        self.n = n
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"RepeatVector {self.name!r}: expects inputs of shape (batch, features), got "
+                             f"{tuple(input_shape)}")
+        return (input_shape[0], self.n, input_shape[1])
+
+    def call(self, inputs, training=False):
+        self.compute_output_shape(inputs.shape)
+        return ops.repeat(ops.expand_dims(inputs, 1), self.n, axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+class Lambda(Layer):
+    """function(inputs, **arguments) as a layer (no weights). In a functional model its output shape is
+    output_shape (a shape without the batch axis, or a function of the input shape) or, when None, that of
+    function run once on zeros (unknown sizes taken as 1)."""
+
+    cast_inputs = False
+
+    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda {self.name!r}: function must be callable, got {type(function).__name__}")
+        self.function, self.output_shape_arg, self.arguments = function, output_shape, dict(arguments or {})
+
+    def call(self, inputs, training=False):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if callable(self.output_shape_arg):
+            return tuple(self.output_shape_arg(input_shape))
+        leaves, tree = pytree.flatten(input_shape, is_leaf=lambda s: isinstance(s, tuple))
+        batch = leaves[0][0] if leaves and leaves[0] else None
+        if self.output_shape_arg is not None:
+            return (batch,) + tuple(self.output_shape_arg)
+        zeros = pytree.unflatten(tree, [ops.zeros(tuple(1 if d is None else d for d in s), self.dtype)
+                                        for s in leaves])
+        out_leaves, out_tree = pytree.flatten(self.call(zeros))
+        return pytree.unflatten(out_tree, [(batch,) + t.shape[1:] for t in out_leaves])
+
+    def get_config(self):
+        return {**super().get_config(), "function": self.function, "output_shape": self.output_shape_arg,
+                "arguments": self.arguments}
