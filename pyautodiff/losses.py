@@ -342,6 +342,11 @@ def snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
+# Rindow NeuralNetworks' spellings of the cross-entropies (the seed's system writes "CrossEntropy")
+SparseCategoricalCrossEntropy = SparseCategoricalCrossentropy
+CategoricalCrossEntropy = CategoricalCrossentropy
+BinaryCrossEntropy = BinaryCrossentropy
+
 # Keras' names: the class names, their snake_case forms and the short aliases
 ALIASES = {**{c.__name__: c for c in _LOSSES}, **{snake_case(c.__name__): c for c in _LOSSES},
            "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
@@ -357,7 +362,8 @@ def get(identifier) -> Loss:
     raise ValueError(f"unknown loss {identifier!r}; one of {sorted(ALIASES)} or a Loss")
 
 
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CosineSimilarity",
-           "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "MeanAbsoluteError", "MeanSquaredError", "Poisson",
+__all__ = ["BinaryCrossEntropy", "BinaryCrossentropy", "CategoricalCrossEntropy", "CategoricalCrossentropy",
+           "CategoricalFocalCrossentropy", "CosineSimilarity", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
+           "MeanAbsoluteError", "MeanSquaredError", "Poisson", "SparseCategoricalCrossEntropy",
            "SparseCategoricalCrossentropy", "SquaredHinge", "get"]  # (match_shapes, sparse_labels, divide_no_nan and
 # reduce_weighted serve metrics and models too)

@@ -365,6 +365,7 @@ class Model(Layer):
         return named
 
     def save_weights(self, path) -> None:
+        _safetensors_path("save_weights", path)
         named = self._named_weights("save_weights")
         if sys.byteorder != "little":
             raise RuntimeError("save_weights: safetensors data is little-endian; this machine is not")
@@ -396,10 +397,21 @@ class Model(Layer):
             raise
 
     def load_weights(self, path) -> None:
+        _safetensors_path("load_weights", path)
         named = self._named_weights("load_weights")
         values = _read_safetensors(path, dict(named))
         for name, var in named:  # only once the whole file was checked
             var.assign(values[name])
+
+
+# suffixes of other frameworks' weight files: writing safetensors under such a name would mislead their readers
+_FOREIGN_SUFFIXES = (".h5", ".hdf5", ".keras", ".pt", ".pth", ".ckpt", ".npz", ".pkl")
+
+
+def _safetensors_path(what: str, path) -> None:
+    if os.fspath(path).lower().endswith(_FOREIGN_SUFFIXES):
+        raise ValueError(f"{what}: weights are stored in the safetensors format; name the file *.safetensors, "
+                         f"not {os.path.basename(os.fspath(path))!r}")
 
 
 def _read_safetensors(path, expected: dict) -> dict:

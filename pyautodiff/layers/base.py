@@ -152,7 +152,7 @@ class Layer(metaclass=_BuildWithInputShape):
         self.built = True
         self.output_shape = self.compute_output_shape(input_shape)
 
-    def __call__(self, inputs, training: bool = False, **kwargs):
+    def __call__(self, inputs, training: bool = False, *args, **kwargs):
         if not isinstance(inputs, Tensor) and is_symbolic(inputs):  # building a functional model: record the call, compute no values
             return call_symbolic(self, inputs, kwargs)
         if not isinstance(inputs, (Tensor, list, tuple, dict)) or (
@@ -162,9 +162,13 @@ class Layer(metaclass=_BuildWithInputShape):
             inputs = cast(inputs, self.dtype)
         if not self.built:
             self._build(shapes_of(inputs))
-        if self._passes_training:
-            kwargs["training"] = training
-        out = self.call(inputs, **kwargs)
+        if args:  # Rindow's form, model(x, training, trues): what follows training goes to call as given
+            out = self.call(inputs, training, *args, **kwargs) if self._passes_training else self.call(inputs, *args,
+                                                                                                       **kwargs)
+        else:
+            if self._passes_training:
+                kwargs["training"] = training
+            out = self.call(inputs, **kwargs)
         if isinstance(out, Tensor):  # (plain attribute: not tracked, and this runs on every call)
             object.__setattr__(self, "output_shape", (None,) + out.shape[1:] if out.ndim else ())
         return out
