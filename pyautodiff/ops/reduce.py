@@ -21,13 +21,13 @@ def _grad_to_input(g, node):
 
 def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
     x = as_tensor(x)
-    if mean:  # sum, max and min also take int32 (not differentiated)
+    if mean:  # sum, max, min and prod also take int32 (not differentiated)
         need_float(op.name, x)
     axes = normalize_axes(op.name, axis, x)
     kept = _kept(x.shape, axes)
     shape = kept if keepdims else tuple(d for i, d in enumerate(x.shape) if i not in axes)
     count = shape_size([x.shape[a] for a in axes])
-    if kernel_op != C.AD_REDUCE_SUM and count == 0 and x.size == 0 and shape_size(shape) > 0:
+    if kernel_op in (C.AD_REDUCE_MAX, C.AD_REDUCE_MIN) and count == 0 and x.size == 0 and shape_size(shape) > 0:
         raise ValueError(f"{op.name}: cannot reduce an empty axis of shape {x.shape}")
     y = out_like(shape, x.dtype)
     ystrides, step = [0] * x.ndim, 1
