@@ -56,6 +56,6 @@ from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
-                                   "backend_info", "custom_gradient", "jvp", "set_num_threads", "get_num_threads", "NeuralNetworks",
-                                   "Function", "function", "Model", "Sequential", "models", "layers", "losses",
+                                   "backend_info", "custom_gradient", "jvp", "set_num_threads", "get_num_threads",
+                                   "NeuralNetworks", "Function", "function", "Model", "Sequential", "models", "layers", "losses",
                                    "optimizers", "metrics", "data", "debug", "callbacks"})
