@@ -221,8 +221,8 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
         flat, rebuild = _structure(sources)
-        seeds = [FUNCTIONS["reshape"](FUNCTIONS["one_hot"](array([i]), target.size, dtype=target.dtype),
-                                      target.shape) for i in range(target.size)]
+        seeds = (FUNCTIONS["reshape"](FUNCTIONS["one_hot"](array([i]), target.size, dtype=target.dtype),
+                                      target.shape) for i in range(target.size))
         out = self._stacked("jacobian", target, flat, seeds, unconnected_gradients)
         return rebuild([g if g is None else FUNCTIONS["reshape"](g, target.shape + s.shape)
                         for g, s in zip(out, flat)])
@@ -238,17 +238,18 @@ class GradientTape:
                              f"same first (batch) dimension")
         batch, per = target.shape[0], target.shape[1:]
         size = target.size // batch if batch else 0
-        seeds = [FUNCTIONS["reshape"](FUNCTIONS["broadcast_to"](
+        seeds = (FUNCTIONS["reshape"](FUNCTIONS["broadcast_to"](
             FUNCTIONS["one_hot"](array([j]), size, dtype=target.dtype), (batch, size)), target.shape)
-            for j in range(size)]
+            for j in range(size))
         g = self._stacked("batch_jacobian", target, [source], seeds, unconnected_gradients)[0]
         if g is None:
             return None
         g = FUNCTIONS["transpose"](g, (1, 0) + tuple(range(2, g.ndim)))  # (batch, size, *s)
         return FUNCTIONS["reshape"](g, (batch,) + per + source.shape[1:])
 
-    def _stacked(self, name: str, target, sources: list, seeds: list, unconnected_gradients: str) -> list:
-        """For each source, its gradients for each seed stacked on a new first axis (None: unconnected)."""
+    def _stacked(self, name: str, target, sources: list, seeds, unconnected_gradients: str) -> list:
+        """For each source, its gradients for each seed (made lazily, after the checks) stacked on a new first axis
+        (None: unconnected)."""
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"{name}: unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         if self._used and not self.persistent:
