@@ -12,6 +12,8 @@
     X(sqrt, AD_LIBM(T, sqrt, x), 0)                     \
     X(exp, AD_EXP_OF(T, x), 0)                          \
     X(log, AD_LIBM(T, log, x), 0)                       \
+    X(log1p, AD_LIBM(T, log1p, x), 0)                   \
+    X(expm1, AD_LIBM(T, expm1, x), 0)                   \
     X(sign, x != x ? x : (T)((x > 0) - (x < 0)), 1)     \
     X(affine, p * x + q, 0)                             \
     X(clip_by_value, x < p ? p : (x > q ? q : x), 1)    \

@@ -37,7 +37,8 @@
 #define AD_REDUCE_SUM 0
 #define AD_REDUCE_MAX 1
 #define AD_REDUCE_MIN 2
-#define AD_REDUCE_COUNT 3
+#define AD_REDUCE_PROD 3
+#define AD_REDUCE_COUNT 4
 
 /* ad_random distributions */
 #define AD_UNIFORM 0
@@ -79,6 +80,12 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale);
 /* x viewed as (outer, n, inner); y (outer, inner) = index of the max along n */
 int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y);
+/* the same for the min */
+int ad_argmin(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y);
+/* x, y viewed as (outer, n, inner); running sums (prod == 0) or products along n, each entry leaving itself
+ * out when exclusive, running from the end when reverse */
+int ad_cumulate(int prod, int exclusive, int reverse, int dtype, int64_t outer, int64_t n, int64_t inner,
+                const void *x, void *y);
 /* x, y viewed as (outer, n, inner); softmax (or log_softmax when log != 0) along n */
 int ad_softmax(int log, int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, void *y);
 /* x (outer, n, inner) -> y (outer, nidx, inner); indices must lie in [0, n) */

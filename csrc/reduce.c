@@ -1,9 +1,10 @@
-/* reduce.c: reductions over any set of axes, argmax, softmax / log_softmax. */
+/* reduce.c: reductions over any set of axes, argmax / argmin, running sums and products, softmax / log_softmax. */
 #include "internal.h"
 
 /* the value a reduction starts from: 0, or the lowest / highest value of the dtype */
 static double reduce_identity(int op, int dtype) {
     if (op == AD_REDUCE_SUM) return 0.0;
+    if (op == AD_REDUCE_PROD) return 1.0;
     if (dtype == AD_INT32) return op == AD_REDUCE_MAX ? (double)INT32_MIN : (double)INT32_MAX;
     return op == AD_REDUCE_MAX ? -(double)AD_INF : (double)AD_INF;
 }
@@ -68,6 +69,10 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
             if (op == AD_REDUCE_SUM) { /* int32: sums wrap around, as numpy's and TensorFlow's do */
                 for (int64_t i = 0; i < inner; i++)
                     py[i * sy] = (T)(int32_t)((uint32_t)(int64_t)py[i * sy] + (uint32_t)(int64_t)px[i]);
+            } else if (op == AD_REDUCE_PROD) { /* int32: wraps around too */
+                for (int64_t i = 0; i < inner; i++)
+                    py[i * sy] = dtype == AD_INT32 ? (T)(int32_t)((uint32_t)(int64_t)py[i * sy] * (uint32_t)(int64_t)px[i])
+                                                   : py[i * sy] * px[i];
             } else if (op == AD_REDUCE_MAX) {
                 for (int64_t i = 0; i < inner; i++) {
                     T v = px[i], *t = py + i * sy;
@@ -92,7 +97,8 @@ static int check_axis_view(int64_t outer, int64_t n, int64_t inner, const void *
     return AD_OK;
 }
 
-int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y) {
+/* the index of the first max (want_max) or min along n; the first NaN wins */
+static int arg_extreme(int want_max, int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y) {
     int rc = check_axis_view(outer, n, inner, x, y);
     if (rc) return rc;
     if (n == 0 && outer * inner > 0) return AD_EINVAL; /* no element to point at */
@@ -102,9 +108,42 @@ int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x,
             for (int64_t i = 0; i < inner; i++) {
                 const T *p = X + o * n * inner + i;
                 int32_t best = 0;
-                for (int64_t j = 1; j < n && p[best * inner] == p[best * inner]; j++) /* the first NaN wins */
-                    if (p[j * inner] > p[best * inner] || p[j * inner] != p[j * inner]) best = (int32_t)j;
+                for (int64_t j = 1; j < n && p[best * inner] == p[best * inner]; j++) {
+                    T v = p[j * inner], b = p[best * inner];
+                    if ((want_max ? v > b : v < b) || v != v) best = (int32_t)j;
+                }
                 y[o * inner + i] = best;
+            }
+    })
+    return AD_OK;
+}
+
+int ad_argmax(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y) {
+    return arg_extreme(1, dtype, outer, n, inner, x, y);
+}
+
+int ad_argmin(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x, int32_t *y) {
+    return arg_extreme(0, dtype, outer, n, inner, x, y);
+}
+
+int ad_cumulate(int prod, int exclusive, int reverse, int dtype, int64_t outer, int64_t n, int64_t inner,
+                const void *x, void *y) {
+    int rc = check_axis_view(outer, n, inner, x, y);
+    if (rc) return rc;
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = x;
+        T *Y = y;
+        int64_t step = reverse ? -inner : inner;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                int64_t at = o * n * inner + i + (reverse ? (n - 1) * inner : 0);
+                T acc = prod ? (T)1 : (T)0;
+                for (int64_t j = 0; j < n; j++, at += step) {
+                    T v = X[at];
+                    if (exclusive) Y[at] = acc;
+                    acc = prod ? acc * v : acc + v;
+                    if (!exclusive) Y[at] = acc;
+                }
             }
     })
     return AD_OK;

@@ -28,6 +28,7 @@ from .ops import __all__ as _ops_all
 from .ops._core import as_int as _as_int
 from .tape import GradientTape, stop_gradient
 from .function import Function, function  # ad.function is the decorator, not the module
+from .autodiff import custom_gradient, jvp
 from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, zeros, zeros_like
 
 
@@ -57,6 +58,7 @@ from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
-                                   "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",
-                                   "Function", "function", "Input", "Model", "Sequential", "models", "layers",
-                                   "losses", "optimizers", "metrics", "data", "datasets", "debug", "callbacks"})
+                                   "backend_info", "custom_gradient", "jvp", "set_num_threads", "get_num_threads",
+                                   "NeuralNetworks", "Function", "function", "Input", "Model", "Sequential",
+                                   "models", "layers", "losses", "optimizers", "metrics", "data", "datasets",
+                                   "debug", "callbacks"})

@@ -15,8 +15,8 @@ from .dtypes import FLOATS
 from .optable import FUNCTIONS
 from .tensor import Tensor, Variable, array, as_tensor, ones_like, zeros, zeros_like
 
-# The walk needs a few ops (add to sum gradients, broadcast_to, and for jacobian reshape, one_hot and stack);
-# they are defined above this module and found in the op table (FUNCTIONS) when a gradient is taken.
+# The walk needs a few ops (add to sum gradients, broadcast_to, and for the jacobians reshape, one_hot, stack and
+# transpose); they are defined above this module and found in the op table (FUNCTIONS) when a gradient is taken.
 
 
 class Node:
@@ -220,28 +220,54 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target[i...] / d source, stacked: shape target.shape + source.shape for each source."""
-        reshape, one_hot, stack = FUNCTIONS["reshape"], FUNCTIONS["one_hot"], FUNCTIONS["stack"]
-        if unconnected_gradients not in ("none", "zero"):
-            raise ValueError(f"jacobian: unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
-        if self._used and not self.persistent:
-            raise RuntimeError("GradientTape.jacobian can only be called once on a non-persistent tape")
         flat, rebuild = _structure(sources)
-        rows = [[] for _ in flat]
-        for i in range(target.size):
-            seed = reshape(one_hot(array([i]), target.size, dtype=target.dtype), target.shape)
-            for r, g, s in zip(rows, self._gradients(target, flat, seed), flat):
+        seeds = (FUNCTIONS["reshape"](FUNCTIONS["one_hot"](array([i]), target.size, dtype=target.dtype),
+                                      target.shape) for i in range(target.size))
+        out = self._stacked("jacobian", target, flat, seeds, unconnected_gradients)
+        return rebuild([g if g is None else FUNCTIONS["reshape"](g, target.shape + s.shape)
+                        for g, s in zip(out, flat)])
+
+    def batch_jacobian(self, target, source, unconnected_gradients="none"):
+        """Per-example Jacobians (as TensorFlow's): target (batch, *t) and source (batch, *s), where example i of
+        target depends only on example i of source, give (batch, *t, *s), entry i being d target[i] / d source[i].
+        One backward pass per element of an example, each seeding that element in every example at once."""
+        if not (isinstance(target, Tensor) and isinstance(source, Tensor)):
+            raise TypeError("batch_jacobian: target and source must be tensors")
+        if target.ndim < 1 or source.ndim < 1 or target.shape[0] != source.shape[0]:
+            raise ValueError(f"batch_jacobian: target {target.shape} and source {source.shape} must have the "
+                             f"same first (batch) dimension")
+        batch, per = target.shape[0], target.shape[1:]
+        size = target.size // batch if batch else 0
+        seeds = (FUNCTIONS["reshape"](FUNCTIONS["broadcast_to"](
+            FUNCTIONS["one_hot"](array([j]), size, dtype=target.dtype), (batch, size)), target.shape)
+            for j in range(size))
+        g = self._stacked("batch_jacobian", target, [source], seeds, unconnected_gradients)[0]
+        if g is None:
+            return None
+        g = FUNCTIONS["transpose"](g, (1, 0) + tuple(range(2, g.ndim)))  # (batch, size, *s)
+        return FUNCTIONS["reshape"](g, (batch,) + per + source.shape[1:])
+
+    def _stacked(self, name: str, target, sources: list, seeds, unconnected_gradients: str) -> list:
+        """For each source, its gradients for each seed (made lazily, after the checks) stacked on a new first axis
+        (None: unconnected)."""
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"{name}: unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
+        if self._used and not self.persistent:
+            raise RuntimeError(f"GradientTape.{name} can only be called once on a non-persistent tape")
+        rows = [[] for _ in sources]
+        for seed in seeds:
+            for r, g in zip(rows, self._gradients(target, sources, seed)):
                 r.append(g)
         out = []
-        for r, s in zip(rows, flat):
+        for r, s in zip(rows, sources):
             if r and all(g is None for g in r) and unconnected_gradients == "none":
                 out.append(None)  # unconnected, as gradient() says it
                 continue
             r = [zeros_like(s) if g is None else g for g in r]
-            stacked = stack(r, 0) if r else zeros((0,) + s.shape, s.dtype)
-            out.append(reshape(stacked, target.shape + s.shape))
+            out.append(FUNCTIONS["stack"](r, 0) if r else zeros((0,) + s.shape, s.dtype))
         if not self.persistent:
             self._spent()
-        return rebuild(out)
+        return out
 
     def _spent(self) -> None:
         """A non-persistent tape is done after one gradient: it records nothing more and frees its records."""

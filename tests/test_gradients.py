@@ -33,6 +33,14 @@ def _conv_kernel_grad(x, g):
     return tape.gradient(y, w, output_gradients=g) * rand((2, 3, 2, 3), seed=150)
 
 
+@ad.custom_gradient
+def _custom_softplus(x):
+    """log(1 + e^x) with its gradient given by hand (an ad.custom_gradient)"""
+    def grad(upstream):
+        return upstream * ad.sigmoid(x)
+    return ad.log1p(ad.exp(x)), grad
+
+
 # op name -> (function of the inputs, inputs); each exercises broadcasting where the op broadcasts
 CASES = {
     "negative": (ad.negative, [rand((2, 3), seed=1)]),
@@ -41,6 +49,8 @@ CASES = {
     "sqrt": (ad.sqrt, [pos((2, 3), 4)]),
     "exp": (ad.exp, [rand((2, 3), seed=5)]),
     "log": (ad.log, [pos((2, 3), 6)]),
+    "log1p": (ad.log1p, [rand((2, 3), lo=-0.5, hi=2.0, seed=201)]),
+    "expm1": (ad.expm1, [rand((2, 3), seed=202)]),
     "sigmoid": (ad.sigmoid, [rand((2, 3), lo=-3, hi=3, seed=7)]),
     "tanh": (ad.tanh, [rand((2, 3), seed=8)]),
     "relu": (ad.relu, [rand((2, 3), seed=9)]),
@@ -79,6 +89,12 @@ CASES = {
     "reduce_mean": (lambda x: ad.reduce_mean(x, 1, keepdims=True) * rand((2, 1), seed=58), [rand((2, 3), seed=59)]),
     "reduce_max": (lambda x: ad.reduce_max(x, 1) * rand((2,), seed=60), [rand((2, 3), seed=61)]),
     "reduce_min": (lambda x: ad.reduce_min(x, 0) * rand((3,), seed=62), [rand((2, 3), seed=63)]),
+    "reduce_prod": (lambda x: ad.reduce_prod(x, (0, 2)) * rand((3,), seed=203), [rand((2, 3, 2), seed=204)]),
+    "reduce_prod with a zero": (lambda x: ad.reduce_prod(x * ad.array([1.0, 0.0, 1.0], "float64"), 1) * 1.5,
+                                [rand((2, 3), seed=205)]),
+    "cumsum": (lambda x: ad.cumsum(x, 1, exclusive=True) * rand((2, 3), seed=206), [rand((2, 3), seed=207)]),
+    "cumprod": (lambda x: ad.cumprod(x, 0, reverse=True) * rand((3, 2), seed=208), [pos((3, 2), 209)]),
+    "custom_gradient": (lambda x, w: _custom_softplus(x) * w, [rand((2, 3), seed=210), rand((2, 3), seed=211)]),
     "softmax": (lambda x: ad.softmax(x, 0) * rand((3, 2), seed=64), [rand((3, 2), seed=65)]),
     "log_softmax": (lambda x: ad.log_softmax(x) * rand((2, 3), seed=66), [rand((2, 3), seed=67)]),
     "matmul": (ad.matmul, [rand((2, 3), seed=68), rand((3, 4), seed=69)]),
@@ -176,7 +192,8 @@ def test_matmul_variants(sa, sb, ta, tb):
 
 
 @pytest.mark.parametrize("name", sorted({"exp", "log", "sqrt", "square", "divide", "matmul", "softmax", "log_softmax",
-                                         "pow", "reduce_max", "sparse_softmax_cross_entropy mean",
+                                         "pow", "reduce_max", "log1p", "expm1", "reduce_prod", "cumprod",
+                                         "custom_gradient", "sparse_softmax_cross_entropy mean",
                                          "softmax_cross_entropy mean", "softmax_cross_entropy", "dense",
                                          "dense_grad"} | set(B.ACTIVATIONS) - {"relu"}))
 def test_second_order(name):

@@ -44,6 +44,8 @@ square = unary("square", lambda g, n, needs: (multiply(g, scale(2.0, _x(n))),))
 sqrt = unary("sqrt", lambda g, n, needs: (divide(g, scale(2.0, _y(n))),))
 exp = unary("exp", lambda g, n, needs: (multiply(g, _y(n)),))
 log = unary("log", lambda g, n, needs: (divide(g, _x(n)),))
+log1p = unary("log1p", lambda g, n, needs: (divide(g, increment(_x(n), 1.0)),))
+expm1 = unary("expm1", lambda g, n, needs: (multiply(g, increment(_y(n), 1.0)),))
 sign = unary("sign")
 reciprocal = unary("reciprocal", lambda g, n, needs: (negative(multiply(g, square(_y(n)))),))
 

@@ -1,11 +1,12 @@
-"""Reductions over axis sets, argmax, softmax and log_softmax."""
+"""Reductions over axis sets (sums, means, extremes, products, variances, norms), argmax / argmin, running sums
+and products, softmax and log_softmax."""
 
 from ..dtypes import INT32
 from ..tensor import shape_size
 from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis,
                     out_like, public, run, view3)
-from .elementwise import divide, equal, exp, multiply, scale, subtract
-from .shape import broadcast_to, reshape
+from .elementwise import abs, divide, equal, exp, multiply, pow, scale, sqrt, square, subtract
+from .shape import _inverse, broadcast_to, reshape, transpose
 
 
 def _kept(shape, axes):
@@ -20,13 +21,13 @@ def _grad_to_input(g, node):
 
 def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
     x = as_tensor(x)
-    if mean:  # sum, max and min also take int32 (not differentiated)
+    if mean:  # sum, max, min and prod also take int32 (not differentiated)
         need_float(op.name, x)
     axes = normalize_axes(op.name, axis, x)
     kept = _kept(x.shape, axes)
     shape = kept if keepdims else tuple(d for i, d in enumerate(x.shape) if i not in axes)
     count = shape_size([x.shape[a] for a in axes])
-    if kernel_op != C.AD_REDUCE_SUM and count == 0 and x.size == 0 and shape_size(shape) > 0:
+    if kernel_op in (C.AD_REDUCE_MAX, C.AD_REDUCE_MIN) and count == 0 and x.size == 0 and shape_size(shape) > 0:
         raise ValueError(f"{op.name}: cannot reduce an empty axis of shape {x.shape}")
     y = out_like(shape, x.dtype)
     ystrides, step = [0] * x.ndim, 1
@@ -78,18 +79,122 @@ def reduce_min(x, axis=None, keepdims: bool = False):
     return _reduce(REDUCE_MIN, C.AD_REDUCE_MIN, x, axis, keepdims)
 
 
+def _prod_vjp(g, n, needs):
+    # the product of the others, as exclusive running products from both ends: exact where x has zeros
+    x, axes = n.inputs[0], n.attrs["axes"]
+    perm = tuple(i for i in range(x.ndim) if i not in axes) + axes
+    flat = reshape(transpose(x, perm), tuple(x.shape[i] for i in perm[:x.ndim - len(axes)]) + (n.attrs["count"],))
+    others = multiply(cumprod(flat, -1, exclusive=True), cumprod(flat, -1, exclusive=True, reverse=True))
+    others = transpose(reshape(others, tuple(x.shape[i] for i in perm)), _inverse(perm))
+    return (multiply(_grad_to_input(g, n), others),)
+
+
+REDUCE_PROD = defop("reduce_prod", _prod_vjp)
+
+
 @public
-def argmax(x, axis: int = -1):
+def reduce_prod(x, axis=None, keepdims: bool = False):
+    return _reduce(REDUCE_PROD, C.AD_REDUCE_PROD, x, axis, keepdims)
+
+
+@public
+def reduce_variance(x, axis=None, keepdims: bool = False):
+    """The mean squared deviation from the mean (the population variance, as TensorFlow's)."""
+    need_float("reduce_variance", as_tensor(x))
+    centered = subtract(x, reduce_mean(x, axis, keepdims=True))
+    return reduce_mean(square(centered), axis, keepdims)
+
+
+@public
+def reduce_std(x, axis=None, keepdims: bool = False):
+    return sqrt(reduce_variance(x, axis, keepdims))
+
+
+@public
+def norm(x, ord="euclidean", axis=None, keepdims: bool = False):  # noqa: A002 - TensorFlow's name
+    """tf.norm: a vector norm (axis None: of all the entries; an int: along it) of order "euclidean" (also "fro",
+    2), 1, inf or any p > 0; a matrix norm over a pair of axes of order "euclidean"/"fro", 1 (max column sum) or
+    inf (max row sum)."""
+    x = as_tensor(x)
+    need_float("norm", x)
+    matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
+    if isinstance(axis, (list, tuple)) and not matrix:
+        raise ValueError(f"norm: axis must be None, an int or a pair of ints, got {axis!r}")
+    axes = normalize_axes("norm", axis, x)
+    euclidean = ord in ("euclidean", "fro") or (ord == 2 and not matrix)
+    if euclidean:
+        return sqrt(reduce_sum(square(x), axes, keepdims))
+    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)) or ord <= 0:
+        raise ValueError(f"norm: ord must be 'euclidean', 'fro', 1, 2, inf or a number > 0, got {ord!r}")
+    if matrix:
+        if ord not in (1, float("inf")):
+            raise ValueError(f"norm: a matrix norm of ord {ord!r} is not supported (use 'euclidean', 1 or inf)")
+        rows, cols = (axis[0] % x.ndim, axis[1] % x.ndim) if x.ndim else axis
+        summed, extreme = (rows, cols) if ord == 1 else (cols, rows)
+        y = reduce_max(reduce_sum(abs(x), summed, keepdims=True), extreme, keepdims=True)
+        return y if keepdims else reshape(y, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+    if ord == float("inf"):
+        return reduce_max(abs(x), axes, keepdims)
+    if ord == 1:
+        return reduce_sum(abs(x), axes, keepdims)
+    return pow(reduce_sum(pow(abs(x), float(ord)), axes, keepdims), 1.0 / ord)
+
+
+def _arg(name: str, kernel, x, axis):
     x = as_tensor(x)
     if x.ndim == 0:
-        raise ValueError("argmax: expects a tensor of rank >= 1, got a scalar")
-    axis = normalize_axis("argmax", axis, x.ndim, x)
+        raise ValueError(f"{name}: expects a tensor of rank >= 1, got a scalar")
+    axis = normalize_axis(name, axis, x.ndim, x)
     outer, n, inner = view3(x.shape, axis)
     if n == 0:
-        raise ValueError(f"argmax: axis {axis} of shape {x.shape} is empty")
+        raise ValueError(f"{name}: axis {axis} of shape {x.shape} is empty")
     y = out_like(x.shape[:axis] + x.shape[axis + 1:], INT32)
-    run("argmax", (x,), lib.ad_argmax, code(x), outer, n, inner, x._ptr, y._ptr)
+    run(name, (x,), kernel, code(x), outer, n, inner, x._ptr, y._ptr)
     return y
+
+
+@public
+def argmax(x, axis: int = -1):
+    return _arg("argmax", lib.ad_argmax, x, axis)
+
+
+@public
+def argmin(x, axis: int = -1):
+    return _arg("argmin", lib.ad_argmin, x, axis)
+
+
+# --- running sums and products: the vjp of one runs the other way (the product's divides by x, as TensorFlow's)
+
+CUMSUM = defop("cumsum", lambda g, n, needs: (cumsum(g, n.attrs["axis"], n.attrs["exclusive"],
+                                                     not n.attrs["reverse"]),))
+CUMPROD = defop("cumprod", lambda g, n, needs: (divide(
+    cumsum(multiply(g, n.outputs[0]), n.attrs["axis"], n.attrs["exclusive"], not n.attrs["reverse"]),
+    n.inputs[0]),))
+
+
+def _cumulate(op, prod: int, x, axis, exclusive, reverse):
+    x = as_tensor(x)
+    need_float(op.name, x)
+    if x.ndim == 0:
+        raise ValueError(f"{op.name}: expects a tensor of rank >= 1, got a scalar")
+    axis = normalize_axis(op.name, axis, x.ndim, x)
+    exclusive, reverse = bool(exclusive), bool(reverse)
+    y = out_like(x.shape, x.dtype)
+    run(op.name, (x,), lib.ad_cumulate, prod, int(exclusive), int(reverse), code(x), *view3(x.shape, axis), x._ptr,
+        y._ptr)
+    return emit(op, (x,), y, {"axis": axis, "exclusive": exclusive, "reverse": reverse})
+
+
+@public
+def cumsum(x, axis: int = 0, exclusive: bool = False, reverse: bool = False):
+    """Running sums along axis (tf.math.cumsum): exclusive leaves each entry out, reverse runs from the end."""
+    return _cumulate(CUMSUM, 0, x, axis, exclusive, reverse)
+
+
+@public
+def cumprod(x, axis: int = 0, exclusive: bool = False, reverse: bool = False):
+    """Running products along axis (tf.math.cumprod), as cumsum."""
+    return _cumulate(CUMPROD, 1, x, axis, exclusive, reverse)
 
 
 def softmax_vjp(y, g, axis: int = -1):
