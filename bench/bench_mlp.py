@@ -37,12 +37,8 @@ def main() -> None:
     if args.child:
         return measure_child(args)
     payloads = common.run_children(__file__, args)
-    notes = []
-    for n, p in zip(args.thread_counts, payloads):  # the same variants at each thread count: say them once
-        notes += [note if n == args.thread_counts[0] or ":" not in note else f"{n} threads: {note}"
-                  for note in p["notes"] if n == args.thread_counts[0] or note not in payloads[0]["notes"]]
     common.save("mlp", "MLP 784-512-512-10 training step (µs per step)", "us", False, ["pytorch"],
-                [r for p in payloads for r in p["rows"]], notes, args,
+                [r for p in payloads for r in p["rows"]], common.merged_notes(args.thread_counts, payloads), args,
                 {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
 
 

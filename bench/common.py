@@ -31,7 +31,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RESULTS = BENCH / "results"
-ORDER = ["sgemm", "seed_step", "mlp", "op_overhead"]  # table order; other results files follow by name
+ORDER = ["sgemm", "seed_step", "mlp", "cnn", "op_overhead"]  # table order; other results files follow by name
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 if str(REPO) not in sys.path:  # run from a checkout without installing
@@ -228,6 +228,15 @@ def run_children(script: str, args: argparse.Namespace) -> list[dict]:
         finally:
             Path(out).unlink(missing_ok=True)
     return payloads
+
+
+def merged_notes(thread_counts: list, payloads: list) -> list:
+    """The children's notes, each said once: the first child's, then what another adds (named by its threads)."""
+    notes = []
+    for n, p in zip(thread_counts, payloads):
+        notes += [note if n == thread_counts[0] or ":" not in note else f"{n} threads: {note}"
+                  for note in p["notes"] if n == thread_counts[0] or note not in payloads[0]["notes"]]
+    return notes
 
 
 def write_child(path: str, rows: list, notes: list) -> None:

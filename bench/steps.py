@@ -44,7 +44,8 @@ def _ad_model_layer(ad, params, activation, lr):
     """Dense layers, loss and Adam from the model layer, set to the given weights; None when absent."""
     try:
         from pyautodiff import layers, losses, optimizers
-        dense_cls, loss_cls, adam_cls = layers.Dense, losses.SparseCategoricalCrossentropy, optimizers.Adam
+        dense_cls = layers.Dense
+        losses.SparseCategoricalCrossentropy, optimizers.Adam  # noqa: B018 - layers_step needs them
     except (ImportError, AttributeError):
         return None
     dense = [dense_cls(w.shape[1], activation=activation if i < len(params) - 1 else None)
@@ -60,20 +61,26 @@ def _ad_model_layer(ad, params, activation, lr):
         kernel.assign(ad.array(w))
         bias.assign(ad.array(b))
         variables += [kernel, bias]
-    loss_fn = loss_cls(from_logits=True)
-    optimizer = adam_cls(learning_rate=lr, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPSILON)
+    return (layers_step(ad, dense, variables, lr),
+            "model layer: ad.layers.Dense, ad.losses.SparseCategoricalCrossentropy, ad.optimizers.Adam")
+
+
+def layers_step(ad, layers, variables, lr):
+    """One step through built ad.layers in turn: sparse cross-entropy from logits, a tape, ad.optimizers.Adam."""
+    loss_fn = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = ad.optimizers.Adam(learning_rate=lr, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPSILON)
 
     def step(x, y):
         with ad.GradientTape() as tape:
             h = x
-            for layer in dense:
+            for layer in layers:
                 h = layer(h)
             loss = loss_fn(y, h)
         grads = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(grads, variables))
         return loss
 
-    return step, "model layer: ad.layers.Dense, ad.losses.SparseCategoricalCrossentropy, ad.optimizers.Adam"
+    return step
 
 
 def _ad_ops(ad, params, activation, lr):
@@ -147,9 +154,14 @@ def torch_step(params, activation, x, y, lr) -> Step:
             linear.weight.copy_(torch.from_numpy(w.T.copy()))
             linear.bias.copy_(torch.from_numpy(b))
         modules += [linear] + ([act()] if i < len(params) - 1 else [])
-    model = torch.nn.Sequential(*modules)
+    return torch_train(torch, torch.nn.Sequential(*modules), torch.from_numpy(x), y, lr,
+                       "nn.Sequential(nn.Linear...)")
+
+
+def torch_train(torch, model, tx, y, lr, variant: str) -> Step:
+    """The PyTorch step of model on the batch (tx, y): CrossEntropyLoss, optim.Adam with Keras' betas and eps."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(BETA_1, BETA_2), eps=EPSILON)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    ty = torch.from_numpy(y.astype(np.int64))
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def run():
@@ -159,8 +171,8 @@ def torch_step(params, activation, x, y, lr) -> Step:
         optimizer.step()
         return loss.detach()
 
-    return Step("pytorch", run, f"torch {torch.__version__} eager: nn.Sequential(nn.Linear...), "
-                                f"CrossEntropyLoss, optim.Adam (default implementation)", adam="pytorch")
+    return Step("pytorch", run, f"torch {torch.__version__} eager: {variant}, CrossEntropyLoss, optim.Adam "
+                                "(default implementation)", adam="pytorch")
 
 
 # --- JAX -----------------------------------------------------------------------------------------

@@ -50,11 +50,12 @@ def get_num_threads() -> int:
     return _backend.lib.ad_get_num_threads()
 
 
-from . import callbacks, data, debug, initializers, layers, losses, metrics, models, optimizers  # noqa: E402
+from . import (callbacks, data, datasets, debug, initializers, layers, losses, metrics, models,  # noqa: E402
+               optimizers)
 from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
 
 __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array", "constant", "stop_gradient",
                                    "backend_info", "set_num_threads", "get_num_threads", "NeuralNetworks",
                                    "Function", "function", "Model", "Sequential", "models", "layers", "losses",
-                                   "optimizers", "metrics", "data", "debug", "callbacks"})
+                                   "optimizers", "metrics", "data", "datasets", "debug", "callbacks"})

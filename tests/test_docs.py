@@ -16,7 +16,8 @@ if sys.platform == "emscripten" and not DOCS.is_dir():  # a Pyodide run without 
 
 TEXT = (DOCS / "api.md").read_text(encoding="utf-8")
 REFERENCE, _, NOT_YET = TEXT.partition("\n## Not yet\n")
-SUBMODULES = ("layers", "losses", "optimizers", "metrics", "data", "debug", "initializers", "models", "callbacks")
+SUBMODULES = ("layers", "losses", "optimizers", "metrics", "data", "datasets", "debug", "initializers", "models",
+              "callbacks")
 _AD_NAME = re.compile(r"(?<![\w.])ad((?:\.\w+)+)")
 
 

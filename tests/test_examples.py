@@ -3,6 +3,7 @@
 import contextlib
 import io
 import os
+import re
 import runpy
 
 import pytest
@@ -31,3 +32,10 @@ def test_train_with_tape_classifies_the_six_points():
 
 def test_calculation_graph():
     assert run("calculation_graph.py").strip() == "z = 100 da = 60 db = 40"
+
+
+def test_cnn_digits_reaches_97_percent():
+    line = run("cnn_digits.py").strip().splitlines()[-1]
+    found = re.fullmatch(r"test accuracy: ([\d.]+) on (\d+) held-out digits", line)
+    assert found and int(found[2]) == 1797 // 4, line
+    assert float(found[1]) >= 0.97, line

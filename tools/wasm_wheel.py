@@ -6,7 +6,8 @@ a Pyodide wheel (stdlib only: zipfile, hashlib, base64).
         --header csrc/pyautodiff.h --out dist/
 
 Produces dist/pyautodiff-<version>-cp314-cp314-pyemscripten_2026_0_wasm32.whl
-containing pyautodiff/**.py, pyautodiff/_backend/libpyautodiff.so and
+containing pyautodiff/**.py, the package data pyproject.toml lists under
+[tool.setuptools.package-data], pyautodiff/_backend/libpyautodiff.so and
 pyautodiff/_backend/pyautodiff.h.  The version is read from the
 ``version = "..."`` line of the [project] table in pyproject.toml.
 """
@@ -18,6 +19,7 @@ import hashlib
 import os
 import re
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -121,13 +123,20 @@ def check_imports(so_bytes: bytes, pyodide_dir: Path) -> list[str]:
     return missing
 
 
-def collect_package(pkg_dir: Path) -> list[tuple[str, bytes]]:
+def package_data(pyproject: Path) -> set[str]:
+    """The data files the native wheel carries (pyproject's package-data), as paths under the package."""
+    with open(pyproject, "rb") as f:
+        table = tomllib.load(f).get("tool", {}).get("setuptools", {}).get("package-data", {})
+    return {"/".join(package.split(".")[1:] + [name]) for package, names in table.items() for name in names}
+
+
+def collect_package(pkg_dir: Path, data: set[str]) -> list[tuple[str, bytes]]:
     files = []
     for dirpath, dirnames, filenames in os.walk(pkg_dir):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for fn in sorted(filenames):
             p = Path(dirpath) / fn
-            if p.suffix in INCLUDE_SUFFIXES or fn in INCLUDE_NAMES:
+            if p.suffix in INCLUDE_SUFFIXES or fn in INCLUDE_NAMES or p.relative_to(pkg_dir).as_posix() in data:
                 arc = (Path(NAME) / p.relative_to(pkg_dir)).as_posix()
                 files.append((arc, p.read_bytes()))
     return files
@@ -166,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.no_check:
         print(f"warning: {args.pyodide}/pyodide.asm.wasm not found; imports not checked", file=sys.stderr)
 
-    files = [f for f in collect_package(args.pkg_dir)
+    data = package_data(args.pyproject)
+    files = [f for f in collect_package(args.pkg_dir, data)
              if not f[0].startswith(f"{NAME}/_backend/libpyautodiff")]
+    missing = {f"{NAME}/{d}" for d in data} - {a for a, _ in files}
+    if missing:
+        ap.error(f"package data missing (make build generates it): {' '.join(sorted(missing))}")
     if not any(a == f"{NAME}/__init__.py" for a, _ in files):
         ap.error(f"{args.pkg_dir}/__init__.py missing")
     files.append((f"{NAME}/_backend/libpyautodiff.so", so_bytes))
