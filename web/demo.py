@@ -294,7 +294,7 @@ class DigitsTrainer:
         text = (f"Conv2D(8, 3\u00d73, relu) \u2192 MaxPool(2) \u2192 Conv2D(16, 3\u00d73, relu) \u2192 MaxPool(2) "
                 f"\u2192 Dense(10) \u00b7 {params} parameters \u00b7 Adam \u00b7 {self.y_train.shape[0]} training and "
                 f"{self.y_test.shape[0]} test digits \u00b7 {self.epochs} epochs")
-        return {"text": text, "params": params}
+        return {"text": text, "params": params, "epochs": self.epochs}
 
     def accuracy(self, x, y) -> float:
         predicted = ad.argmax(self.model(x), axis=1).tolist()
