@@ -263,7 +263,7 @@ export class DigitsTab {
     const empty = s.pixels.every((v) => v === 0);
     const best = data.probabilities.indexOf(Math.max(...data.probabilities));
     this.bars.forEach((li, d) => {
-      const p = data.probabilities[d];
+      const p = empty ? null : data.probabilities[d];  // a blank pad is no digit: no bars
       li.querySelector(".bar > span").style.width = `${(p * 100).toFixed(1)}%`;
       li.querySelector(".pct").textContent = percent(p);
       li.classList.toggle("best", d === best && !empty);
