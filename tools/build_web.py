@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_FILES = ["index.html", "app.js", "settings.js", "views.js", "panel.js", "worker.js", "demo.py", "styles.css"]
+PAGE_FILES = ["index.html", "app.js", "settings.js", "views.js", "panel.js", "digits.js", "worker.js", "demo.py", "styles.css"]
 # Only what loadPyodide and loadPackage(url) fetch: no bundled packages are used, so instead of the 119 KB
 # pyodide-lock.json the worker passes a lock with no packages (its "info" comes from the real one, via the manifest).
 PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]

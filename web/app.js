@@ -2,8 +2,9 @@
 // All Python runs in worker.js; this thread only draws, so it stays responsive during training.
 // Every training message names its run; the page drops those of a run it has left (stopped or replaced).
 import { LEARNING_RATES, Settings } from "./settings.js";
-import { History, LossChart, NeuronMaps, Plane, formatLoss } from "./views.js";
+import { History, LossChart, NeuronMaps, Plane, formatLoss, percent, speedText } from "./views.js";
 import { PythonPanel } from "./panel.js";
+import { DigitsTab } from "./digits.js";
 
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -14,6 +15,7 @@ const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not even 
 const state = { ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
                 model: null, running: false, run: 0, epoch: 0, target: 0, history: new History(), loss: null,
                 testLoss: null, accuracy: null, testAccuracy: null, probabilities: null, elapsedMs: 0, timedEpochs: 0,
+                stepUs: null,
                 summary: null, data: null, outputs: [], stopLatencyMs: null, lastEnd: null };
 window.pyautodiffDemo = state;
 
@@ -36,12 +38,15 @@ function startWorker() {
   worker.postMessage({ type: "init", interrupt });
 }
 const post = (msg, transfer) => worker.postMessage(msg, transfer);
+const digits = new DigitsTab(post);
+state.digits = digits.state;
 
 function restartWorker(why) {
   worker.terminate();
   state.ready = false;
   state.restarts++;
   panel.abandoned(why);
+  digits.setReady(false);
   setRunning(false);
   setStatus("restarting Python ...");
   startWorker();
@@ -121,7 +126,6 @@ window.addEventListener("hashchange", () => {
 });
 
 // ---- figures, chart, plane -------------------------------------------------------------------------------
-const percent = (v) => (v === null || v === undefined ? "\u2013" : `${Math.round(v * 100)}%`);
 const lossText = (v) => (v === null || v === undefined ? "\u2013" : formatLoss(v, 4));
 
 function showFigures() {
@@ -133,6 +137,7 @@ function showFigures() {
   byTestId("accuracy").textContent = percent(test ? state.testAccuracy : state.accuracy);
   byTestId("ms-per-epoch").textContent =
     state.timedEpochs ? (state.elapsedMs / state.timedEpochs).toFixed(2) : "\u2013";
+  byTestId("step-speed").textContent = speedText(state.stepUs);
   const h = state.history;
   byTestId("loss-text").textContent = h.epochs.length
     ? `Train loss ${formatLoss(h.train[0])} at epoch ${h.epochs[0]}, ${lossText(state.loss)} at epoch ${state.epoch}` +
@@ -191,6 +196,38 @@ canvas.addEventListener("keydown", (e) => {
   else return;
   e.preventDefault();
   plane.draw();
+});
+
+// ---- the page's tabs: the playground and the digits ------------------------------------------------------
+// Leaving a tab stops its training, so the one shown has the worker to itself.
+const pageTabs = [...document.querySelectorAll('.page-tabs [role="tab"]')];
+function showTab(tab) {
+  for (const t of pageTabs) {
+    const selected = t === tab;
+    t.setAttribute("aria-selected", selected);
+    t.tabIndex = selected ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !selected;
+  }
+  if (tab.id === "tab-digits") {
+    if (state.running) stop();
+    digits.shown();
+  } else {
+    digits.stop();
+    if (state.ready && state.run === 0) newModel();  // Python became ready while the digits were shown
+    chart.plot.setSize(chart.size());
+    plane.draw();
+  }
+}
+pageTabs.forEach((tab, i) => {
+  tab.addEventListener("click", () => showTab(tab));
+  tab.addEventListener("keydown", (e) => {  // arrow keys move between the tabs, as a tablist's do
+    const n = pageTabs.length;
+    const to = { ArrowRight: (i + 1) % n, ArrowLeft: (i + n - 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    showTab(pageTabs[to]);
+    pageTabs[to].focus();
+  });
 });
 
 // ---- weights as .safetensors -----------------------------------------------------------------------------
@@ -268,12 +305,14 @@ function onMessage(data) {
       byTestId("backend").textContent = `backend_info() = ${JSON.stringify(i)}` +
         (data.interruptible ? "" : " \u00b7 not cross-origin isolated: Stop Python restarts Python");
       panel.setReady(true);
-      newModel();
+      digits.setReady(true);
+      if (!$("playground").hidden) newModel();
       break;
     }
     case "started":
       if (!current) break;
       Object.assign(state, { model: data.run, epoch: 0, loss: null, testLoss: null, elapsedMs: 0, timedEpochs: 0,
+                             stepUs: null,
                              summary: data.summary, data: data.data });
       state.history.clear();
       setEvaluation(data);
@@ -289,6 +328,7 @@ function onMessage(data) {
       data.losses.forEach((loss, i) => state.history.push(first + i + 1, loss, data.test_losses[i]));
       Object.assign(state, { epoch: data.epoch, loss: data.losses.at(-1), testLoss: data.test_losses.at(-1) ?? null });
       state.elapsedMs += data.elapsed_ms;
+      state.stepUs = data.step_us ?? state.stepUs;
       state.timedEpochs += data.losses.length;
       setEvaluation(data);
       chart.show(state.history);
@@ -320,6 +360,10 @@ function onMessage(data) {
     case "weights":
       download(data.bytes);
       break;
+    case "digits-started": case "digits-progress": case "digits-ended": case "digits-prediction":
+    case "digits-sample":
+      digits.message(data);
+      break;
     case "stdout":
       panel.append(data.id, data.text);
       break;
@@ -330,6 +374,7 @@ function onMessage(data) {
       break;
     case "error":
       if (data.during === "init") setStatus(data.text, "error");
+      else if (data.during.startsWith("digits")) digits.failed(data.text);
       else if (data.during === "run") panel.failed(data.id, data.text);
       else if (data.during === "load") setNote(`Could not load the weights: ${data.text}`);
       else if (current) { setRunning(false); setNote(`Training failed: ${data.text}`); }

@@ -119,6 +119,22 @@ class Data:
                 "test": [[x, y, label] for (x, y), label in self.test], "plane": list(self.plane)}
 
 
+def train_step(model, lossfunc, optimizer, inputs, trues):
+    """One training step (forward, gradient, update): (the loss, the predictions, the seconds it took)."""
+    start = time.perf_counter()
+    with ad.GradientTape() as tape:
+        predicts = model(inputs, training=True)
+        loss = lossfunc(trues, predicts)
+    params = model.trainable_variables
+    optimizer.update(params, tape.gradient(loss, params))
+    return loss, predicts, time.perf_counter() - start
+
+
+def median_us(seconds: list):
+    """The median of step times in microseconds (None without steps): one slow step (a GC) does not move it."""
+    return sorted(seconds)[len(seconds) // 2] * 1e6 if seconds else None
+
+
 class Trainer:
     """One model on one dataset from the page's controls, advanced chunk by chunk."""
 
@@ -176,19 +192,15 @@ class Trainer:
 
     def train(self, budget_ms: float, until: int) -> dict:
         """Train whole epochs until budget_ms has passed or epoch `until` is reached (Step can go past the target)."""
-        losses, test_losses = [], []
+        losses, test_losses, step_times = [], [], []
         start = time.perf_counter()
         while self.epoch < until:
             total, batches = 0.0, 0
             for inputs, trues in self.dataset():
-                with ad.GradientTape() as tape:
-                    predicts = self.model(inputs, training=True)
-                    loss = self.lossfunc(trues, predicts)
-                params = self.model.trainable_variables
-                gradients = tape.gradient(loss, params)
-                self.optimizer.update(params, gradients)
+                loss, _, step_s = train_step(self.model, self.lossfunc, self.optimizer, inputs, trues)
                 total += float(loss)
                 batches += 1
+                step_times.append(step_s)
             self.epoch += 1
             losses.append(total / batches)
             test_losses.append(self.loss(self.data.x_test, self.data.y_test))
@@ -196,7 +208,7 @@ class Trainer:
                 break
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         return {"epoch": self.epoch, "losses": losses, "test_losses": test_losses, "elapsed_ms": elapsed_ms,
-                **self.evaluate(), "done": self.epoch >= self.epochs,
+                "step_us": median_us(step_times), **self.evaluate(), "done": self.epoch >= self.epochs,
                 "diverged": bool(losses) and not math.isfinite(losses[-1])}
 
     def loss(self, x, y):
@@ -240,6 +252,91 @@ class Trainer:
             self.model.load_weights(WEIGHTS_FILE)
         finally:
             os.remove(WEIGHTS_FILE)
+
+
+# --- the digits tab: a small CNN on the bundled 8x8 digits, and the drawing pad's classifier ---
+
+DIGITS_EPOCHS = 8
+DIGITS_BATCH = 32
+DIGITS_LEVELS = 16  # the digits' pixels count the on cells of a 4x4 block: 0..16
+
+
+class DigitsTrainer:
+    """A small CNN on ad.datasets.digits() (a seeded quarter held out for testing), trained batch by batch."""
+
+    def __init__(self, seed: int = 0):
+        x, y = ad.datasets.digits()  # x (1797, 8, 8, 1) float32 in [0, 1], y (1797,) int32
+        order = list(range(y.shape[0]))
+        random.Random(seed).shuffle(order)
+        n_test = len(order) // 4
+        test, train = ad.array(order[:n_test]), ad.array(order[n_test:])
+        self.x_train, self.y_train = ad.gather(x, train), ad.gather(y, train)
+        self.x_test, self.y_test = ad.gather(x, test), ad.gather(y, test)
+        glorot = lambda k: ad.initializers.GlorotUniform(seed=seed + k)  # noqa: E731
+        self.model = ad.Sequential([
+            ad.layers.Conv2D(8, 3, padding="same", activation="relu", kernel_initializer=glorot(1),
+                             input_shape=(8, 8, 1)),
+            ad.layers.MaxPooling2D(2),  # 4x4
+            ad.layers.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer=glorot(2)),
+            ad.layers.MaxPooling2D(2),  # 2x2
+            ad.layers.Flatten(),
+            ad.layers.Dense(10, kernel_initializer=glorot(3)),
+        ])
+        self.lossfunc = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
+        self.optimizer = ad.optimizers.Adam(learning_rate=0.01)
+        self.seed, self.epoch, self.epochs = seed, 0, DIGITS_EPOCHS
+        self.batches = None  # the current epoch's batches, consumed across chunks
+        self.correct = self.seen = 0  # this epoch's running training accuracy
+        self.test_accuracy = self.accuracy(self.x_test, self.y_test)
+
+    def summary(self) -> dict:
+        params = sum(v.size for v in self.model.trainable_variables)
+        text = (f"Conv2D(8, 3\u00d73, relu) \u2192 MaxPool(2) \u2192 Conv2D(16, 3\u00d73, relu) \u2192 MaxPool(2) "
+                f"\u2192 Dense(10) \u00b7 {params} parameters \u00b7 Adam \u00b7 {self.y_train.shape[0]} training and "
+                f"{self.y_test.shape[0]} test digits \u00b7 {self.epochs} epochs")
+        return {"text": text, "params": params, "epochs": self.epochs}
+
+    def accuracy(self, x, y) -> float:
+        predicted = ad.argmax(self.model(x), axis=1).tolist()
+        return sum(p == t for p, t in zip(predicted, y.tolist())) / len(predicted)
+
+    def train(self, budget_ms: float) -> dict:
+        """Train batches until budget_ms has passed (an epoch spans chunks); test accuracy at each epoch's end."""
+        step_times = []
+        start = time.perf_counter()
+        while self.epoch < self.epochs and (time.perf_counter() - start) * 1000.0 < budget_ms:
+            if self.batches is None:
+                self.batches = iter(ad.data.NDArrayDataset(self.x_train, tests=self.y_train, batch_size=DIGITS_BATCH,
+                                                           shuffle=True, seed=self.seed + self.epoch))
+                self.correct = self.seen = 0
+            batch = next(self.batches, None)
+            if batch is None:
+                self.epoch += 1
+                self.batches = None
+                self.test_accuracy = self.accuracy(self.x_test, self.y_test)
+                continue
+            inputs, trues = batch
+            _, predicts, step_s = train_step(self.model, self.lossfunc, self.optimizer, inputs, trues)
+            step_times.append(step_s)
+            predicted = ad.argmax(predicts, axis=1).tolist()
+            self.correct += sum(p == t for p, t in zip(predicted, trues.tolist()))
+            self.seen += len(predicted)
+        return {"epoch": self.epoch, "fraction": self.seen / self.y_train.shape[0] if self.batches else 0.0,
+                "accuracy": self.correct / self.seen if self.seen else None, "test_accuracy": self.test_accuracy,
+                "step_us": median_us(step_times), "done": self.epoch >= self.epochs}
+
+    def predict(self, pixels: list) -> list:
+        """P(digit) for an 8x8 image given as 64 counts 0..16, row by row (the digits data's own scale)."""
+        if len(pixels) != 64:
+            raise ValueError(f"digits: an 8x8 image has 64 pixels, got {len(pixels)}")
+        x = ad.array([[[[v / DIGITS_LEVELS] for v in pixels[r * 8:r * 8 + 8]] for r in range(8)]], dtype="float32")
+        return ad.softmax(self.model(x), axis=-1)[0].tolist()
+
+    def sample(self, index: int) -> dict:
+        """Test digit number `index` (wrapping): its 64 pixels as counts 0..16 and its label."""
+        i = index % self.y_test.shape[0]
+        pixels = [round(v * DIGITS_LEVELS) for v in ad.reshape(self.x_test[i], (64,)).tolist()]
+        return {"pixels": pixels, "label": self.y_test.tolist()[i], "index": i}
 
 
 # --- the Python panel ---

@@ -13,6 +13,12 @@ export function formatLoss(v, digits = 1) {
   return v.toExponential(digits - 1).replace("e+", "e");
 }
 
+export const percent = (v) => (v === null || v === undefined ? "\u2013" : `${Math.round(v * 100)}%`);
+
+// the measured-speed line: the median time of one training step, measured in the worker
+export const speedText = (us) =>
+  `this step: ${us === null || us === undefined ? "\u2013" : `${Math.round(us)} \u00b5s`} in your browser`;
+
 // Loss history, bounded: past 2 * MAX_POINTS entries every other older one is dropped (the newest stays).
 export class History {
   constructor() { this.clear(); }

@@ -6,8 +6,12 @@
 //                 {type: "pace", run, pace}   {type: "stop", run}   {type: "add", run, point}
 //                 {type: "save"}   {type: "load", run, bytes}
 //                 {type: "run", id, code, filename}  the Python panel
+//                 {type: "digits-train", run}  {type: "digits-stop", run}  the digits tab's CNN, trained afresh
+//                 {type: "digits-predict", id, pixels}  {type: "digits-sample", index}  the drawing pad
 // worker -> page: "status", "ready", "started", "progress", "ended" (reason: done, stopped, step, diverged),
-//                 "data", "refresh", "stdout", "output", "weights", "error"; every training message carries
+//                 "data", "refresh", "stdout", "output", "weights", "error", and for the digits tab
+//                 "digits-started", "digits-progress", "digits-ended", "digits-prediction", "digits-sample";
+//                 progress carries step_us, the median time of one training step; every training message carries
 //                 the run id it belongs to, so the page can drop whatever belongs to a run it has left, and
 //                 the id of the run that built the model, so no epoch of the model shown is dropped.
 //
@@ -26,6 +30,8 @@ let model = null;       // the run that built `trainer`: progress names it, so n
 let currentRun = null;  // the run a training loop may continue; anything else ends it
 let paced = null;       // {pace (epochs/s, 0: flat out), t0, first epoch} of the training loop
 let interrupt = null;   // Pyodide's interrupt buffer: the page writes 2 (SIGINT) to stop a Python run
+let digits = null;      // the digits tab's DigitsTrainer (built on first use)
+let digitsRun = null;   // the digits run its training loop may continue
 
 // A zero-delay yield to the event loop (setTimeout(0) is clamped to 4 ms after a few nestings).
 const channel = new MessageChannel();
@@ -154,6 +160,32 @@ function loadWeights(run, bytes) {
   view(run);
 }
 
+// the digits tab: a fresh CNN trained in chunks, as the playground's model is (no pacing: it is short)
+async function trainDigits(run) {
+  digitsRun = run;
+  digits?.destroy();
+  digits = demo.get("DigitsTrainer")();
+  post({ type: "digits-started", run, summary: toPlain(digits.summary()), test_accuracy: digits.test_accuracy });
+  for (;;) {
+    const chunk = toPlain(digits.train(CHUNK_MS));
+    post({ type: "digits-progress", run, ...chunk });
+    if (chunk.done) {
+      if (digitsRun === run) digitsRun = null;
+      post({ type: "digits-ended", run, reason: "done" });
+      return;
+    }
+    await nextTask();
+    if (run !== digitsRun) return;
+  }
+}
+
+function stopDigits(run) {
+  if (digitsRun === run) digitsRun = null;
+  post({ type: "digits-ended", run, reason: "stopped" });
+}
+
+const digitsModel = () => (digits ??= demo.get("DigitsTrainer")());
+
 let ready = null;
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
@@ -172,8 +204,15 @@ self.onmessage = async ({ data }) => {
     else if (data.type === "run") runCode(data.id, data.code, data.filename);
     else if (data.type === "save") saveWeights();
     else if (data.type === "load") loadWeights(data.run, data.bytes);
+    else if (data.type === "digits-train") await trainDigits(data.run);
+    else if (data.type === "digits-stop") stopDigits(data.run);
+    else if (data.type === "digits-predict") {
+      post({ type: "digits-prediction", id: data.id,
+             probabilities: toPlain(digitsModel().predict(py.toPy(data.pixels))) });
+    } else if (data.type === "digits-sample") post({ type: "digits-sample", ...toPlain(digitsModel().sample(data.index)) });
   } catch (e) {
     if (data.type === "train" && currentRun === data.run) currentRun = null;
+    if (data.type === "digits-train" && digitsRun === data.run) digitsRun = null;
     post({ type: "error", text: String(e && e.message ? e.message : e), during: data.type, id: data.id,
            run: data.run });
   }

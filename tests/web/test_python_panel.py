@@ -133,11 +133,11 @@ def test_the_editor_lets_the_keyboard_out(app):
 
 
 def test_example_tabs_are_tabs(app):
-    tabs = app.page.get_by_role("tab")
+    tabs = app.page.locator("#example-tabs").get_by_role("tab")  # (the page's own tabs are another tablist)
     expect(tabs).to_have_count(4)
     for i in range(4):
         expect(tabs.nth(i)).to_have_attribute("aria-controls", "python-panel")
-    expect(app.page.get_by_role("tabpanel")).to_have_count(1)
+    expect(app.page.locator(".python").get_by_role("tabpanel")).to_have_count(1)
     app.by_id("example-1").click()
     app.page.keyboard.press("ArrowRight")
     expect(app.by_id("example-2")).to_be_focused()

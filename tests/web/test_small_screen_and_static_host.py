@@ -1,5 +1,5 @@
-"""A phone-sized viewport (375 x 667) opened from a shared link, and a static host without cross-origin
-isolation, where Stop Python restarts the Python worker instead of interrupting it.
+"""A phone-sized viewport (375 x 667) opened from a shared link (the playground, then the digits tab), and a static
+host without cross-origin isolation, where Stop Python restarts the Python worker instead of interrupting it.
 """
 
 import pytest
@@ -52,6 +52,21 @@ def test_the_phone_can_train_and_run_python(phone):
     phone.by_id("example-1").click()
     phone.by_id("run-python").click()
     expect(phone.by_id("python-output")).to_contain_text("c = 6 da = 3 db = 2")
+
+
+def test_the_digits_tab_at_375_px(phone):
+    phone.by_id("tab-digits").click()
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= 375
+    pad = phone.by_id("pad").bounding_box()
+    assert pad["width"] >= 200 and pad["x"] + pad["width"] <= 375
+    overflowing = phone.page.evaluate("""() => [...document.querySelectorAll('#digits .card *')].filter(el => {
+        const r = el.getBoundingClientRect(), card = el.closest('.card').getBoundingClientRect();
+        return r.width && (r.right > card.right + 0.5 || r.left < card.left - 0.5);
+    }).map(el => el.className || el.tagName)""")
+    assert not overflowing, overflowing
+    phone.by_id("tab-playground").click()  # back: the digits' training stops, the playground is shown
+    expect(phone.page.locator("#playground")).to_be_visible()
+    phone.wait("!s.digits.running")
 
 
 def test_without_isolation_stop_python_restarts_the_worker(static):
