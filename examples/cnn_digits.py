@@ -30,7 +30,10 @@ model = ad.Sequential([
     ad.layers.Dense(64, activation="relu", kernel_initializer=glorot(3)),
     ad.layers.Dense(10, kernel_initializer=glorot(4)),
 ])
-model.compile(optimizer=ad.optimizers.Adam(0.003),
+# the rate decays to 2% by the end: training settles, and lands on the same accuracy whatever the SIMD width
+# (a constant 0.003 ended at 98.0% with AVX2 and 96.9% with PYAUTODIFF_SIMD=baseline)
+STEPS = EPOCHS * -(-(len(order) - test_size) // 32)
+model.compile(optimizer=ad.optimizers.Adam(ad.optimizers.CosineDecay(0.003, STEPS, alpha=0.02)),
               loss=ad.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
 if __name__ == "__main__":
     model.summary()
