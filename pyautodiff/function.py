@@ -119,14 +119,17 @@ _SCALARS = (int, float, bool, str, bytes, type(None), complex)
 def _signature(name: str, args: tuple, kwargs: dict, tensors: list) -> tuple:
     """A hashable key of the call; the tensor and Variable leaves are appended to `tensors` in order."""
     # a trace made with the checks on replays them; one made before its calls went stale is not replayed
-    key = [_core.check_numerics, _state.traces_epoch]
-    if not kwargs and all(type(a) is Tensor for a in args):  # the common call, without the walk
-        key.append(len(args))
+    key = [_core.check_numerics, _state.traces_epoch, len(args)]
+    if not kwargs:  # the common call, plain tensors only, without the walk
         for a in args:
+            if type(a) is not Tensor:
+                del key[3:], tensors[:]
+                break
             key.append(a.shape)
             key.append(a.dtype)
             tensors.append(a)
-        return tuple(key)
+        else:
+            return tuple(key)
     leaves, tree = pytree.flatten((args, kwargs))
     key.append(tree)
     for a in leaves:
