@@ -64,7 +64,7 @@ def _ops_step(ad, w1, w2):
 
 def measure_child(args) -> None:
     import pyautodiff as ad
-    fmod = importlib.import_module("pyautodiff.function")
+    fmod = importlib.import_module("pyautodiff.plan")  # the replay plans' switch
     threads = args.thread_counts[0]
     notes = common.limit_threads(threads)
     x = ad.array([[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2]], dtype="float32")

@@ -2,7 +2,10 @@
 import { loadPyodide } from "/web/pyodide/pyodide.mjs";
 
 export async function loadOurs(wheelUrl) {
-  const py = await loadPyodide({ indexURL: "/web/pyodide/" });
+  // as the page does: dist/web ships no pyodide-lock.json (only our wheel is loaded, by URL), so pass an empty lock
+  const manifest = await (await fetch("/web/manifest.json")).json();
+  const py = await loadPyodide({ indexURL: "/web/pyodide/", lockFileContents: { info: manifest.lock_info, packages: {} },
+                                 packageBaseUrl: "/web/pyodide/" });
   const errors = [];
   await py.loadPackage(wheelUrl, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
   if (errors.length) throw new Error(`loading ${wheelUrl} failed: ${errors.join("; ")}`);
