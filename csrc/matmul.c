@@ -71,8 +71,8 @@ typedef float f32x16 __attribute__((vector_size(64)));
         MM_DEPTH(V, MR, NV, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \
     }
 
-/* a row-major b is read in place (see the packed driver in gemm_variant.inc) */
-#define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC))
+/* a row-major b is read in place (see the packed driver in gemm_variant.inc) where cpu.c says it pays */
+#define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC) && ad_gemm_b_in_place())
 #define MM_KC_IN_PLACE 2048
 
 /* one GEMM of one matrix, any variant: untyped arguments so variants fit one function pointer type */
@@ -219,7 +219,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     mm_share s = {
         .fn = v.fn,
         .esize = ad_dtype_size(dtype), .transpose_a = transpose_a, .transpose_b = transpose_b,
-        .deep = !transpose_a && !transpose_b && m <= v.mc,
+        .deep = !transpose_a && !transpose_b && m <= v.mc && ad_gemm_b_in_place(),
         .m = m, .n = n, .k = k, .stride_a = stride_a, .stride_b = stride_b,
         .b0 = 0, .b1 = batch, .i0 = 0, .i1 = m, .j0 = 0, .j1 = n,
         .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,

@@ -55,6 +55,9 @@ int ad_set_num_threads(int n);
 int ad_get_num_threads(void);
 /* bytes in one SIMD vector of the compiled kernels (0 = scalar build) */
 int ad_simd_bytes(void);
+/* a core's L2 cache in bytes (0: unknown), and whether the GEMM reads a row-major b in place (1) or packs it */
+int64_t ad_l2_bytes(void);
+int ad_gemm_b_in_place(void);
 
 int ad_fill(int dtype, int64_t n, double value, void *y);
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y);

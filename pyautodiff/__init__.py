@@ -34,6 +34,7 @@ from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, ze
 
 def backend_info() -> dict:
     return {**_backend.info, "simd": _backend.lib.ad_simd_bytes() > 0, "simd_bytes": _backend.lib.ad_simd_bytes(),
+            "l2_bytes": _backend.lib.ad_l2_bytes(), "gemm_b_in_place": bool(_backend.lib.ad_gemm_b_in_place()),
             "threads": _backend.lib.ad_get_num_threads(), "version": __version__}
 
 

@@ -198,6 +198,23 @@ def test_matmul_every_simd_width(simd, bytes_, threads):
     assert int(out.stdout) == min(bytes_ or 64, ad.backend_info()["simd_bytes"])
 
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="a native subprocess")
+@pytest.mark.parametrize("in_place", ["0", "1"])
+def test_matmul_with_b_read_in_place_and_packed(in_place):
+    """Both ways of reading a row-major b, whichever this CPU's cache sizes choose (PYAUTODIFF_GEMM_B_IN_PLACE)."""
+    out = subprocess.run([sys.executable, "-c", MATMUL_SWEEP + "print(ad.backend_info()['gemm_b_in_place'])", "2"],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYAUTODIFF_GEMM_B_IN_PLACE": in_place})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == str(in_place == "1")
+
+
+def test_backend_info_names_the_cache_choice():
+    info = ad.backend_info()
+    assert isinstance(info["l2_bytes"], int) and info["l2_bytes"] >= 0
+    assert info["gemm_b_in_place"] in (True, False)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,n,k,ta,tb", [(300, 120, 257, False, False), (130, 600, 300, False, False),
                                          (100, 700, 300, True, False), (300, 100, 200, True, True)])

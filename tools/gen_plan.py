@@ -22,7 +22,8 @@ C_OUT = os.path.join(ROOT, "csrc", "plan_kernels.h")
 PY_OUT = os.path.join(ROOT, "pyautodiff", "_plan_table.py")
 
 # functions of the header that are not kernels a recorded graph can contain
-NOT_KERNELS = {"ad_alloc", "ad_free", "ad_set_num_threads", "ad_get_num_threads", "ad_simd_bytes", "ad_op_name"}
+NOT_KERNELS = {"ad_alloc", "ad_free", "ad_set_num_threads", "ad_get_num_threads", "ad_simd_bytes", "ad_op_name",
+               "ad_gemm_b_in_place", "ad_l2_bytes"}
 _INTS = {"int", "int64_t", "uint64_t", "int32_t"}
 _FLOATS = {"double", "float"}
 
