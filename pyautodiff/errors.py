@@ -2,7 +2,7 @@
 
 from . import _backend as B
 
-__all__ = ["NumericsError", "check", "describe"]
+__all__ = ["NumericsError", "check", "describe", "not_float"]
 
 
 class NumericsError(FloatingPointError, ValueError):
@@ -14,6 +14,11 @@ def describe(*tensors) -> str:
     return ", ".join(f"{t.shape} {t.dtype}" for t in tensors if hasattr(t, "shape") and hasattr(t, "dtype"))
 
 
+def not_float(op: str, *tensors) -> TypeError:
+    """The error of an op that takes float32 or float64 tensors only."""
+    return TypeError(f"{op}: expects float32 or float64 tensors, got {describe(*tensors)}")
+
+
 def check(op: str, status: int, *operands) -> None:
     """Raise for a kernel's non-zero status, naming op and the operands' shapes and dtypes."""
     if not status:
@@ -22,7 +27,7 @@ def check(op: str, status: int, *operands) -> None:
     if status == B.C.AD_ENONFINITE:  # a check_numerics entry of a replayed Function
         raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
     if status == B.C.AD_EDTYPE and any(getattr(t, "dtype", "float32").startswith("int") for t in operands):
-        raise TypeError(f"{op}: expects float32 or float64 tensors, got {desc}")
+        raise not_float(op, *operands)
     kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
     what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",
             B.C.AD_ERANGE: "NaN, inf or a value out of range for the result's dtype"}.get(status, "invalid arguments")

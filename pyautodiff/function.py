@@ -19,8 +19,8 @@ from . import _state, pytree
 from . import tape as _tape
 from .dtypes import FLOATS
 from .ops import _core
-from .plan import Program, fresh_copy, without_initializers
-from .tensor import Tensor, Variable, empty, float_key
+from .plan import Program, without_initializers
+from .tensor import Tensor, Variable, array, empty, float_key
 
 __all__ = ["Function", "function"]
 
@@ -219,7 +219,7 @@ class _Trace:
 
     def record(self, args: tuple, kwargs: dict, tensors: list):
         # plain tensors are copied into placeholders; Variables are used where they live (keyed by identity)
-        self.placeholders = [t if isinstance(t, Variable) else fresh_copy(t) for t in tensors]
+        self.placeholders = [t if isinstance(t, Variable) else array(t) for t in tensors]
         self.fed = [i for i, (t, p) in enumerate(zip(tensors, self.placeholders)) if p is not t and p.size]
         pargs, pkwargs = _substitute(args, kwargs, self.placeholders)
         with _Recording() as rec:
@@ -245,7 +245,7 @@ class _Trace:
                         seen.add(id(t))
                         self.captured.append(t)
         self.generation += 1
-        return self.results(tensors, args, kwargs, [fresh_copy(o) for o in outs], self.generation)
+        return self.results(tensors, args, kwargs, [array(o) for o in outs], self.generation)
 
     def run_forward(self, tensors: list) -> tuple:
         """Replay with new inputs; returns fresh tensors of the outputs and the run's generation."""

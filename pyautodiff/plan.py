@@ -17,24 +17,13 @@ from .dtypes import CODE
 from .errors import check
 from .tensor import Tensor, Variable, _set_version, empty
 
-__all__ = ["KernelBatch", "Program", "address", "fresh_copy", "without_initializers"]
+__all__ = ["KernelBatch", "Program", "address", "without_initializers"]
 
 _lib = B.lib
 _ONE = B.i64((1,))
 _PLAN_OK = hasattr(_lib, "ad_plan_run") and _lib.ad_plan_signature() == SIGNATURE
 _NATIVE = B.info["binding"] == "cffi"
 _tensor_address = B.address
-
-
-def _copy_buffer(src: Tensor, dst: Tensor) -> None:
-    if dst.size:
-        check("copy", _lib.ad_copy(CODE[dst.dtype], 1, B.i64((dst.size,)), src._ptr, _ONE, dst._ptr, _ONE))
-
-
-def fresh_copy(t: Tensor) -> Tensor:
-    out = empty(t.shape, t.dtype)
-    _copy_buffer(t, out)
-    return out
 
 
 def _io_copy(t: Tensor) -> tuple:

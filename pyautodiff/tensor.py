@@ -142,9 +142,9 @@ class Tensor(_Slots):
 
 @functools.cache
 def _unguarded(cls: type) -> type:
-    """cls without the write guard: a new instance is filled in as one, then its __class__ becomes cls (same
-    layout). That costs ~20 ns more than plain slot writes; going through a Python __new__ or writing past the
-    guard with object.__setattr__ costs 150-200 ns per tensor."""
+    """cls without the write guard, for Variables (few, and with slots of their own): a new one is filled in as
+    this, then its __class__ becomes cls (same layout). Each write still goes through object.__setattr__ (~100 ns):
+    the many tensors ops make are filled in as _Slots instead (make_tensor)."""
     return type(f"_Unguarded{cls.__name__}", (cls,), {"__slots__": (), "__setattr__": _setattr})
 
 

@@ -9,12 +9,13 @@ import sys
 
 from .. import _backend as B
 from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE, canonical
-from ..engine import run
-from ..errors import NumericsError, check, describe
-from ..optable import ACTIVATIONS, EXPORTED, FUNCTIONS, GRAD_DY, OPS, Op, defop, public, register
+# (re-exported for the op modules: the kernel call, the op table, the tensor helpers they use)
+from ..engine import run  # noqa: F401
+from ..errors import NumericsError, check, describe, not_float
+from ..optable import ACTIVATIONS, EXPORTED, FUNCTIONS, GRAD_DY, OPS, Op, defop, public, register  # noqa: F401
 from ..tape import record
 from ..tape import state as _tape_state
-from ..tensor import Tensor, as_tensor, broadcast_strides, contiguous_strides, make_tensor, shape_size
+from ..tensor import Tensor, as_tensor, broadcast_strides, contiguous_strides, make_tensor, shape_size  # noqa: F401
 
 lib = B.lib
 C = B.C
@@ -73,7 +74,7 @@ def _numerics_error(name: str, inputs: tuple, out: Tensor):
 def need_float(name: str, *tensors) -> None:
     for t in tensors:
         if t.dtype not in FLOATS:
-            raise TypeError(f"{name}: expects float32 or float64 tensors, got {describe(*tensors)}")
+            raise not_float(name, *tensors)
 
 
 def broadcast_shape(name: str, *shapes) -> tuple:
