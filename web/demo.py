@@ -347,17 +347,26 @@ MISSING_MODULE_HINT = ("\nhint: this page has Python's standard library and pyau
 
 
 class _Stream(io.TextIOBase):
-    """stdout/stderr for the panel: text goes to `send` in batches of at most ~50 ms, so output streams live."""
+    """stdout/stderr for the panel, streamed live. A finished line goes out at once unless 20 batches already went in
+    the last 50 ms (then it waits for the next write after the window): a line printed just before the code goes
+    quiet (a loop that catches KeyboardInterrupt and spins on) is shown, and 10**5 prints are a few hundred messages.
+    """
+
+    BURST, WINDOW = 20, 0.05
 
     def __init__(self, send):
-        self.send, self.parts, self.last = send, [], time.perf_counter()
+        self.send, self.parts, self.window, self.sent = send, [], time.perf_counter(), 0
 
     def writable(self):
         return True
 
     def write(self, text):
         self.parts.append(text)
-        if time.perf_counter() - self.last > 0.05:
+        now = time.perf_counter()
+        if now - self.window > self.WINDOW:  # a new window: whatever waited goes out
+            self.window, self.sent = now, 0
+            self.flush()
+        elif "\n" in text and self.sent < self.BURST:
             self.flush()
         return len(text)
 
@@ -365,7 +374,7 @@ class _Stream(io.TextIOBase):
         if self.parts:
             text, self.parts = "".join(self.parts), []
             self.send(text)
-        self.last = time.perf_counter()
+            self.sent += 1
 
 
 def run_code(source: str, filename: str, send, trainer) -> dict:

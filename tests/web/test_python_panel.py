@@ -13,6 +13,22 @@ def app(open_app, server):
     return open_app(server).ready_with_short_runs(30)
 
 
+@pytest.fixture(autouse=True)
+def idle_panel(app):
+    """A test that failed with its Python still running must not fail the ones after it: stop it (twice restarts)."""
+    yield
+    stop = app.by_id("stop-python")
+    for _ in range(2):
+        if not stop.is_enabled():
+            break
+        stop.click()
+        try:
+            expect(stop).to_be_disabled(timeout=5_000)
+        except AssertionError:
+            pass
+    app.wait_ready()
+
+
 @pytest.mark.parametrize("example, expected", [
     (1, "c = 6 da = 3 db = 2"),
     (2, "classified 6 of 6 points correctly"),
@@ -56,8 +72,9 @@ def test_an_endless_loop_is_interrupted(app):
 
 
 def test_code_that_swallows_the_interrupt_is_stopped_by_a_second_stop(app):
-    app.run_python("while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n"
-                   "        print('caught it')\n")
+    app.run_python("print('looping')\nwhile True:\n    try:\n        while True:\n            pass\n"
+                   "    except KeyboardInterrupt:\n        print('caught it')\n")
+    expect(app.by_id("python-output")).to_contain_text("looping")  # inside the try, not before it
     expect(app.by_id("stop-python")).to_be_enabled()
     app.by_id("stop-python").click()
     expect(app.by_id("python-output")).to_contain_text("caught it")
