@@ -62,7 +62,7 @@ def _ad_model_layer(ad, params, activation, lr):
         bias.assign(ad.array(b))
         variables += [kernel, bias]
     return (layers_step(ad, dense, variables, lr),
-            "model layer: ad.layers.Dense, ad.losses.SparseCategoricalCrossentropy, ad.optimizers.Adam")
+            "model layer: ad.layers.Dense, ad.losses.SparseCategoricalCrossentropy, ad.optimizers.Adam", dense)
 
 
 def layers_step(ad, layers, variables, lr):
@@ -81,6 +81,38 @@ def layers_step(ad, layers, variables, lr):
         return loss
 
     return step
+
+
+def _ad_seed_form(ad, params, activation, lr):
+    """The step as the seed writes it: an ad.Model subclass, model.trainable_variables and optimizer.update on
+    every step (issue 18: the idiomatic form, not a hand-hoisted one); None when the model layer is absent."""
+    built = _ad_model_layer(ad, params, activation, lr)
+    if built is None:
+        return None
+    dense = built[2]
+
+    class Net(ad.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = dense
+
+        def call(self, inputs, training=False):
+            for layer in self.dense:
+                inputs = layer(inputs, training=training)
+            return inputs
+
+    model = Net()
+    loss_fn = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = ad.optimizers.Adam(learning_rate=lr, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPSILON)
+
+    def step(x, y):
+        with ad.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        params = model.trainable_variables
+        optimizer.update(params, tape.gradient(loss, params))
+        return loss
+
+    return step, "seed form: an ad.Model subclass, model.trainable_variables and optimizer.update each step"
 
 
 def _ad_ops(ad, params, activation, lr):
@@ -123,13 +155,16 @@ def pyautodiff_steps(params, activation, x, y, lr) -> list[Step | Unavailable]:
         built, note = None, f"model layer present but failed ({type(e).__name__}: {e}); "
     else:
         note = ""
-    eager, variant = built or _ad_ops(ad, params, activation, lr)
+    eager, variant = (built or _ad_ops(ad, params, activation, lr))[:2]
     out.append(Step("pyautodiff eager", lambda: eager(tx, ty), note + variant))
+    seed_form = built and _ad_seed_form(ad, params, activation, lr)
+    if seed_form:
+        out.append(Step("pyautodiff eager (seed form)", lambda: seed_form[0](tx, ty), seed_form[1]))
     function = getattr(ad, "Function", None)
     if function is None:
         out.append(Unavailable("pyautodiff Function: ad.Function does not exist yet"))
     else:
-        fresh, variant = _ad_model_layer(ad, params, activation, lr) or _ad_ops(ad, params, activation, lr)
+        fresh, variant = (_ad_model_layer(ad, params, activation, lr) or _ad_ops(ad, params, activation, lr))[:2]
         try:
             traced = function(fresh)
         except Exception as e:  # noqa: BLE001

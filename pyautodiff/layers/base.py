@@ -70,40 +70,48 @@ class Layer(metaclass=_BuildWithInputShape):
             else:
                 yield key, value
 
-    def _walk(self, prefix: str = "", trainable: bool = True, seen: set | None = None):
+    @property
+    def layers(self) -> list:
+        return [c for _, c in self._children() if isinstance(c, Layer)]
+
+    def _walk(self) -> list:
         """(path, variable, effectively trainable) for every weight, each once, in creation order."""
+        return self._collect([], None, "")
+
+    def _collect(self, out: list, want, prefix: str | None = None, trainable: bool = True,
+                 seen: set | None = None) -> list:
+        """Appends to out the weights whose effective trainability is `want` (None: all), each once, in creation
+        order: the variable alone, or (path, variable, trainable) when given a path prefix. No generators and no
+        paths unless asked: model.trainable_variables runs on every step of a seed-style training loop."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
         for var, short in self._weights:
             if id(var) not in seen:
                 seen.add(id(var))
-                yield prefix + short, var, trainable and var.trainable
+                _add(out, want, prefix, short, var, trainable)
         for path, child in self._children():
             if isinstance(child, Layer):
-                yield from child._walk(f"{prefix}{path}.", trainable, seen)
+                child._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
             elif id(child) not in seen:
                 seen.add(id(child))
-                yield prefix + path, child, trainable and child.trainable
-
-    @property
-    def layers(self) -> list:
-        return [c for _, c in self._children() if isinstance(c, Layer)]
+                _add(out, want, prefix, path, child, trainable)
+        return out
 
     @property
     def weights(self) -> list:
-        return [v for _, v, _ in self._walk()]
+        return self._collect([], None)
 
     variables = weights
 
     @property
     def trainable_variables(self) -> list:
-        return [v for _, v, t in self._walk() if t]
+        return self._collect([], True)
 
     trainable_weights = trainable_variables
 
     @property
     def non_trainable_variables(self) -> list:
-        return [v for _, v, t in self._walk() if not t]
+        return self._collect([], False)
 
     def count_params(self) -> int:
         return sum(v.size for v in self.weights)
@@ -175,6 +183,12 @@ class Layer(metaclass=_BuildWithInputShape):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _add(out: list, want, prefix, path, var, trainable: bool) -> None:
+    t = trainable and var.trainable
+    if want is None or want == t:
+        out.append(var if prefix is None else (prefix + path, var, t))
 
 
 def _trackable(value) -> bool:
