@@ -81,21 +81,12 @@ def torch_step(params, x, y, lr):
 def measure_child(args) -> None:
     import numpy as np
     import steps
-    threads = args.thread_counts[0]
-    notes = common.limit_threads(threads)
+    notes = common.limit_threads(args.thread_counts[0])
     rng = np.random.default_rng(1)
     x = rng.uniform(0.0, 1.0, (BATCH, SIDE, SIDE, 1)).astype(np.float32)
     y = rng.integers(0, CLASSES, BATCH).astype(np.int32)
-    params = init_params()
-    built = []
-    for make in (pyautodiff_steps, lambda *a: [torch_step(*a)]):
-        try:
-            made = make(params, x, y, 0.001)
-        except steps.Unavailable as e:
-            made = [e]
-        built += [s for s in made if isinstance(s, steps.Step)]
-        notes += [f"skipped {s}" for s in made if isinstance(s, steps.Unavailable)]
-    steps.measure_and_write(built, CASE, threads, args, notes)
+    steps.build_and_measure([pyautodiff_steps, lambda *a: [torch_step(*a)]], init_params(), x, y, 0.001, CASE,
+                            args, notes)
 
 
 def goals(rows: list) -> list:

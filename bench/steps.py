@@ -360,3 +360,17 @@ def measure_and_write(built: list, case: str, threads: int, args, notes: list) -
         rows.append(common.row(case, threads, name, t["median_s"] * 1e6, t))
         print(f"  {name:>20}: {rows[-1]['value']:9.1f} µs/step", flush=True)
     common.write_child(args.child, rows, notes)
+
+
+def build_and_measure(makers, params, x, y, lr, case: str, args, notes: list) -> None:
+    """Build each maker's Steps (or the reasons they are missing), then check and time them side by side."""
+    built = []
+    for make in makers:
+        try:
+            made = make(params, x, y, lr)
+        except Unavailable as e:
+            made = [e]
+        built += [s for s in made if isinstance(s, Step)]
+        notes = notes + [f"skipped {s}" for s in made if isinstance(s, Unavailable)]
+    measure_and_write(built, case, args.thread_counts[0], args, notes)
+
