@@ -7,10 +7,14 @@ import common
 SQUARE = [64, 128, 256, 512, 1024]
 QUICK_SQUARE = [64, 128, 256]
 MLP_SHAPES = [(128, 784, 512), (128, 512, 10)]  # (m, k, n): the MLP's first and last layer forward
+# the MLP's backward products of its first layer: dW = x^T dy (a transposed) and dx = dy W^T (b transposed)
+BACKWARD = [(784, 128, 512, "T", ""), (128, 512, 784, "", "T")]
+# issue 18: no leading dimension may fall off a cliff: powers of two (b's rows 2-8 KiB apart) and odd ones
+LEADING = [(128, 256, n) for n in (512, 1024, 2048, 1000, 1023)] + [(128, 2048, 256)]
 
 
-def label(m: int, k: int, n: int) -> str:
-    return f"{m}" if m == k == n else f"{m}x{k} @ {k}x{n}"
+def label(m: int, k: int, n: int, ta: str = "", tb: str = "") -> str:
+    return f"{m}" if m == k == n and not ta + tb else f"{m}x{k}{ta} @ {k}x{n}{tb}"
 
 
 def measure_child(args) -> None:
@@ -22,28 +26,42 @@ def measure_child(args) -> None:
     rng = np.random.default_rng(0)
     sizes = QUICK_SQUARE if args.quick else SQUARE
     rows = []
-    for m, k, n in [(s, s, s) for s in sizes] + MLP_SHAPES:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
+    shapes = [(s, s, s, "", "") for s in sizes] + [(*mkn, "", "") for mkn in MLP_SHAPES] + BACKWARD
+    for m, k, n, tra, trb in shapes + ([] if args.quick else [(*mkn, "", "") for mkn in LEADING]):
+        # stored as the product reads them: a (k, m) when transposed, b (n, k); numpy multiplies the .T views
+        a = rng.standard_normal((k, m) if tra else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if trb else (k, n), dtype=np.float32)
+        na, nb = (a.T if tra else a), (b.T if trb else b)
         ta, tb = ad.array(a), ad.array(b)
-        exact = a.astype(np.float64) @ b.astype(np.float64)
-        err = float(np.max(np.abs(np.asarray(ad.matmul(ta, tb)) - exact)) / np.max(np.abs(exact)))
+
+        def ours(ta=ta, tb=tb, tra=bool(tra), trb=bool(trb)):
+            return ad.matmul(ta, tb, transpose_a=tra, transpose_b=trb)
+        exact = na.astype(np.float64) @ nb.astype(np.float64)
+        err = float(np.max(np.abs(np.asarray(ours()) - exact)) / np.max(np.abs(exact)))
+        name = label(m, k, n, tra, trb)
         if err > 1e-4:
-            notes.append(f"{label(m, k, n)}: ad.matmul is off by {err:.2e} (relative to max |c|)")
+            notes.append(f"{name}: ad.matmul is off by {err:.2e} (relative to max |c|)")
         flops = 2.0 * m * k * n
-        timings = common.measure_many({"pyautodiff": lambda ta=ta, tb=tb: ad.matmul(ta, tb),
-                                       "numpy": lambda a=a, b=b: np.matmul(a, b)}, args.mode)
+        timings = common.measure_many({"pyautodiff": ours, "numpy": lambda na=na, nb=nb: np.matmul(na, nb)},
+                                      args.mode)
         for impl, t in timings.items():
-            rows.append(common.row(label(m, k, n), threads, impl, flops / t["median_s"] / 1e9, t,
+            rows.append(common.row(name, threads, impl, flops / t["median_s"] / 1e9, t,
                                    **({"max_rel_err": err} if impl == "pyautodiff" else {})))
-            print(f"  {label(m, k, n):>18} {threads}t {impl:>10}: {rows[-1]['value']:7.1f} GFLOP/s", flush=True)
+            print(f"  {name:>20} {threads}t {impl:>10}: {rows[-1]['value']:7.1f} GFLOP/s", flush=True)
     common.write_child(args.child, rows, notes)
 
 
 def goals(rows: list) -> list:
     big = [str(s) for s in (256, 512, 1024)]
+    mlp = [label(*mkn) for mkn in MLP_SHAPES] + [label(*shape) for shape in BACKWARD]
+    leading = [label(*mkn) for mkn in LEADING]
     return [common.goal("sgemm 256-1024, 1 thread", "≥ 0.95x numpy/OpenBLAS GFLOP/s",
                         common.ratios_of(rows, "pyautodiff", "numpy", big, 1), 0.95),
+            common.goal("sgemm, the MLP's products forward and backward, 1 thread", "≥ 0.95x numpy/OpenBLAS GFLOP/s",
+                        common.ratios_of(rows, "pyautodiff", "numpy", mlp, 1), 0.95),
+            common.goal("sgemm, leading dimensions 256-2048 incl. odd ones, 1 thread",
+                        "≥ 0.9x numpy/OpenBLAS GFLOP/s (no cliff)",
+                        common.ratios_of(rows, "pyautodiff", "numpy", leading, 1), 0.9),
             common.goal("sgemm 512-1024, 2 threads", "≥ 0.9x numpy/OpenBLAS GFLOP/s",
                         common.ratios_of(rows, "pyautodiff", "numpy", big[1:], 2), 0.9)]
 
