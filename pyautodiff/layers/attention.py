@@ -86,11 +86,12 @@ class Attention(_ScoresOutput):
 
     def _shapes(self, shapes) -> list:
         """The [query, value, key] shapes (key: value's when not given), checked."""
-        if not isinstance(shapes, (list, tuple)) or not 2 <= len(shapes) <= 3:
+        if not isinstance(shapes, (list, tuple)) or not 2 <= len(shapes) <= 3 or \
+                not all(isinstance(s, tuple) for s in shapes):
             raise ValueError(f"{_describe(self)}: must be called on a list of inputs, namely [query, value] or "
                              f"[query, value, key], got {shapes!r}")
         q, v, k = (list(shapes) + [shapes[1]])[:3]
-        if any(not isinstance(s, tuple) or len(s) != 3 for s in (q, v, k)):
+        if any(len(s) != 3 for s in (q, v, k)):
             raise ValueError(f"{_describe(self)}: expects query, value and key of rank 3 (batch, time, dim), got "
                              f"shapes {[q, v, k]}")
         problems = [(q[0], v[0], k[0]), (v[1], k[1]), (q[2], k[2])]
@@ -172,7 +173,7 @@ class AdditiveAttention(Attention):
 
 class _HeadsDense(Layer):
     """One of MultiHeadAttention's projections (Keras' EinsumDense sublayers "query", "key", "value",
-    "attention_output"): kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as
+    "attention_output", named under their parent's name so that weights read "mha/query/kernel" as Keras' paths): kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as
     (rows, prod(in_dims))."""
 
     def __init__(self, in_dims: tuple, out_dims: tuple, use_bias: bool, kernel_initializer, bias_initializer,
@@ -270,11 +271,14 @@ class MultiHeadAttention(_ScoresOutput):
                              f"known")
         heads, out = self.num_heads, self.output_shape_arg or q[-1:]
         common = (self.use_bias, self.kernel_initializer, self.bias_initializer)
-        self.query_dense = _HeadsDense(q[-1:], (heads, self.key_dim), *common, name="query", dtype=self.dtype)
-        self.key_dense = _HeadsDense(k[-1:], (heads, self.key_dim), *common, name="key", dtype=self.dtype)
-        self.value_dense = _HeadsDense(v[-1:], (heads, self.value_dim), *common, name="value", dtype=self.dtype)
-        self.output_dense = _HeadsDense((heads, self.value_dim), out, *common, name="attention_output",
+        self.query_dense = _HeadsDense(q[-1:], (heads, self.key_dim), *common, name=f"{self.name}/query",
+                                          dtype=self.dtype)
+        self.key_dense = _HeadsDense(k[-1:], (heads, self.key_dim), *common, name=f"{self.name}/key",
                                         dtype=self.dtype)
+        self.value_dense = _HeadsDense(v[-1:], (heads, self.value_dim), *common, name=f"{self.name}/value",
+                                          dtype=self.dtype)
+        self.output_dense = _HeadsDense((heads, self.value_dim), out, *common,
+                                        name=f"{self.name}/attention_output", dtype=self.dtype)
         self._dims = (q[-1], v[-1], k[-1])
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
