@@ -120,9 +120,9 @@ def np():
 
 
 def masked_softmax(np, s, keep, lower):
-    """Keras' masking (where a row is fully masked, Attention's s - 1e9 keeps only ~1e-7 of s: the tests avoid such
-    rows in float64 gradients): Attention lowers masked scores by 1e9, MultiHeadAttention replaces them by -1e9 and zeroes
-    their weights after the softmax."""
+    """Keras' masking: Attention lowers masked scores by 1e9, MultiHeadAttention replaces them by -1e9 and zeroes
+    their weights after the softmax. (Where a row is fully masked, s - 1e9 keeps only ~1e-7 of s: the float64
+    gradients avoid such rows.)"""
     if keep is not None:
         s = np.where(keep, s, s - 1e9 if lower else -1e9)
     e = np.exp(s - s.max(-1, keepdims=True))
@@ -401,7 +401,8 @@ def test_bad_inputs_raise_clearly():
     with pytest.raises(ValueError, match=r"'mha': mask \(the inputs' propagated masks\) must be a list"):
         mha(q, v, mask=ad.ones((2, 3)))
     with pytest.raises(ValueError, match=r"only attention over every axis between the batch and the features is "
-                                         r"supported \(attention_axes=None, here \(1, 2\)\), got attention_axes=\(2,\)"):
+                                         r"supported \(attention_axes=None, here \(1, 2\)\), got "
+                                         r"attention_axes=\(2,\)"):
         L.MultiHeadAttention(2, 2, attention_axes=2)(ad.zeros((1, 2, 3, 4)), ad.zeros((1, 2, 3, 4)))
     with pytest.raises(ValueError, match=r"use_causal_mask needs inputs of rank 3"):
         L.MultiHeadAttention(2, 2)(ad.zeros((1, 2, 3, 4)), ad.zeros((1, 2, 3, 4)), use_causal_mask=True)

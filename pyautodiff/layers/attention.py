@@ -173,8 +173,8 @@ class AdditiveAttention(Attention):
 
 class _HeadsDense(Layer):
     """One of MultiHeadAttention's projections (Keras' EinsumDense sublayers "query", "key", "value",
-    "attention_output", named under their parent's name so that weights read "mha/query/kernel" as Keras' paths): kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as
-    (rows, prod(in_dims))."""
+    "attention_output", named under their parent so that the weights read "mha/query/kernel" as Keras' paths):
+    kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as (rows, prod(in_dims))."""
 
     def __init__(self, in_dims: tuple, out_dims: tuple, use_bias: bool, kernel_initializer, bias_initializer,
                  **kwargs):
