@@ -1,5 +1,6 @@
 """Layers: `ad.layers.Dense(...)`, also `nn.layers` in the seed's builder."""
 
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer
 from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
@@ -13,6 +14,8 @@ from .reshaping import Reshape, UpSampling2D, ZeroPadding2D
 __all__ = [
            "Activation",
            "Add",
+           "AdditiveAttention",
+           "Attention",
            "Average",
            "AveragePooling1D",
            "AveragePooling2D",
@@ -43,6 +46,7 @@ __all__ = [
            "MaxPooling3D",
            "Maximum",
            "Minimum",
+           "MultiHeadAttention",
            "Multiply",
            "Permute",
            "RepeatVector",
