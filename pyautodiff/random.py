@@ -12,6 +12,7 @@ from .dtypes import FLOAT32, FLOAT64, FLOATS, INT32, canonical
 from .ops import argmax, cast, expand_dims, gather, log, negative
 from .ops._core import as_int, as_ints, as_tensor, code, new_output, normalize_axis, run
 from .ops.indexing import argsort
+from .tensor import _check_shape
 
 __all__ = ["SeedGenerator", "categorical", "normal", "set_seed", "shuffle", "truncated_normal", "uniform"]
 
@@ -40,7 +41,7 @@ def set_seed(seed: int) -> None:
 
 
 def _draw(name: str, dist: int, shape, dtype, seed, a: float, b: float):
-    shape = as_ints(name, shape)
+    shape = _check_shape(as_ints(name, shape), name)
     dtype = canonical(dtype, name) or FLOAT32
     if dtype not in FLOATS and not (dtype == INT32 and dist == B.C.AD_UNIFORM):
         raise TypeError(f"{name}: dtype must be float32 or float64{' or int32' if dist == B.C.AD_UNIFORM else ''}, "

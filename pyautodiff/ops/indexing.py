@@ -15,7 +15,7 @@ def _read_i64(held) -> int:
     return B.view(held, 8).cast("q")[0]
 
 
-def _check_range(name: str, idx: Tensor, dims: tuple, shape: tuple, wrap: int = 0) -> None:
+def _check_range(name: str, idx: Tensor, dims: tuple, shape: tuple, wrap: int) -> None:
     """IndexError naming the op, the first index tuple of idx (..., len(dims)) outside dims, and the shape."""
     depth = len(dims)
     bad = B.i64_array((0,))
@@ -39,7 +39,8 @@ GATHER_ND = defop("gather_nd", _nd_vjp(lambda: SCATTER_ND))
 SCATTER_ND = defop("scatter_nd", _nd_vjp(lambda: GATHER_ND))
 
 
-def _geometry(name: str, table: tuple, idx: Tensor, batch_dims: int = 0, wrap: int = 0) -> dict:
+def _geometry(name: str, table: tuple, idx: Tensor, batch_dims: int = 0, wrap: int = 0,
+              shown: tuple | None = None) -> dict:
     """How index tuples idx (..., depth), whose first batch_dims axes are the table's, address a table of shape
     table: rows (idx.shape[:-1] + the table's axes past the indexed ones) and the kernel's view; checks the range."""
     if idx.ndim < 1 or idx.ndim <= batch_dims:
@@ -50,7 +51,7 @@ def _geometry(name: str, table: tuple, idx: Tensor, batch_dims: int = 0, wrap: i
         raise ValueError(f"{name}: indices {idx.shape} (batch_dims={batch_dims}) do not index shape {table}: "
                          f"the batch axes must match and {depth} indexed axes must follow them")
     dims, inner = table[batch_dims:batch_dims + depth], table[batch_dims + depth:]
-    _check_range(name, idx, dims, table, wrap)
+    _check_range(name, idx, dims, shown or table, wrap)
     view = (shape_size(idx.shape[:batch_dims]), shape_size(idx.shape[batch_dims:-1]), dims, shape_size(inner))
     return {"view": view, "table": table, "rows": idx.shape[:-1] + inner, "wrap": wrap, "name": name}
 
@@ -260,40 +261,44 @@ def top_k(x, k: int = 1, sorted: bool = True) -> tuple:  # noqa: A002 - TensorFl
 
 # --- numpy's indexing of tensors ------------------------------------------------------------------------
 
-def _entry(k) -> tuple:
+def _entry(k, name: str) -> tuple:
     """(kind, value) of one entry of an index key: new (None), ... , slice, int, array (int32) or mask."""
     if k is None:
         return "new", None
     if k is Ellipsis or isinstance(k, slice):
         return ("..." if k is Ellipsis else "slice"), k
     if _is_mask(k):
-        return "mask", as_tensor(k, INT32, "getitem")
+        return "mask", as_tensor(k, INT32, name)
     if isinstance(k, (list, tuple)) or (getattr(k, "ndim", 0) and (isinstance(k, Tensor) or hasattr(k, "dtype"))):
         if isinstance(k, Tensor) and k.dtype != INT32:
-            raise TypeError(f"getitem: a {k.shape} {k.dtype} tensor is no index: integer indices are int32; "
+            raise TypeError(f"{name}: a {k.shape} {k.dtype} tensor is no index: integer indices are int32; "
                             f"for a mask of 1/0 values use ad.boolean_mask")
-        return "array", _indices("getitem", k)
+        return "array", _indices(name, k)
     try:
-        return "int", as_int("getitem", k, "index")
+        return "int", as_int(name, k, "index")
     except TypeError:
-        raise TypeError(f"getitem: unsupported index {k!r} (ints, slices, ..., None, integer lists/arrays/int32 "
+        raise TypeError(f"{name}: unsupported index {k!r} (ints, slices, ..., None, integer lists/arrays/int32 "
                         f"tensors and boolean lists/arrays)") from None
 
 
 @register
 def getitem(x: Tensor, key) -> Tensor:
+    return _index(x, key, "getitem")
+
+
+def _index(x: Tensor, key, name: str) -> Tensor:
     """x[key] as numpy: basic indexing copies a strided view; None adds an axis; integer arrays (with ints
     among them) index together, broadcast, their axes in place when adjacent, else first; a boolean mask
     stands for the positions of its True entries over the axes it covers. Differentiable."""
-    key = key if isinstance(key, tuple) else (key,)
-    entries = [_entry(k) for k in key]
+    key, shown = key if isinstance(key, tuple) else (key,), x.shape
+    entries = [_entry(k, name) for k in key]
     if all(kind in ("...", "slice", "int") for kind, _ in entries):
         return _slice(x, _index_spec(x, key))
     if sum(kind == "..." for kind, _ in entries) > 1:
-        raise IndexError(f"getitem: more than one Ellipsis in {key!r}")
+        raise IndexError(f"{name}: more than one Ellipsis in {key!r}")
     used = sum(v.ndim if kind == "mask" else kind in ("slice", "int", "array") for kind, v in entries)
     if used > x.ndim:
-        raise IndexError(f"getitem: too many indices ({used}) for shape {x.shape}")
+        raise IndexError(f"{name}: too many indices ({used}) for shape {x.shape}")
     fill = [("slice", slice(None))] * (x.ndim - used)  # what ... (or the end) stands for
     at = next((i for i, (kind, _) in enumerate(entries) if kind == "..."), len(entries))
     entries = entries[:at] + fill + entries[at + 1:]
@@ -305,10 +310,10 @@ def getitem(x: Tensor, key) -> Tensor:
             flat.append(("slice", slice(None)))
         elif kind == "mask":
             if x.shape[axis:axis + v.ndim] != v.shape:
-                raise IndexError(f"getitem: boolean mask of shape {v.shape} does not match the axes from {axis} on "
+                raise IndexError(f"{name}: boolean mask of shape {v.shape} does not match the axes from {axis} on "
                                  f"of shape {x.shape}")
             shape.append(v.size)
-            flat.append(("array", _nonzero("getitem", v.size, v)))
+            flat.append(("array", _nonzero(name, v.size, v)))
             axis += v.ndim
         else:
             shape.append(x.shape[axis])
@@ -323,14 +328,14 @@ def getitem(x: Tensor, key) -> Tensor:
         x = _slice(x, _index_spec(x, tuple(slice(None) if i in adv else v for i, (_, v) in enumerate(flat))))
     perm = tuple(adv) + tuple(i for i in range(len(flat)) if i not in adv)
     moved = transpose(x, perm) if perm != tuple(range(len(flat))) else x
-    arrays = [as_tensor(v, INT32, "getitem") if kind == "int" else v for kind, v in (flat[i] for i in adv)]
+    arrays = [as_tensor(v, INT32, name) if kind == "int" else v for kind, v in (flat[i] for i in adv)]
     try:
-        common = broadcast_shape("getitem", *(a.shape for a in arrays))
+        common = broadcast_shape(name, *(a.shape for a in arrays))
     except ValueError:
-        raise IndexError(f"getitem: index arrays of shapes {', '.join(str(a.shape) for a in arrays)} cannot be "
+        raise IndexError(f"{name}: index arrays of shapes {', '.join(str(a.shape) for a in arrays)} cannot be "
                          f"broadcast together") from None
     tuples = concat([reshape(broadcast_to(a, common), common + (1,)) for a in arrays], -1)
-    y = _nd(GATHER_ND, moved, tuples, _geometry("getitem", moved.shape, tuples, 0, wrap=1))
+    y = _nd(GATHER_ND, moved, tuples, _geometry(name, moved.shape, tuples, 0, 1, shown))
     if adv[0] and adv == list(range(adv[0], adv[0] + len(adv))):  # adjacent: their axes go where they were
         s = len(common)
         y = transpose(y, tuple(s + i for i in range(adv[0])) + tuple(range(s)) + tuple(range(s + adv[0], y.ndim)))
@@ -381,7 +386,7 @@ def _write(v: Variable, name: str, mode: int, tuples: Tensor, updates, table: tu
 def _setitem(v: Variable, key, value) -> None:
     """v[key] = value (broadcast to v[key]'s shape), in place: indexing the flat positions of v's elements
     tells where."""
-    positions = getitem(reshape(_nonzero("setitem", v.size, None), v.shape), key)
+    positions = _index(reshape(_nonzero("setitem", v.size, None), v.shape), key, "setitem")
     _write(v, "setitem", C.AD_ND_SCATTER_UPDATE, reshape(positions, positions.shape + (1,)), value, (v.size,))
 
 
