@@ -4,7 +4,7 @@ assignment of Variables (v[key] = value, v[1:3].assign(...), v.scatter_update(..
 
 from .. import _backend as B
 from ..dtypes import INT32
-from ..tensor import Tensor, Variable, _unguarded, shape_size, zeros_like
+from ..tensor import Tensor, Variable, _check_shape, _unguarded, shape_size, zeros_like
 from ._core import (C, as_int, as_ints, as_tensor, broadcast_shape, code, defop, describe, emit, lib, new_output,
                     normalize_axis, out_like, public, register, run, view3)
 from .elementwise import add
@@ -56,17 +56,23 @@ def _geometry(name: str, table: tuple, idx: Tensor, batch_dims: int = 0, wrap: i
     return {"view": view, "table": table, "rows": idx.shape[:-1] + inner, "wrap": wrap, "name": name}
 
 
-def _nd(op, src: Tensor, idx: Tensor, attrs: dict, mode: int | None = None) -> Tensor:
+def _nd(op, src: Tensor, idx: Tensor, attrs: dict) -> Tensor:
     """gather_nd (src a table, the result its rows) or, for SCATTER_ND, the rows src added into zeros."""
-    batch, nidx, dims, inner = attrs["view"]
     gathering = op is GATHER_ND
     y = new_output(attrs["name"], attrs["rows" if gathering else "table"], src.dtype)
-    if not gathering:
+    if gathering:
+        _move_rows(C.AD_ND_GATHER, src, idx, y, attrs)
+    else:
         run(attrs["name"], (src, idx), lib.ad_fill, code(src), y.size, 0.0, y._ptr)
-    table, rows = (src, y) if gathering else (y, src)
-    run(attrs["name"], (src, idx), lib.ad_gather_nd, C.AD_ND_GATHER if gathering else C.AD_ND_SCATTER_ADD, code(src),
-        batch, nidx, len(dims), B.i64(dims), inner, attrs["wrap"], idx._ptr, table._ptr, rows._ptr)
+        _move_rows(C.AD_ND_SCATTER_ADD, y, idx, src, attrs)
     return emit(op, (src, idx), y, attrs)
+
+
+def _move_rows(mode: int, table: Tensor, idx: Tensor, rows: Tensor, attrs: dict) -> None:
+    """The kernel moving rows out of table (AD_ND_GATHER) or into it, in place, at the index tuples idx."""
+    batch, nidx, dims, inner = attrs["view"]
+    run(attrs["name"], (table, idx, rows), lib.ad_gather_nd, mode, code(table), batch, nidx, len(dims), B.i64(dims),
+        inner, attrs["wrap"], idx._ptr, table._ptr, rows._ptr)
 
 
 def _batch_dims(name: str, batch_dims, idx: Tensor) -> int:
@@ -98,7 +104,7 @@ def _rows(name: str, attrs: dict, idx: Tensor, updates, dtype=None) -> Tensor:
 def scatter_nd(indices, updates, shape) -> Tensor:
     """zeros of shape with updates added at the index tuples (duplicates add up), as tf.scatter_nd."""
     idx = _indices("scatter_nd", indices)
-    attrs = _geometry("scatter_nd", as_ints("scatter_nd", shape), idx)
+    attrs = _geometry("scatter_nd", _check_shape(as_ints("scatter_nd", shape), "scatter_nd"), idx)
     return _nd(SCATTER_ND, _rows("scatter_nd", attrs, idx, updates), idx, attrs)
 
 
@@ -114,17 +120,10 @@ SCATTER_UPDATE = defop("tensor_scatter_nd_update", lambda g, n, needs: (
     _nd(GATHER_ND, g, n.inputs[1], n.attrs) if needs[2] else None))
 
 
-def _write_rows(mode: int, table: Tensor, idx: Tensor, rows: Tensor, attrs: dict) -> None:
-    """The kernel writing rows into table (in place) at idx."""
-    batch, nidx, dims, inner = attrs["view"]
-    run(attrs["name"], (table, idx, rows), lib.ad_gather_nd, mode, code(table), batch, nidx, len(dims), B.i64(dims),
-        inner, attrs["wrap"], idx._ptr, table._ptr, rows._ptr)
-
-
 def _scatter_update(x: Tensor, idx: Tensor, u: Tensor, attrs: dict) -> Tensor:
     y = out_like(x.shape, x.dtype)
     run(attrs["name"], (x, y), lib.ad_copy, code(x), 1, B.i64((x.size,)), x._ptr, B.i64((1,)), y._ptr, B.i64((1,)))
-    _write_rows(C.AD_ND_SCATTER_UPDATE, y, idx, u, attrs)
+    _move_rows(C.AD_ND_SCATTER_UPDATE, y, idx, u, attrs)
     return emit(SCATTER_UPDATE, (x, idx, u), y, attrs)
 
 
@@ -281,6 +280,9 @@ def _entry(k, name: str) -> tuple:
                         f"tensors and boolean lists/arrays)") from None
 
 
+_BASIC = (int, slice, type(Ellipsis))
+
+
 @register
 def getitem(x: Tensor, key) -> Tensor:
     return _index(x, key, "getitem")
@@ -291,6 +293,8 @@ def _index(x: Tensor, key, name: str) -> Tensor:
     among them) index together, broadcast, their axes in place when adjacent, else first; a boolean mask
     stands for the positions of its True entries over the axes it covers. Differentiable."""
     key, shown = key if isinstance(key, tuple) else (key,), x.shape
+    if all(type(k) in _BASIC for k in key):  # (the common case, at once)
+        return _slice(x, _index_spec(x, key))
     entries = [_entry(k, name) for k in key]
     if all(kind in ("...", "slice", "int") for kind, _ in entries):
         return _slice(x, _index_spec(x, key))
@@ -378,7 +382,7 @@ def _write(v: Variable, name: str, mode: int, tuples: Tensor, updates, table: tu
         except ValueError:
             raise ValueError(f"{name}: updates of shape {u.shape} do not fit {attrs['rows']} (indices "
                              f"{tuples.shape} into variable {v.name!r} of shape {v.shape})") from None
-    _write_rows(mode, v, tuples, u, attrs)
+    _move_rows(mode, v, tuples, u, attrs)
     v._written()
     return v
 
