@@ -125,13 +125,19 @@ static double standard_normal(uint64_t seed, uint64_t *draw) {
 int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y) {
     if (n < 0 || (n > 0 && !y) || dist < AD_UNIFORM || dist > AD_TRUNCATED_NORMAL) return AD_EINVAL;
     if (dist != AD_UNIFORM && !(b >= 0)) return AD_EINVAL;
+    /* int32: uniform integers in [a, b), both integral (the product is truncated: it is never negative) */
+    if (dtype == AD_INT32 && (dist != AD_UNIFORM || !(a >= -2147483648.0 && b <= 2147483648.0 && a < b)
+                              || (double)(int64_t)a != a || (double)(int64_t)b != b))
+        return AD_EINVAL;
     uint64_t draw = 0;
-    AD_DISPATCH_FLOAT(dtype, {
+    AD_DISPATCH_ALL(dtype, {
         T *out = y;
         for (int64_t i = 0; i < n; i++) {
             double v;
             if (dist == AD_UNIFORM) {
-                v = a + (b - a) * uniform01(seed, (uint64_t)i);
+                double span = b - a, step = span * uniform01(seed, (uint64_t)i);
+                if (dtype == AD_INT32) step = (double)(int64_t)step < span ? (double)(int64_t)step : span - 1.0;
+                v = a + step;
             } else {
                 do v = standard_normal(seed, &draw);
                 while (dist == AD_TRUNCATED_NORMAL && (v > 2.0 || v < -2.0));
@@ -141,6 +147,14 @@ int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b,
         }
     })
     return AD_OK;
+}
+
+int ad_random_next(int dist, int dtype, int64_t n, int64_t *state, double a, double b, void *y) {
+    if (!state) return AD_EINVAL;
+    uint64_t seed = splitmix64((uint64_t)state[0] ^ splitmix64((uint64_t)state[1]));
+    int rc = ad_random(dist, dtype, n, seed, a, b, y);
+    if (!rc) state[1] += 1;
+    return rc;
 }
 
 static int check_gather(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const int32_t *idx) {

@@ -66,6 +66,10 @@ int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int6
             void *y, const int64_t *ystrides);
 /* seeded, deterministic: a = low/mean, b = high/stddev */
 int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y);
+/* (AD_UNIFORM also fills int32: integers in [a, b), both integral) */
+/* the same drawn from a stream: state[0] is its seed, state[1] counts the draws and is advanced by each, so a
+ * replayed graph draws afresh */
+int ad_random_next(int dist, int dtype, int64_t n, int64_t *state, double a, double b, void *y);
 
 /* the name of op in one of the tables (AD_OPS_*), at most size bytes with its 0; AD_EINVAL past the end */
 int ad_op_name(int table, int op, char *name, int64_t size);
@@ -97,6 +101,28 @@ int ad_gather(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x,
 /* y (outer, n, inner) += g (outer, nidx, inner) scattered by idx */
 int ad_scatter_add(int dtype, int64_t outer, int64_t n, int64_t inner, const void *g, int64_t nidx,
                    const int32_t *idx, void *y);
+/* index.c. Index tuples idx (n, depth) address dims[0..depth); with wrap, entries in [-dim, 0) count from the
+ * end. ad_index_check: AD_EINDEX with *bad = the first tuple out of range, else *bad = -1. */
+int ad_index_check(int64_t n, int depth, const int64_t *dims, int wrap, const int32_t *idx, int64_t *bad);
+/* table (batch, dims..., inner), idx (batch, nidx, depth), rows (batch, nidx, inner): AD_ND_GATHER rows = table
+ * at idx; AD_ND_SCATTER_ADD table at idx += rows; AD_ND_SCATTER_UPDATE table at idx = rows (the last row wins) */
+#define AD_ND_GATHER 0
+#define AD_ND_SCATTER_ADD 1
+#define AD_ND_SCATTER_UPDATE 2
+int ad_gather_nd(int mode, int dtype, int64_t batch, int64_t nidx, int depth, const int64_t *dims, int64_t inner,
+                 int wrap, const int32_t *idx, void *table, void *rows);
+/* idx (outer, k, inner) in [0, n): adjoint = 0: dst (outer, k, inner) = src (outer, n, inner) at idx along n;
+ * adjoint = 1: dst (outer, n, inner) = zeros plus src (outer, k, inner) added at idx */
+int ad_take_along(int adjoint, int dtype, int64_t outer, int64_t n, int64_t inner, int64_t k, const int32_t *idx,
+                  const void *src, void *dst);
+/* x (outer, n, inner): indices (outer, k, inner) = the positions along n of the first k in a stable sort,
+ * ascending with NaN last or descending with NaN first */
+int ad_argsort(int dtype, int descending, int64_t outer, int64_t n, int64_t inner, int64_t k, const void *x,
+               int32_t *indices);
+/* *count = how many of x's n elements are nonzero (NaN counts; x NULL: all of them); then, unless positions is
+ * NULL, positions = their flat positions, which must be capacity many (AD_EINVAL otherwise: a replayed graph
+ * whose mask changed its count fails rather than read stale positions) */
+int ad_nonzero(int dtype, int64_t n, const void *x, int64_t capacity, int32_t *positions, int64_t *count);
 int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y);
 /* src (outer, n, inner) -> dst (outer, m, inner): entry j along n repeated repeats[j] times, or count times
  * each when repeats is NULL; m must be the total. adjoint != 0 goes back (floats only): dst (outer, n, inner)

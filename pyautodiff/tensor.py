@@ -137,7 +137,12 @@ class Tensor(_Slots):
     # identity first and distinct live objects never share this hash, so it is never called there)
     __hash__ = object.__hash__
 
-    # operators are attached by pyautodiff.ops (they are ops, recorded by tapes)
+    def __setitem__(self, key, value) -> None:
+        raise TypeError(f"a Tensor {self.shape} {self.dtype} is immutable: item assignment needs an ad.Variable "
+                        f"(v[key] = value), or make a new tensor with ad.tensor_scatter_nd_update")
+
+    # operators and indexing are attached by pyautodiff.ops (they are ops, recorded by tapes), and so are a
+    # Variable's item writes (v[key] = value, v[1:3].assign(...), v.scatter_update(...))
 
 
 @functools.cache

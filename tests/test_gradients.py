@@ -6,6 +6,7 @@ import pyautodiff as ad
 from pyautodiff import _backend as B
 from conftest import gradcheck, rand
 from pyautodiff.ops.pool import AVG_POOL_GRAD, MAX_POOL_GRAD, _geometry, _pool
+from pyautodiff.ops.indexing import PUT_ALONG, _along
 from pyautodiff.ops.shape import REPEAT_GRAD, _index_spec, _repeat, _slice_grad
 
 pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
@@ -159,6 +160,26 @@ CASES = {
     "conv_input_grad": (lambda x, w: ad.conv2d_transpose(x, w, strides=2, padding="same") * rand((1, 6, 4, 2), seed=154),
                         [rand((1, 3, 2, 3), seed=155), rand((3, 3, 2, 3), seed=156)]),
     "conv_kernel_grad": (_conv_kernel_grad, [rand((1, 4, 5, 2), seed=157), rand((1, 4, 5, 3), seed=158)]),
+    # indexing (ops/indexing.py): index tuples with a duplicate, so gradients add up where they meet
+    "gather_nd": (lambda x: ad.gather_nd(x, [[1, 0], [0, 2], [1, 0]]) * rand((3,), seed=501), [rand((2, 3), seed=502)]),
+    "gather_nd batch_dims": (lambda x: ad.gather_nd(x, [[[1], [1]], [[0], [2]]], batch_dims=1) * rand((2, 2, 2), seed=503),
+                             [rand((2, 3, 2), seed=504)]),
+    "gather batch_dims": (lambda x: ad.gather(x, [[2, 0], [1, 1]], axis=2, batch_dims=1) * rand((2, 3, 2), seed=505),
+                          [rand((2, 3, 4), seed=506)]),
+    "scatter_nd": (lambda u: ad.scatter_nd([[1], [0], [1]], u, (2, 3)) * rand((2, 3), seed=507), [rand((3, 3), seed=508)]),
+    "tensor_scatter_nd_add": (lambda x, u: ad.tensor_scatter_nd_add(x, [[0, 1], [0, 1]], u) * rand((2, 3), seed=509),
+                              [rand((2, 3), seed=510), rand((2,), seed=511)]),
+    "tensor_scatter_nd_update": (lambda x, u: ad.tensor_scatter_nd_update(x, [[0, 1], [1, 2]], u)
+                                 * rand((2, 3), seed=512), [rand((2, 3), seed=513), rand((2,), seed=514)]),
+    "take_along_axis": (lambda x: ad.sort(x, 0, "DESCENDING") * rand((4, 3), seed=515), [rand((4, 3), seed=516)]),
+    "top_k": (lambda x: ad.top_k(x, 2)[0] * rand((3, 2), seed=517), [rand((3, 4), seed=518)]),
+    "put_along_axis_add": (lambda g: _along(PUT_ALONG, g, ad.array([[3, 0], [3, 3]]), {"axis": 1, "n": 4})
+                           * rand((2, 4), seed=519), [rand((2, 2), seed=520)]),
+    "getitem advanced": (lambda x: x[[1, -1, 1], None, 1:] * rand((3, 1, 3), seed=521), [rand((3, 4), seed=522)]),
+    "getitem mask": (lambda x: x[:, [True, False, True]] * rand((2, 2, 2), seed=523), [rand((2, 3, 2), seed=524)]),
+    "boolean_mask": (lambda x: ad.boolean_mask(x, ad.array([[1.0, 0.0], [0.0, 2.0]]), axis=1) * rand((3, 2), seed=525),
+                     [rand((3, 2, 2), seed=526)]),
+    "shuffle": (lambda x: ad.random.shuffle(x, axis=1, seed=5) * rand((2, 4), seed=527), [rand((2, 4), seed=528)]),
 }
 
 # every activation of the C rows and its fused backward, with no case written by hand: the backward's y comes
@@ -193,7 +214,8 @@ def test_matmul_variants(sa, sb, ta, tb):
 
 @pytest.mark.parametrize("name", sorted({"exp", "log", "sqrt", "square", "divide", "matmul", "softmax", "log_softmax",
                                          "pow", "reduce_max", "log1p", "expm1", "reduce_prod", "cumprod",
-                                         "custom_gradient", "sparse_softmax_cross_entropy mean",
+                                         "custom_gradient", "sparse_softmax_cross_entropy mean", "gather_nd",
+                                         "tensor_scatter_nd_update", "take_along_axis", "getitem advanced",
                                          "softmax_cross_entropy mean", "softmax_cross_entropy", "dense",
                                          "dense_grad"} | set(B.ACTIVATIONS) - {"relu"}))
 def test_second_order(name):

@@ -268,10 +268,14 @@ GATHER = defop("gather", lambda g, n, needs: (
 
 
 @public
-def gather(x, indices, axis: int = 0) -> Tensor:
+def gather(x, indices, axis: int | None = None, batch_dims: int = 0) -> Tensor:
     x = as_tensor(x)
     idx = _indices("gather", indices)
-    axis = normalize_axis("gather", axis, x.ndim, x)
+    batch_dims = as_int("gather", batch_dims, "batch_dims")
+    batch_dims += idx.ndim if batch_dims < 0 else 0
+    axis = normalize_axis("gather", batch_dims if axis is None else axis, x.ndim, x)
+    if batch_dims:  # (ops/indexing.py, above this module)
+        return FUNCTIONS["gather_batched"](x, idx, axis, batch_dims)
     outer, n, inner = view3(x.shape, axis)
     shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
     y = out_like(shape, x.dtype)
@@ -414,8 +418,3 @@ def _slice_grad(g: Tensor, full_shape: tuple, spec) -> Tensor:
     if g.size:
         _copy_into("getitem", g, y, shape, contiguous_strides(shape), strides, start)
     return emit(SLICE_GRAD, (g,), y, {"spec": spec})
-
-
-@register
-def getitem(x: Tensor, key) -> Tensor:
-    return _slice(x, _index_spec(x, key))
