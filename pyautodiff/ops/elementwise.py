@@ -4,12 +4,12 @@ A row names its op as the C row does (csrc/elementwise.c; the activations in csr
 kernel id comes from that name: a new elementwise op is its C row and its row here.
 """
 
-from .. import _backend as B
-from ..dtypes import FLOATS
-from ..tensor import Tensor
 import math
 import numbers
 
+from .. import _backend as B
+from ..dtypes import FLOATS
+from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
                     i64, lib, need_float, out_like, public, register, run)
 from .shape import cast, coerce, unbroadcast
