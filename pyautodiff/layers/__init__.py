@@ -1,5 +1,6 @@
 """Layers: `ad.layers.Dense(...)`, also `nn.layers` in the seed's builder."""
 
+from .activations import ELU, LeakyReLU, ReLU, Softmax
 from .base import Layer
 from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
@@ -27,6 +28,7 @@ __all__ = [
            "DepthwiseConv2D",
            "Dot",
            "Dropout",
+           "ELU",
            "Embedding",
            "Flatten",
            "GlobalAveragePooling1D",
@@ -38,6 +40,7 @@ __all__ = [
            "Lambda",
            "Layer",
            "LayerNormalization",
+           "LeakyReLU",
            "MaxPooling1D",
            "MaxPooling2D",
            "MaxPooling3D",
@@ -45,9 +48,11 @@ __all__ = [
            "Minimum",
            "Multiply",
            "Permute",
+           "ReLU",
            "RepeatVector",
            "Reshape",
            "SeparableConv2D",
+           "Softmax",
            "Subtract",
            "UpSampling2D",
            "ZeroPadding2D",
