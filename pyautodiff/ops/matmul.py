@@ -82,19 +82,18 @@ def _einsum_terms(subscripts: str, operands: list):
                              "'...' only)")
         return rest
 
-    n_ellipsis, labels = 0, []
+    n_ellipsis = 0
     for i, (term, x) in enumerate(zip(terms, operands)):
         named = letters(term, f"operand {i}")
-        if len(named) + (x.ndim - len(named) if "..." in term else 0) != x.ndim or len(named) > x.ndim:
+        if len(named) > x.ndim or ("..." not in term and len(named) != x.ndim):
             raise ValueError(f"einsum: operand {i} of shape {x.shape} has {x.ndim} axes, its subscripts {term!r} "
                              f"name {len(named)}{' and an ellipsis' if '...' in term else ''}")
         n_ellipsis = max(n_ellipsis, x.ndim - len(named))
-        labels.append(term)
     expanded, sizes = [], {}  # label -> its size other than 1 (size-1 axes broadcast)
-    for i, (term, x) in enumerate(zip(labels, operands)):
-        k = x.ndim - len(term.replace("...", ""))
-        head, _, tail = term.partition("...")
-        axes = list(head) + [str(n_ellipsis - k + j) for j in range(k)] + list(tail) if "..." in term else list(term)
+    for i, (term, x) in enumerate(zip(terms, operands)):
+        head, dots, tail = term.partition("...")
+        k = x.ndim - len(head) - len(tail)
+        axes = list(head) + [str(n_ellipsis - k + j) for j in range(k if dots else 0)] + list(tail)
         if len(set(axes)) != len(axes):
             raise ValueError(f"einsum: repeated subscript in operand {i} ({term!r}): diagonals are not supported")
         for label, d in zip(axes, x.shape):
