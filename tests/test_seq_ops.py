@@ -313,6 +313,14 @@ def test_bandpart_gradient_and_errors():
         ad.bandpart(ad.zeros((2, 2)), 0.5, 0)
 
 
+def test_bandpart_replays_in_a_function():
+    f = ad.function(lambda x: ad.bandpart(x, 0, 1) * 2.0)
+    for seed in (1, 2):
+        x = rand((2, 3, 4), "float32", seed=seed)
+        assert f(x).tolist() == (ad.bandpart(x, 0, 1) * 2.0).tolist()
+    assert f.trace_count == 1
+
+
 def test_causal_mask_replays_in_a_function():
     f = ad.function(lambda s: ad.softmax(s, mask=ad.bandpart(ad.ones((3, 3)), -1, 0)))
     for seed in (1, 2):
