@@ -190,7 +190,7 @@ sigmoid, sigmoid_grad = activation("sigmoid", lambda y: increment(y, 1.0, -2.0))
 tanh, tanh_grad = activation("tanh", lambda y: scale(-2.0, y))  # d/dy (1 - y^2) = -2y
 relu, relu_grad = activation("relu")
 softplus, softplus_grad = activation("softplus", lambda y: exp(negative(y)))  # d/dy (1 - e^-y) = e^-y
-selu, selu_grad = activation("selu", lambda y: less_equal(y, 0.0))  # d/dy of scale * alpha * e^x = y + scale * alpha
+selu, selu_grad = activation("selu", lambda y: less_equal(y, 0.0))  # d/dy (y + scale * alpha) = 1 where y <= 0
 hard_sigmoid, hard_sigmoid_grad = activation("hard_sigmoid")
 
 

@@ -259,7 +259,7 @@ _MASKED_LOGIT = -1e9
 @public
 def softmax(x, axis=-1, mask=None):
     """exp(x) / sum(exp(x)) along axis (an int, or a tuple of axes normalized together). Where a mask (broadcast
-    to x; 0 or False masks) is given, masked positions get probability 0 and a fully masked slice all zeros, as
+    to x; 1 or True keeps, 0 or False masks) is given, masked positions get probability 0 and a fully masked slice all zeros, as
     Keras' Softmax layer."""
     if mask is not None:
         x = as_tensor(x)
@@ -271,8 +271,8 @@ def softmax(x, axis=-1, mask=None):
 
 
 def _mask_for(name: str, mask, x):
-    """A mask broadcastable to x (each dimension 1 or x's, no more of them) as 1/0 in x's dtype: a non-zero or
-    True entry keeps (a float mask keeps above 0.5, as Keras)."""
+    """A mask broadcastable to x (each dimension 1 or x's, no more of them) as 1/0 in x's dtype: entries above
+    0.5 keep (1 and True do, 0 and False mask), as Keras reads a non-boolean mask."""
     mask = as_tensor(mask, None, name)
     if mask.ndim > x.ndim or any(m not in (1, d) for m, d in zip(reversed(mask.shape), reversed(x.shape))):
         raise ValueError(f"{name}: mask of shape {mask.shape} does not broadcast to the input's shape {x.shape}")
