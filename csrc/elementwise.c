@@ -1,4 +1,4 @@
-/* elementwise.c: unary maps, broadcasting binary maps and where. */
+/* elementwise.c: unary maps, broadcasting binary maps, where and band masks. */
 #include "internal.h"
 
 
@@ -17,7 +17,38 @@
     X(sign, x != x ? x : (T)((x > 0) - (x < 0)), 1)     \
     X(affine, p * x + q, 0)                             \
     X(clip_by_value, x < p ? p : (x > q ? q : x), 1)    \
-    X(reciprocal, (T)1 / x, 0)
+    X(reciprocal, (T)1 / x, 0)                          \
+    X(sin, AD_LIBM(T, sin, x), 0)                       \
+    X(cos, AD_LIBM(T, cos, x), 0)
+
+/* gelu's constants: 1/sqrt(2), 1/sqrt(2 pi), 2/sqrt(pi), and sqrt(2/pi) and the cubic's 0.044715 of its tanh form */
+#define AD_SQRT1_2 0.70710678118654752440
+#define AD_INV_SQRT_2PI 0.39894228040143267794
+#define AD_2_SQRTPI 1.12837916709551257390
+#define AD_GELU_C 0.79788456080286535588
+#define AD_GELU_K 0.044715
+/* gelu's tanh form: 0.5 x (1 + t) and its derivative, t = tanh(c (x + k x^3)) */
+#define AD_GELU_T(T, x) AD_LIBM(T, tanh, (T)AD_GELU_C * ((x) + (T)AD_GELU_K * (x) * (x) * (x)))
+#define AD_GELU_TANH(T, x, t) ((T)0.5 * (x) * ((T)1 + (t)))
+#define AD_GELU_TANH_D(T, x, t) \
+    ((T)0.5 * ((T)1 + (t)) + (T)0.5 * (x) * ((T)1 - (t) * (t)) * (T)AD_GELU_C * ((T)1 + (T)(3 * AD_GELU_K) * (x) * (x)))
+/* mish: x tanh(softplus(x)); its derivative t + x (1 - t^2) sigmoid(x) */
+#define AD_MISH_T(T, x) AD_LIBM(T, tanh, AD_SOFTPLUS_OF(T, x))
+
+/* The smooth unary ops whose gradient needs x (not only y), one row each: name, f(x), f'(x) (p: the op's
+ * parameter). Each is two unary ops, <name> and <name>_derivative; the vjp is g * f'(x), and f''s own vjp (for
+ * higher orders) is written with ops in pyautodiff/ops/elementwise.py. Float only. gelu is 0.5 x erfc(-x/sqrt 2)
+ * (exact also far left, where 1 + erf(x/sqrt 2) cancels), its tanh form with p != 0. */
+#define SMOOTH_OPS(X)                                                                                         \
+    X(erf, AD_LIBM(T, erf, x), (T)AD_2_SQRTPI * AD_EXP_OF(T, -x * x))                                         \
+    X(gelu, p != 0 ? AD_GELU_TANH(T, x, AD_GELU_T(T, x)) : (T)0.5 * x * AD_LIBM(T, erfc, -x * (T)AD_SQRT1_2), \
+      p != 0 ? AD_GELU_TANH_D(T, x, AD_GELU_T(T, x))                                                          \
+             : (T)0.5 * AD_LIBM(T, erfc, -x * (T)AD_SQRT1_2) + x * (T)AD_INV_SQRT_2PI * AD_EXP_OF(T, -x * x / 2)) \
+    X(silu, x * AD_SIGMOID_OF(T, x), AD_SIGMOID_OF(T, x) * ((T)1 + x * ((T)1 - AD_SIGMOID_OF(T, x))))         \
+    X(mish, x * AD_MISH_T(T, x),                                                                              \
+      AD_MISH_T(T, x) + x * ((T)1 - AD_MISH_T(T, x) * AD_MISH_T(T, x)) * AD_SIGMOID_OF(T, x))                \
+    X(leaky_relu, x > 0 ? x : p * x, x > 0 ? (T)1 : x == x ? p : x)                                           \
+    X(elu, x > 0 ? x : p * AD_LIBM(T, expm1, x), x > 0 ? (T)1 : p * AD_EXP_OF(T, x))
 
 /* The binary ops besides the activations' gradients, one row each: name, y of a and b, whether int32
  * tensors have it (comparisons give 1 or 0 in the operands' dtype). */
@@ -39,20 +70,23 @@
 /* ids: the activations first (so an activation's unary id is its AD_ACT_ id), then the rows above */
 #define UNARY_ACT_ID(name, f, grad, ints) UNARY_##name,
 #define UNARY_ID(name, expr, ints) UNARY_##name,
-enum { AD_ACTIVATIONS(UNARY_ACT_ID) UNARY_OPS(UNARY_ID) UNARY_COUNT };
+#define SMOOTH_ID(name, f, d) UNARY_##name, UNARY_##name##_derivative,
+enum { AD_ACTIVATIONS(UNARY_ACT_ID) UNARY_OPS(UNARY_ID) SMOOTH_OPS(SMOOTH_ID) UNARY_COUNT };
 #define BINARY_ID(name, expr, ints) BINARY_##name,
 #define BINARY_ACT_ID(name, f, grad, ints) BINARY_##name##_grad,
 enum { BINARY_OPS(BINARY_ID) AD_ACTIVATIONS(BINARY_ACT_ID) BINARY_COUNT };
 
 #define UNARY_ACT_NAME(name, f, grad, ints) #name,
 #define UNARY_NAME(name, expr, ints) #name,
+#define SMOOTH_NAME(name, f, d) #name, #name "_derivative",
 #define BINARY_NAME(name, expr, ints) #name,
 #define BINARY_ACT_NAME(name, f, grad, ints) #name "_grad",
-static const char *const unary_names[] = {AD_ACTIVATIONS(UNARY_ACT_NAME) UNARY_OPS(UNARY_NAME)};
+static const char *const unary_names[] = {AD_ACTIVATIONS(UNARY_ACT_NAME) UNARY_OPS(UNARY_NAME) SMOOTH_OPS(SMOOTH_NAME)};
 static const char *const binary_names[] = {BINARY_OPS(BINARY_NAME) AD_ACTIVATIONS(BINARY_ACT_NAME)};
 #define ACT_INTS(name, f, grad, ints) ints,
 #define OP_INTS(name, expr, ints) ints,
-static const char unary_ints[] = {AD_ACTIVATIONS(ACT_INTS) UNARY_OPS(OP_INTS)};
+#define SMOOTH_INTS(name, f, d) 0, 0,
+static const char unary_ints[] = {AD_ACTIVATIONS(ACT_INTS) UNARY_OPS(OP_INTS) SMOOTH_OPS(SMOOTH_INTS)};
 static const char binary_ints[] = {BINARY_OPS(OP_INTS) AD_ACTIVATIONS(ACT_INTS)};
 
 int ad_op_name(int table, int op, char *name, int64_t size) {
@@ -75,6 +109,7 @@ int ad_op_name(int table, int op, char *name, int64_t size) {
         }                                                             \
         break;
 #define UNARY_ACT_CASE(name, f, grad, ints) UNARY_CASE(name, f, ints)
+#define SMOOTH_CASE(name, f, d) UNARY_CASE(name, f, 0) UNARY_CASE(name##_derivative, d, 0)
 
 int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, double p1) {
     if (op < 0 || op >= UNARY_COUNT || n < 0 || (n > 0 && (!vx || !vy))) return AD_EINVAL;
@@ -85,7 +120,7 @@ int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, 
         const int is_int = dtype == AD_INT32;
         const T p = is_int ? (T)to_int32(p0) : (T)p0, q = is_int ? (T)to_int32(p1) : (T)p1;
         (void)p, (void)q;
-        switch (op) { AD_ACTIVATIONS(UNARY_ACT_CASE) UNARY_OPS(UNARY_CASE) }
+        switch (op) { AD_ACTIVATIONS(UNARY_ACT_CASE) UNARY_OPS(UNARY_CASE) SMOOTH_OPS(SMOOTH_CASE) }
     })
     return AD_OK;
 }
@@ -159,6 +194,25 @@ int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const vo
                 Y[done + i] = take ? A[it.offset[1] + i * sa] : B[it.offset[2] + i * sb];
             }
         }
+    })
+    return AD_OK;
+}
+
+int ad_bandpart(int dtype, int64_t batch, int64_t m, int64_t n, int64_t lower, int64_t upper, const void *x,
+                void *y) {
+    if (batch < 0 || m < 0 || n < 0) return AD_EINVAL;
+    if (batch * m * n > 0 && (!x || !y)) return AD_EINVAL;
+    AD_DISPATCH_ALL(dtype, {
+        const T *X = x;
+        T *Y = y;
+        for (int64_t b = 0; b < batch; b++)
+            for (int64_t i = 0; i < m; i++) {
+                int64_t row = (b * m + i) * n;
+                for (int64_t j = 0; j < n; j++) {
+                    int keep = (lower < 0 || i - j <= lower) && (upper < 0 || j - i <= upper);
+                    Y[row + j] = keep ? X[row + j] : (T)0;
+                }
+            }
     })
     return AD_OK;
 }

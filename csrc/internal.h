@@ -29,7 +29,14 @@ float log1pf(float x);
 double log1p(double x);
 float expm1f(float x);
 double expm1(double x);
+float sinf(float x);
+double sin(double x);
+float cosf(float x);
 double cos(double x);
+float erff(float x);
+double erf(double x);
+float erfcf(float x);
+double erfc(double x);
 
 #define AD_INF (__builtin_inff())
 /* the float or the double libm function, by the element type T */
@@ -69,18 +76,28 @@ static inline double ad_sigmoid(double x) {
     return x >= 0 ? s : e * s;
 }
 #define AD_SIGMOID_OF(T, x) (sizeof(T) == 4 ? (T)ad_sigmoidf((float)(x)) : (T)ad_sigmoid((double)(x)))
+/* log(1 + e^x) through e^-|x|, so it never overflows */
+#define AD_SOFTPLUS_OF(T, x) (((x) > 0 ? (x) : (T)0) + AD_LIBM(T, log1p, AD_EXP_OF(T, (x) > 0 ? -(x) : (x))))
+
+/* selu's constants (Klambauer et al. 2017, as Keras and PyTorch) */
+#define AD_SELU_ALPHA 1.6732632423543772848170429916717
+#define AD_SELU_SCALE 1.0507009873554804934193349852946
 
 /* The activations, one row each: name, f(x), its gradient written through the output (y = f(x), upstream
  * gradient g: a backward needs only y), and whether int32 tensors have it. Each is a unary op, its gradient
  * the binary op <name>_grad (elementwise.c), and an activation the dense kernels fuse (nn.c); Python learns
  * the names from ad_op_name. A new activation is this row and its row in pyautodiff/ops/elementwise.py.
  * (relu keeps NaN, as numpy and PyTorch do, and so does its gradient; elsewhere it is a select, so g's NaN or
- * inf stays out where x <= 0.) */
+ * inf stays out where x <= 0. hard_sigmoid is Keras 3's and PyTorch's: relu6(x + 3) / 6.) */
 #define AD_ACTIVATIONS(X)                                                   \
     X(sigmoid, AD_SIGMOID_OF(T, x), g * y * ((T)1 - y), 0)                  \
     X(tanh, AD_LIBM(T, tanh, x), g * ((T)1 - y * y), 0)                     \
     X(relu, x > 0 || x != x ? x : (T)0, y > 0 ? g : y == y ? (T)0 : y, 1)                    \
-    X(softplus, (x > 0 ? x : (T)0) + AD_LIBM(T, log1p, AD_EXP_OF(T, x > 0 ? -x : x)), -g * AD_LIBM(T, expm1, -y), 0)
+    X(softplus, AD_SOFTPLUS_OF(T, x), -g * AD_LIBM(T, expm1, -y), 0)                                  \
+    X(selu, (T)AD_SELU_SCALE * (x > 0 ? x : (T)AD_SELU_ALPHA * AD_LIBM(T, expm1, x)),                   \
+      y > 0 ? g * (T)AD_SELU_SCALE : g * (y + (T)(AD_SELU_SCALE * AD_SELU_ALPHA)), 0)                  \
+    X(hard_sigmoid, x <= -3 ? (T)0 : x >= 3 ? (T)1 : x / 6 + (T)0.5,                                    \
+      y > 0 && y < 1 ? g / 6 : y == y ? (T)0 : y, 0)
 #define AD_ACTIVATION_ID(name, f, grad, ints) AD_ACT_##name,
 enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 

@@ -82,6 +82,10 @@ int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *a, 
 int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const void *cond,
              const int64_t *cstrides, const void *a, const int64_t *astrides, const void *b,
              const int64_t *bstrides, void *y);
+/* y = x over the band of each (m, n) matrix of a batch (row i, column j: i - j <= lower and j - i <= upper, a
+ * negative bound keeping that whole side), 0 elsewhere: TensorFlow's band_part */
+int ad_bandpart(int dtype, int64_t batch, int64_t m, int64_t n, int64_t lower, int64_t upper, const void *x,
+                void *y);
 /* y = scale * reduce(x) where y is addressed with ystrides over x's shape (0 on reduced axes) */
 int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale);

@@ -13,6 +13,7 @@ pos = lambda shape, seed: rand(shape, lo=0.5, hi=2.0, seed=seed)  # noqa: E731
 idx = ad.array([2, 0, 2, 1])
 labels = ad.array([2, 0])
 F = ad.ops.nn
+E = ad.ops.elementwise
 
 
 def _pool_grad(op, x, g, *window):
@@ -180,6 +181,35 @@ CASES = {
     "boolean_mask": (lambda x: ad.boolean_mask(x, ad.array([[1.0, 0.0], [0.0, 2.0]]), axis=1) * rand((3, 2), seed=525),
                      [rand((3, 2, 2), seed=526)]),
     "shuffle": (lambda x: ad.random.shuffle(x, axis=1, seed=5) * rand((2, 4), seed=527), [rand((2, 4), seed=528)]),
+    # sequence ops: smooth activations and their derivative ops (kinks avoided), reductions, masks, einsum
+    "sin": (ad.sin, [rand((2, 3), lo=-3, hi=3, seed=500)]),
+    "cos": (ad.cos, [rand((2, 3), lo=-3, hi=3, seed=501)]),
+    "erf": (ad.erf, [rand((2, 3), lo=-2, hi=2, seed=502)]),
+    "erf_derivative": (E.erf_derivative, [rand((2, 3), lo=-2, hi=2, seed=503)]),
+    "gelu": (ad.gelu, [rand((2, 3), lo=-3, hi=3, seed=504)]),
+    "gelu tanh": (lambda x: ad.gelu(x, approximate=True), [rand((2, 3), lo=-3, hi=3, seed=505)]),
+    "gelu_derivative": (E.gelu_derivative, [rand((2, 3), lo=-3, hi=3, seed=506)]),
+    "gelu_derivative tanh": (lambda x: E.gelu_derivative(x, 1.0), [rand((2, 3), lo=-3, hi=3, seed=507)]),
+    "silu": (ad.silu, [rand((2, 3), lo=-4, hi=4, seed=508)]),
+    "silu_derivative": (E.silu_derivative, [rand((2, 3), lo=-4, hi=4, seed=509)]),
+    "mish": (ad.mish, [rand((2, 3), lo=-4, hi=4, seed=510)]),
+    "mish_derivative": (E.mish_derivative, [rand((2, 3), lo=-4, hi=4, seed=511)]),
+    "leaky_relu": (lambda x: ad.leaky_relu(x, 0.3), [ad.array([[-1.5, -0.2, 0.4], [0.9, -2.0, 1.7]], "float64")]),
+    "elu": (lambda x: ad.elu(x, 0.7), [ad.array([[-1.5, -0.2, 0.4], [0.9, -2.0, 1.7]], "float64")]),
+    "elu_derivative": (lambda x: E.elu_derivative(x, 1.3), [ad.array([[-1.5, -0.2, 0.4], [0.9, -2.0, 1.7]], "float64")]),
+    "logsumexp": (lambda x: ad.logsumexp(x, (0, 2), keepdims=True) * rand((1, 3, 1), seed=512),
+                  [rand((2, 3, 2), lo=-3, hi=3, seed=513)]),
+    "softmax with a mask": (lambda x: ad.softmax(x, -1, mask=ad.array([[1, 0, 1], [0, 0, 0]])) * rand((2, 3), seed=514),
+                            [rand((2, 3), seed=515)]),
+    "softmax over two axes": (lambda x: ad.softmax(x, (0, 1)) * rand((2, 3), seed=516), [rand((2, 3), seed=517)]),
+    "tile": (lambda x: ad.tile(x, (2, 1, 3)) * rand((2, 2, 6), seed=518), [rand((2, 2), seed=519)]),
+    "bandpart": (lambda x: ad.bandpart(x, 1, 0) * rand((2, 3, 3), seed=520), [rand((2, 3, 3), seed=521)]),
+    "einsum": (lambda q, k: ad.einsum("aecd,abcd->acbe", k, q) * rand((1, 2, 3, 2), seed=522),
+               [rand((1, 3, 2, 2), seed=523), rand((1, 2, 2, 2), seed=524)]),
+    "einsum with ellipsis": (lambda a, b: ad.einsum("...ij,...jk->...ik", a, b) * rand((2, 2, 3), seed=525),
+                             [rand((2, 2, 2), seed=526), rand((1, 2, 3), seed=527)]),
+    "einsum of three": (lambda a, b, c: ad.einsum("ab,bc,cd->ad", a, b, c) * rand((2, 2), seed=528),
+                        [rand((2, 3), seed=529), rand((3, 2), seed=530), rand((2, 2), seed=531)]),
 }
 
 # every activation of the C rows and its fused backward, with no case written by hand: the backward's y comes
@@ -217,7 +247,10 @@ def test_matmul_variants(sa, sb, ta, tb):
                                          "custom_gradient", "sparse_softmax_cross_entropy mean", "gather_nd",
                                          "tensor_scatter_nd_update", "take_along_axis", "getitem advanced",
                                          "softmax_cross_entropy mean", "softmax_cross_entropy", "dense",
-                                         "dense_grad"} | set(B.ACTIVATIONS) - {"relu"}))
+                                         "dense_grad", "sin", "cos", "erf", "erf_derivative", "gelu", "gelu tanh",
+                                         "gelu_derivative", "gelu_derivative tanh", "silu", "silu_derivative", "mish",
+                                         "mish_derivative", "elu", "elu_derivative", "logsumexp", "softmax with a mask",
+                                         "einsum"} | set(B.ACTIVATIONS) - {"relu"}))
 def test_second_order(name):
     """The gradient of the (sum of the) gradient: vjps are differentiable too."""
     fn, inputs, *_ = CASES[name]

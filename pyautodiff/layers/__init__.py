@@ -1,5 +1,6 @@
 """Layers: `ad.layers.Dense(...)`, also `nn.layers` in the seed's builder."""
 
+from .activations import ELU, LeakyReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer
 from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
@@ -30,6 +31,7 @@ __all__ = [
            "DepthwiseConv2D",
            "Dot",
            "Dropout",
+           "ELU",
            "Embedding",
            "Flatten",
            "GlobalAveragePooling1D",
@@ -41,6 +43,7 @@ __all__ = [
            "Lambda",
            "Layer",
            "LayerNormalization",
+           "LeakyReLU",
            "MaxPooling1D",
            "MaxPooling2D",
            "MaxPooling3D",
@@ -49,9 +52,11 @@ __all__ = [
            "MultiHeadAttention",
            "Multiply",
            "Permute",
+           "ReLU",
            "RepeatVector",
            "Reshape",
            "SeparableConv2D",
+           "Softmax",
            "Subtract",
            "UpSampling2D",
            "ZeroPadding2D",

@@ -4,11 +4,14 @@ A row names its op as the C row does (csrc/elementwise.c; the activations in csr
 kernel id comes from that name: a new elementwise op is its C row and its row here.
 """
 
+import math
+import numbers
+
 from .. import _backend as B
 from ..dtypes import FLOATS
 from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
-                    i64, lib, out_like, public, run)
+                    i64, lib, need_float, out_like, public, register, run)
 from .shape import cast, coerce, unbroadcast
 
 
@@ -48,6 +51,8 @@ log1p = unary("log1p", lambda g, n, needs: (divide(g, increment(_x(n), 1.0)),))
 expm1 = unary("expm1", lambda g, n, needs: (multiply(g, increment(_y(n), 1.0)),))
 sign = unary("sign")
 reciprocal = unary("reciprocal", lambda g, n, needs: (negative(multiply(g, square(_y(n)))),))
+sin = unary("sin", lambda g, n, needs: (multiply(g, cos(_x(n))),))
+cos = unary("cos", lambda g, n, needs: (negative(multiply(g, sin(_x(n)))),))
 
 AFFINE = defop("affine", lambda g, n, needs: (scale(n.attrs["alpha"], g),))
 CLIP = defop("clip_by_value", lambda g, n, needs: (
@@ -185,6 +190,114 @@ sigmoid, sigmoid_grad = activation("sigmoid", lambda y: increment(y, 1.0, -2.0))
 tanh, tanh_grad = activation("tanh", lambda y: scale(-2.0, y))  # d/dy (1 - y^2) = -2y
 relu, relu_grad = activation("relu")
 softplus, softplus_grad = activation("softplus", lambda y: exp(negative(y)))  # d/dy (1 - e^-y) = e^-y
+selu, selu_grad = activation("selu", lambda y: less_equal(y, 0.0))  # d/dy (y + scale * alpha) = 1 where y <= 0
+hard_sigmoid, hard_sigmoid_grad = activation("hard_sigmoid")
+
+
+# --- smooth ops whose gradient needs x, not only y: the C row gives f(x, p) and f'(x, p) (the unary op
+# <name>_derivative), the row here f''(x, p) written with ops, for higher orders (None where it is 0) ---------
+
+def smooth(name: str, second=None):
+    """(f, f'): the op `name` of a float tensor x and a number p (its vjp g * f'(x, p)) and its derivative op
+    (reachable by name, not exported)."""
+    kid, dkid = B.UNARY[name], B.UNARY[name + "_derivative"]
+    dop = defop(name + "_derivative", second and (lambda g, n, needs: (multiply(g, second(_x(n), n.attrs["p"])),)))
+    op = defop(name, lambda g, n, needs: (multiply(g, derivative(_x(n), n.attrs["p"])),))
+
+    def apply(o, k, x, p):
+        x = as_tensor(x)
+        need_float(o.name, x)
+        return _apply_unary(o, k, x, p, 0.0, {"p": p})
+
+    def f(x, p: float = 0.0):
+        return apply(op, kid, x, p)
+
+    def derivative(x, p: float = 0.0):
+        return apply(dop, dkid, x, p)
+    derivative.__name__ = derivative.__qualname__ = name + "_derivative"
+    return f, register(derivative)
+
+
+def _number(name: str, value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {what} must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _gelu_second(x, p):
+    if not p:  # (2 - x^2) phi(x), phi(x) = erf'(x / sqrt 2) / (2 sqrt 2) the normal density
+        return multiply(increment(square(x), 2.0, -1.0), scale(0.125 ** 0.5, erf_derivative(scale(0.5 ** 0.5, x))))
+    # t = tanh(u), u = c (x + k x^3): (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2), u' = c (1 + 3k x^2), u'' = 6 c k x
+    c, k = (2 / math.pi) ** 0.5, 0.044715
+    t = tanh(scale(c, add(x, scale(k, pow(x, 3.0)))))
+    du = increment(square(x), c, 3 * c * k)
+    inner = subtract(scale(6 * c * k, x), multiply(scale(2.0, t), square(du)))
+    return multiply(increment(square(t), 1.0, -1.0), add(du, multiply(scale(0.5, x), inner)))
+
+
+def _silu_second(x, p):  # s (1 - s) (2 + x (1 - 2s)), s = sigmoid(x)
+    s = sigmoid(x)
+    return multiply(sigmoid_grad(s, 1.0), add(multiply(x, increment(s, 1.0, -2.0)), 2.0))
+
+
+def _mish_second(x, p):  # (1 - t^2) s (2 + x (1 - s - 2 t s)), t = tanh(softplus(x)), s = sigmoid(x)
+    t, s = tanh(softplus(x)), sigmoid(x)
+    inner = increment(add(s, multiply(scale(2.0, t), s)), 1.0, -1.0)
+    return multiply(tanh_grad(t, s), add(multiply(x, inner), 2.0))
+
+
+_erf, erf_derivative = smooth("erf", lambda x, p: multiply(scale(-2.0, x), erf_derivative(x)))
+_gelu, gelu_derivative = smooth("gelu", _gelu_second)
+_silu, silu_derivative = smooth("silu", _silu_second)
+_mish, mish_derivative = smooth("mish", _mish_second)
+_leaky_relu, leaky_relu_derivative = smooth("leaky_relu")
+_elu, elu_derivative = smooth("elu", lambda x, p: multiply(elu_derivative(x, p), less_equal(x, 0.0)))
+
+
+@public
+def erf(x):
+    """The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+    return _erf(x)
+
+
+@public
+def gelu(x, approximate: bool = False):
+    """x * Phi(x), Phi the standard normal CDF (Keras' and PyTorch's default); approximate=True: the tanh form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return _gelu(x, 1.0 if approximate else 0.0)
+
+
+@public
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    return _silu(x)
+
+
+@public
+def swish(x):
+    """silu's other name."""
+    return _silu(x)
+
+
+@public
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return _mish(x)
+
+
+@public
+def leaky_relu(x, negative_slope: float = 0.2):
+    """x where x > 0, else negative_slope * x (Keras 3's default slope 0.2)."""
+    return _leaky_relu(x, _number("leaky_relu", negative_slope, "negative_slope"))
+
+
+@public
+def elu(x, alpha: float = 1.0):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    return _elu(x, _number("elu", alpha, "alpha"))
+
+
+ACTIVATIONS.update(gelu=gelu, silu=silu, swish=silu, mish=mish, leaky_relu=leaky_relu, elu=elu)
 
 
 def _linear(x):  # (a named function, not a lambda: pickle refers to it by name)

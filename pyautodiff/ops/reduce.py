@@ -1,12 +1,14 @@
-"""Reductions over axis sets (sums, means, extremes, products, variances, norms), argmax / argmin, running sums
-and products, softmax and log_softmax."""
+"""Reductions over axis sets (sums, means, extremes, products, variances, norms, logsumexp), argmax / argmin,
+running sums and products, softmax (with a mask) and log_softmax."""
 
 from ..dtypes import INT32
+from ..tape import stop_gradient
 from ..tensor import shape_size
 from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis,
                     out_like, public, run, view3)
-from .elementwise import abs, divide, equal, exp, multiply, pow, scale, sqrt, square, subtract
-from .shape import _inverse, broadcast_to, reshape, transpose
+from .elementwise import (abs, add, divide, equal, exp, greater, less, log, multiply, pow, scale, sqrt, square,
+                          subtract, where)
+from .shape import _inverse, broadcast_to, cast, reshape, transpose
 
 
 def _kept(shape, axes):
@@ -140,6 +142,29 @@ def norm(x, ord="euclidean", axis=None, keepdims: bool = False):  # noqa: A002 -
     return pow(reduce_sum(pow(abs(x), float(ord)), axes, keepdims), 1.0 / ord)
 
 
+@public
+def logsumexp(x, axis=None, keepdims: bool = False):
+    """log(sum(exp(x))) over the axes, computed around the maximum so it neither overflows nor underflows
+    (an empty reduction gives -inf, as TensorFlow's)."""
+    x = as_tensor(x)
+    need_float("logsumexp", x)
+    axes = normalize_axes("logsumexp", axis, x)
+    if shape_size([x.shape[a] for a in axes]) == 0:
+        return log(reduce_sum(exp(x), axes, keepdims))
+    # the maximum shifts x and is added back: held constant (its gradient would cancel), and 0 where it is
+    # infinite (a row of -inf stays -inf rather than inf - inf)
+    top = stop_gradient(reduce_max(x, axes, keepdims=True))
+    top = where(less(abs(top), float("inf")), top, 0.0)
+    y = add(log(reduce_sum(exp(subtract(x, top)), axes, keepdims=True)), top)
+    return y if keepdims else reshape(y, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+@public
+def reduce_logsumexp(x, axis=None, keepdims: bool = False):
+    """logsumexp under TensorFlow's name."""
+    return logsumexp(x, axis, keepdims)
+
+
 def _arg(name: str, kernel, x, axis):
     x = as_tensor(x)
     if x.ndim == 0:
@@ -227,9 +252,32 @@ def _softmax(op, log: int, x, axis):
     return emit(op, (x,), y, {"axis": axis})
 
 
+# what masked logits become before a masked softmax (Keras' Softmax layer uses the same)
+_MASKED_LOGIT = -1e9
+
+
 @public
-def softmax(x, axis: int = -1):
-    return _softmax(SOFTMAX, 0, x, axis)
+def softmax(x, axis=-1, mask=None):
+    """exp(x) / sum(exp(x)) along axis (an int, or a tuple of axes normalized together). Where a mask (broadcast
+    to x; 1 or True keeps, 0 or False masks) is given, masked positions get probability 0 and a fully masked slice all zeros, as
+    Keras' Softmax layer."""
+    if mask is not None:
+        x = as_tensor(x)
+        keep = _mask_for("softmax", mask, x)
+        return where(keep, softmax(where(keep, x, _MASKED_LOGIT), axis), 0.0)
+    if isinstance(axis, (list, tuple)) and len(axis) != 1:
+        return exp(subtract(x, logsumexp(x, axis, keepdims=True)))
+    return _softmax(SOFTMAX, 0, x, axis[0] if isinstance(axis, (list, tuple)) else axis)
+
+
+def _mask_for(name: str, mask, x):
+    """A mask broadcastable to x (each dimension 1 or x's, no more of them) as 1/0 in x's dtype: entries above
+    0.5 keep (1 and True do, 0 and False mask), as Keras reads a non-boolean mask."""
+    mask = as_tensor(mask, None, name)
+    if mask.ndim > x.ndim or any(m not in (1, d) for m, d in zip(reversed(mask.shape), reversed(x.shape))):
+        raise ValueError(f"{name}: mask of shape {mask.shape} does not broadcast to the input's shape {x.shape}")
+    need_float(name, x)
+    return greater(cast(mask, x.dtype), 0.5)
 
 
 ACTIVATIONS["softmax"] = softmax

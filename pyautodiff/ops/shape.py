@@ -418,3 +418,40 @@ def _slice_grad(g: Tensor, full_shape: tuple, spec) -> Tensor:
     if g.size:
         _copy_into("getitem", g, y, shape, contiguous_strides(shape), strides, start)
     return emit(SLICE_GRAD, (g,), y, {"spec": spec})
+
+
+# --- tiling and band masks ------------------------------------------------------------------------
+
+@public
+def tile(x, multiples) -> Tensor:
+    """x repeated multiples[i] times along axis i (numpy's tile: fewer multiples than axes apply to the last
+    axes, more add leading axes)."""
+    x = as_tensor(x)
+    reps = as_ints("tile", multiples, "multiples")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: multiples must be non-negative ints, got {reps} for shape {x.shape}")
+    ndim = max(len(reps), x.ndim)
+    reps, dims = (1,) * (ndim - len(reps)) + reps, (1,) * (ndim - x.ndim) + x.shape
+    # each axis d becomes (r, d): the copies of x broadcast along the new axes, then merge into r * d
+    spread = broadcast_to(reshape(x, tuple(v for d in dims for v in (1, d))),
+                          tuple(v for r, d in zip(reps, dims) for v in (r, d)))
+    return reshape(spread, tuple(r * d for r, d in zip(reps, dims)))
+
+
+BANDPART = defop("bandpart", lambda g, n, needs: (bandpart(g, *n.attrs["band"]),))
+
+
+@public
+def bandpart(x, num_lower: int, num_upper: int) -> Tensor:
+    """x on a band of its last two axes, zeros elsewhere (TensorFlow's linalg.band_part): entry (i, j) stays
+    where i - j <= num_lower and j - i <= num_upper, a negative bound keeping its whole triangle.
+    bandpart(x, -1, 0) keeps the lower triangle (a causal mask)."""
+    x = as_tensor(x)
+    band = (as_int("bandpart", num_lower, "num_lower"), as_int("bandpart", num_upper, "num_upper"))
+    if x.ndim < 2:
+        raise ValueError(f"bandpart: expects a tensor of rank >= 2 (matrices in its last two axes), got shape "
+                         f"{x.shape}")
+    m, n = x.shape[-2:]
+    y = out_like(x.shape, x.dtype)
+    run("bandpart", (x,), lib.ad_bandpart, code(x), shape_size(x.shape[:-2]), m, n, *band, x._ptr, y._ptr)
+    return emit(BANDPART, (x,), y, {"band": band})
