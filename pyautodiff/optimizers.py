@@ -300,10 +300,11 @@ class Optimizer:
             raise KeyError(f"{self.name}: no slot {name!r} for variable {getattr(var, 'name', var)!r}; "
                            f"slots are {list(self.slot_names) + ['average']}") from None
 
-    def build(self, var_list) -> None:
-        """Create the slots each variable needs under the current hyper-parameters (zeros, as Keras starts
-        them but Adagrad's accumulator; a slot turned on later, momentum set after some steps, starts then)."""
-        needed = self.slots_for()
+    def build(self, var_list, slot_names=None) -> None:
+        """Create the slots each variable needs under the current hyper-parameters, or those named (zeros, as
+        Keras starts them but Adagrad's accumulator; a slot turned on later, momentum set after some steps,
+        starts then)."""
+        needed = self.slots_for() if slot_names is None else tuple(slot_names)
         for var in var_list:
             _, slots = self._slots.setdefault(id(var), (var, {}))
             for s in needed:
