@@ -193,7 +193,7 @@ class Model(Layer):
         if names is None:
             return {m.name: (m, None) for m in (metrics_module.get(i, self.loss, y_true, y_pred)
                                                 for i in self._metric_ids)}
-        ys, preds = self._outputs_of("y", y), pytree.flatten(pred)[0]
+        ys, preds = self._outputs_of("y", y_true), pytree.flatten(y_pred)[0]
         losses = self._per_output("compile", "loss", self.loss)
         found = {}
         for k, ids in enumerate(self._output_metric_ids()):
@@ -372,7 +372,10 @@ class Model(Layer):
         cbs.call("on_predict_end", {})
         if not outputs:
             raise ValueError(f"{self.name}.predict: the data yielded no batch")
-        return ops.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
+        if len(outputs) == 1:
+            return outputs[0]
+        columns, tree = zip(*(pytree.flatten(out) for out in outputs))  # (several outputs: each concatenated)
+        return pytree.unflatten(tree[0], [ops.concat(list(parts), 0) for parts in zip(*columns)])
 
     # --- one batch (Keras' return conventions: the loss alone, or [loss, metrics...] with compiled metrics) ---
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
@@ -738,6 +741,15 @@ class Functional(Model):
     @property
     def outputs(self) -> list:
         return list(self._output_leaves)
+
+    @property
+    def output_names(self) -> list:
+        """The keys of a dict of outputs, else the names of the output tensors (their layers' names)."""
+        return list(self._outputs) if isinstance(self._outputs, dict) else [t.name for t in self._output_leaves]
+
+    def _output_names(self) -> list | None:
+        several = len(self._output_leaves) > 1 or isinstance(self._outputs, dict)
+        return self.output_names if several else None
 
     def compute_output_shape(self, input_shape):
         return pytree.unflatten(self._output_tree, [t.shape for t in self._output_leaves])
