@@ -431,9 +431,10 @@ class Optimizer:
         return [slots[s]._ptr if s in slots else NULL for s in self.slot_names]
 
     def get_config(self) -> dict:
-        """The constructor's arguments (a schedule as {"class_name", "config"}); from_config inverts it."""
+        """The constructor's arguments (a schedule as {"module", "class_name", "config"}, as ad.saving.serialize
+        writes it); from_config inverts it."""
         lr = self._hp[_HP.AD_HP_LR] if self._schedule is None else \
-            {"class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
+            {"module": "optimizers", "class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
         config = {"name": self.name, "learning_rate": lr}
         for klass in reversed(type(self).__mro__):
             for name, attr in vars(klass).items():
