@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import numbers
 import threading
 
 from . import _backend as B, ops
@@ -236,9 +237,10 @@ def reserve(nbytes: int, what: str) -> None:
 
 def make(initializer, shape: tuple, dtype: str, what: str) -> Tensor:
     """A new weight's value: initializer (a name, an Initializer or a callable) at shape and dtype."""
-    if not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise ValueError(f"{what}: a weight's shape must be sizes >= 0, got {shape}")
-    reserve(shape_size(shape) * ITEMSIZE.get(dtype, 8), what)
+    shape = tuple(int(d) for d in shape)
+    reserve(shape_size(shape) * ITEMSIZE[dtype], what)
     return get(initializer)(shape, dtype)
 
 

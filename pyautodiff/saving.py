@@ -137,13 +137,14 @@ def deserialize(data, custom_objects: dict | None = None):
                          f"{type(config).__name__}")
     if not inspect.isclass(found):
         raise ValueError(f"deserialize: {data['class_name']!r} names a function, not a class")
-    if not getattr(found, "builds_own_config", False):  # (a model's config holds layers it builds itself)
+    own = getattr(found, "builds_own_config", False)  # (a model's config holds layers it builds itself)
+    if not own:
         config = {k: deserialize(v, custom_objects) for k, v in config.items()}
     try:
-        if getattr(found, "builds_own_config", False):
+        if own:
             return found.from_config(config, custom_objects=custom_objects)
         return found.from_config(config) if hasattr(found, "from_config") else found(**config)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as e:
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as e:
         raise ValueError(f"deserialize: cannot build {data['class_name']} from its config: "
                          f"{type(e).__name__}: {e}") from None
 
