@@ -171,8 +171,10 @@ class Layer(metaclass=_BuildWithInputShape):
         return input_shape
 
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "activity_regularizer": self.activity_regularizer}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:  # (as Keras 3: only when set)
+            config["activity_regularizer"] = self.activity_regularizer
+        return config
 
     def _build(self, input_shape: tuple) -> None:
         self.build(input_shape)

@@ -121,7 +121,8 @@ class _Conv(Layer):
         return {**super().get_config(), "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
                 "activation": self.activation or self._activation_fn, "use_bias": self.use_bias,
-                "bias_initializer": self.bias_initializer, "bias_regularizer": self.bias_regularizer}
+                "bias_initializer": self.bias_initializer, "bias_regularizer": self.bias_regularizer,
+                "activity_regularizer": self.activity_regularizer}
 
 
 class Conv(_Conv):

@@ -139,7 +139,7 @@ class Embedding(Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": self.embeddings_initializer,
-                "embeddings_regularizer": self.embeddings_regularizer}
+                "embeddings_regularizer": self.embeddings_regularizer, "activity_regularizer": self.activity_regularizer}
 
 
 class Permute(Layer):
