@@ -449,3 +449,25 @@ def test_mutated_model_files_load_exactly_or_fail_cleanly(tmp_path):
         except ValueError:
             continue
         assert len(loaded.weights) == len(model.weights)
+
+
+def test_several_inputs_and_outputs_from_generators_and_weighted():
+    a, b = ad.Input((3,), name="a"), ad.Input((2,), name="b")
+    h = ad.layers.Concatenate()([a, b])
+    model = ad.Model([a, b], {"y1": ad.layers.Dense(1, name="y1")(h), "y2": ad.layers.Dense(2, name="y2")(h)})
+    model.compile("sgd", "mse")
+    xa, xb, y1, y2 = (rand(s, "float32", seed=k) for k, s in enumerate([(12, 3), (12, 2), (12, 1), (12, 2)]))
+
+    def batches():
+        for i in range(0, 12, 4):
+            yield {"a": xa[i:i + 4], "b": xb[i:i + 4]}, [y1[i:i + 4], y2[i:i + 4]]
+    history = model.fit(batches(), epochs=1, verbose=0, validation_data=([xa, xb], {"y1": y1, "y2": y2})).history
+    assert set(history) == {"loss", "y1_loss", "y2_loss", "val_loss", "val_y1_loss", "val_y2_loss"}
+    weights = ad.array([1.0] * 6 + [0.0] * 6)
+    weighted = model.evaluate([xa, xb], [y1, y2], sample_weight=weights)
+    head = model.evaluate([xa[:6], xb[:6]], [y1[:6], y2[:6]])
+    # Keras' default reduction: the weighted sum over the number of losses, so half the first half's mean
+    assert weighted["y1_loss"] == pytest.approx(head["y1_loss"] / 2, rel=1e-5)
+    assert weighted["loss"] == pytest.approx(weighted["y1_loss"] + weighted["y2_loss"], rel=1e-5)
+    with pytest.raises(ValueError, match="one for each output"):
+        model.evaluate([xa, xb], y1)
