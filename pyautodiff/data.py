@@ -9,7 +9,8 @@ from .tensor import Tensor, as_tensor
 
 class NDArrayDataset:
     """Iterating yields (inputs, tests) batches as Tensors (tests None when not given), or (inputs, tests,
-    sample_weights) triples when sample_weights (one per sample) are given.
+    sample_weights) triples when sample_weights (one per sample) are given; inputs and tests may be dicts or
+    lists of arrays (models of several inputs or outputs), batched alike.
 
     With shuffle, each pass draws a new permutation from (seed, pass number): reproducible when seeded.
     The last partial batch is kept, so len() is ceil(samples / batch_size).

@@ -204,7 +204,7 @@ class Model(Layer):
 
     def _outputs_of(self, what: str, value) -> list:
         """Targets (or predictions) of a model of several outputs as a list in output order."""
-        if isinstance(value, dict) or isinstance(value, (list, tuple)):
+        if isinstance(value, (dict, list, tuple)):
             return self._per_output("fit", what, value)
         raise ValueError(f"{self.name}: {what} must be a list or a dict of arrays, one for each output "
                          f"{self._output_names()}, got {type(value).__name__}")
@@ -493,14 +493,13 @@ class Model(Layer):
     # --- the whole model ---
     def _document(self, compiled: bool) -> dict:
         """serialize(model) with its build input shape (and, compiled, its compile arguments), as Keras'."""
-        if isinstance(self, (Functional, Sequential)) is False and type(self).get_config is Layer.get_config:
+        if type(self).get_config is Layer.get_config:  # (Functional and Sequential describe themselves)
             raise NotImplementedError(f"{self.name}: a subclassed model is saved with its architecture only when "
                                       f"its class implements get_config() (the constructor's arguments) and is "
                                       f"registered (ad.saving.register_keras_serializable) or given to load_model "
                                       f"in custom_objects; save_weights saves the weights alone")
-        shape = self._build_input_shape
-        document = {**saving.serialize(self), "build_config": {"input_shape": None if shape is None else saving.serialize(
-            _unbatched(shape))}}
+        shape = None if self._build_input_shape is None else _unbatched(self._build_input_shape)
+        document = {**saving.serialize(self), "build_config": {"input_shape": shape}}
         if compiled and self.optimizer is not None:
             document["compile_config"] = saving.serialize({
                 "optimizer": self.optimizer, "loss": self.loss, "loss_weights": self.loss_weights,
@@ -893,23 +892,29 @@ def _checked_shape(shape):
 
 def _build_model(document, custom_objects, bad, budget: int) -> "Model":
     """The model a document of Model._document describes, built (weights made) under an allocation limit."""
-    if not isinstance(document, dict) or not saving.is_entry({k: document[k] for k in ("module", "class_name",
-                                                                                         "config") if k in document}):
+    entry = {k: document[k] for k in ("module", "class_name", "config") if k in document} \
+        if isinstance(document, dict) else None
+    if not saving.is_entry(entry):
         raise bad("expects an object with class_name and config, as Model.to_json writes")
+    with _blamed(bad), initializers_module.allocation_limit(budget):
+        model = saving.deserialize(entry, custom_objects)
+        if not isinstance(model, Model):
+            raise bad(f"{entry['class_name']!r} is not a model class")
+        build = document.get("build_config") or {}
+        if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
+            model.build(_checked_shape(build["input_shape"]))
+    return model
+
+
+@contextlib.contextmanager
+def _blamed(bad, prefix: str = ""):
+    """Errors while building from untrusted data become bad(...), naming the file (a _BadFile passes as is)."""
     try:
-        with initializers_module.allocation_limit(budget):
-            model = saving.deserialize({k: document[k] for k in ("module", "class_name", "config") if k in document},
-                                       custom_objects)
-            if not isinstance(model, Model):
-                raise bad(f"{document['class_name']!r} is not a model class")
-            build = document.get("build_config") or {}
-            if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
-                model.build(_checked_shape(build["input_shape"]))
+        yield
     except _BadFile:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, MemoryError) as e:
-        raise bad(f"{type(e).__name__}: {e}") from None
-    return model
+        raise bad(f"{prefix}{type(e).__name__}: {e}") from None
 
 
 def model_from_json(json_string, custom_objects: dict | None = None) -> Model:
@@ -941,12 +946,8 @@ def load_model(path, custom_objects: dict | None = None, compile: bool = True) -
         named = dict(model._named_weights("load_model"))
         loaded["expected"] = named
         if "compile_config" in document:
-            try:
+            with _blamed(bad, "compile_config: "):
                 loaded["expected"] = {**named, **model._restore(document, named, custom_objects, bad)}
-            except _BadFile:
-                raise
-            except (ValueError, TypeError, KeyError, AttributeError) as e:
-                raise bad(f"compile_config: {type(e).__name__}: {e}") from None
         return loaded["expected"]
 
     values = _read_safetensors("load_model", path, expect)
