@@ -53,7 +53,7 @@ def get_num_threads() -> int:
 
 
 from . import (callbacks, data, datasets, debug, initializers, layers, losses, metrics, models,  # noqa: E402
-               optimizers, random)
+               optimizers, random, regularizers, saving)
 from .functional import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
@@ -62,4 +62,4 @@ __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array",
                                    "backend_info", "custom_gradient", "jvp", "set_num_threads", "get_num_threads",
                                    "NeuralNetworks", "Function", "function", "Input", "Model", "Sequential",
                                    "models", "layers", "losses", "optimizers", "metrics", "data", "datasets",
-                                   "debug", "callbacks", "random"})
+                                   "debug", "callbacks", "random", "regularizers", "saving"})

@@ -186,16 +186,13 @@ class EarlyStopping(_Monitor):
 
 
 class ModelCheckpoint(_Monitor):
-    """Saves the weights (model.save_weights, safetensors) at the end of every epoch to
-    filepath.format(epoch=epoch + 1, **logs); with save_best_only, only when the monitored value improved."""
+    """Saves the weights (model.save_weights, safetensors), or with save_weights_only=False the whole model
+    (model.save), at the end of every epoch to filepath.format(epoch=epoch + 1, **logs); with save_best_only,
+    only when the monitored value improved."""
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
                  save_weights_only: bool = True, mode: str = "auto", initial_value_threshold: float | None = None):
         super().__init__(monitor, mode, 0.0, initial_value_threshold)
-        if not save_weights_only:
-            raise NotImplementedError("ModelCheckpoint: save_weights_only=False needs whole-model saving "
-                                      "(model.save), which pyautodiff does not have yet; use "
-                                      "save_weights_only=True (model.save_weights)")
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
 
@@ -217,9 +214,9 @@ class ModelCheckpoint(_Monitor):
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        self.model.save_weights(path)
+        (self.model.save_weights if self.save_weights_only else self.model.save)(path)
         if self.verbose > 0:
-            print(f"Epoch {epoch + 1}: saved the weights to {path}")
+            print(f"Epoch {epoch + 1}: saved the {'weights' if self.save_weights_only else 'model'} to {path}")
 
 
 class ReduceLROnPlateau(_Monitor):

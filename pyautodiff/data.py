@@ -2,14 +2,15 @@
 
 import random
 
-from . import ops
+from . import ops, pytree
 from .ops import nn as fused
 from .tensor import Tensor, as_tensor
 
 
 class NDArrayDataset:
     """Iterating yields (inputs, tests) batches as Tensors (tests None when not given), or (inputs, tests,
-    sample_weights) triples when sample_weights (one per sample) are given.
+    sample_weights) triples when sample_weights (one per sample) are given; inputs and tests may be dicts or
+    lists of arrays (models of several inputs or outputs), batched alike.
 
     With shuffle, each pass draws a new permutation from (seed, pass number): reproducible when seeded.
     The last partial batch is kept, so len() is ceil(samples / batch_size).
@@ -17,15 +18,17 @@ class NDArrayDataset:
 
     def __init__(self, inputs, tests=None, batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
                  sample_weights=None):
-        self.inputs = as_tensor(inputs, None, "NDArrayDataset")
-        self.tests = None if tests is None else as_tensor(tests, None, "NDArrayDataset")
+        self.inputs = _structure(inputs, "NDArrayDataset")
+        self.tests = None if tests is None else _structure(tests, "NDArrayDataset")
         self.sample_weights = None if sample_weights is None else as_tensor(sample_weights, None, "NDArrayDataset")
-        if self.inputs.ndim == 0:
+        first = pytree.flatten(self.inputs)[0][0]
+        if first.ndim == 0:
             raise ValueError("NDArrayDataset: inputs must have a batch axis, got a scalar")
-        for what, t in (("tests", self.tests), ("sample_weights", self.sample_weights)):
-            if t is not None and (t.ndim == 0 or t.shape[0] != self.inputs.shape[0]):
-                raise ValueError(f"NDArrayDataset: inputs of shape {self.inputs.shape} and {what} of shape "
-                                 f"{t.shape} must have the same number of samples")
+        for what, value in (("inputs", self.inputs), ("tests", self.tests), ("sample_weights", self.sample_weights)):
+            for t in pytree.flatten(value)[0] if value is not None else ():
+                if t.ndim == 0 or t.shape[0] != first.shape[0]:
+                    raise ValueError(f"NDArrayDataset: inputs of shape {first.shape} and {what} of shape "
+                                     f"{t.shape} must have the same number of samples")
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"NDArrayDataset: batch_size must be a positive int, got {batch_size!r}")
         self.batch_size, self.shuffle = batch_size, shuffle
@@ -34,7 +37,7 @@ class NDArrayDataset:
 
     @property
     def samples(self) -> int:
-        return self.inputs.shape[0]
+        return pytree.flatten(self.inputs)[0][0].shape[0]
 
     def __len__(self) -> int:
         return (self.samples + self.batch_size - 1) // self.batch_size
@@ -44,12 +47,24 @@ class NDArrayDataset:
         order = fused.permutation(n, self.seed * 1000003 + self._passes) if self.shuffle else None
         self._passes += 1
         arrays = (self.inputs, self.tests) + (() if self.sample_weights is None else (self.sample_weights,))
+        leaves, tree = pytree.flatten(arrays)
         for start in range(0, n, size):
-            if order is None:
-                yield tuple(None if t is None else t[start:start + size] for t in arrays)
-            else:
-                index = order[start:start + size]
-                yield tuple(None if t is None else ops.gather(t, index, 0) for t in arrays)
+            index = None if order is None else order[start:start + size]
+            yield pytree.unflatten(tree, [t if t is None else t[start:start + size] if index is None else
+                                          ops.gather(t, index, 0) for t in leaves])
+
+
+def _structure(value, what: str):
+    """A Tensor from an array, or, for models of several inputs or outputs, a dict or a list of arrays (items
+    with a shape: Tensors, numpy arrays) as the same structure of Tensors."""
+    if isinstance(value, dict) or (isinstance(value, (list, tuple)) and value and
+                                   all(hasattr(v, "shape") for v in value)):
+        leaves, tree = pytree.flatten(dict(value) if isinstance(value, dict) else list(value),
+                                      is_leaf=lambda v: hasattr(v, "shape"))
+        if not leaves:
+            raise ValueError(f"{what}: an empty dict holds no arrays")
+        return pytree.unflatten(tree, [as_tensor(v, None, what) for v in leaves])
+    return as_tensor(value, None, what)
 
 
 def yields_batches(x) -> bool:
@@ -57,7 +72,7 @@ def yields_batches(x) -> bool:
     or a list of (x, y) tuples) rather than holding arrays (a Tensor, a numpy array, nested lists)."""
     if isinstance(x, (list, tuple)):
         return bool(x) and isinstance(x[0], tuple)
-    return not isinstance(x, Tensor) and not hasattr(x, "shape") and hasattr(x, "__iter__")
+    return not isinstance(x, (Tensor, dict)) and not hasattr(x, "shape") and hasattr(x, "__iter__")
 
 
 def _unpack(what: str, item) -> tuple:
@@ -67,7 +82,7 @@ def _unpack(what: str, item) -> tuple:
         item = (item,)
     if not 1 <= len(item) <= 3:
         raise ValueError(f"{what}: a batch must be (x,), (x, y) or (x, y, sample_weight), got {len(item)} items")
-    return tuple(None if v is None else as_tensor(v, None, what) for v in item + (None,) * (3 - len(item)))
+    return tuple(None if v is None else _structure(v, what) for v in item + (None,) * (3 - len(item)))
 
 
 class _Batches:

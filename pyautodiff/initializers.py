@@ -1,11 +1,14 @@
 """Weight initializers: seeded and deterministic, drawn by the C kernel ad_random."""
 
+import contextlib
 import math
+import numbers
+import threading
 
 from . import _backend as B, ops
-from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, canonical
+from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, ITEMSIZE, canonical
 from .errors import check
-from .tensor import Tensor, empty, full
+from .tensor import Tensor, empty, full, shape_size
 
 _next_seed = [20240601]
 
@@ -206,6 +209,39 @@ ALIASES = {"zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant":
            "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
            "orthogonal": Orthogonal}
 ALIASES.update({cls.__name__: cls for cls in set(ALIASES.values())})
+
+
+_limit = threading.local()  # .left: bytes the weights made on this thread may still take (None: no limit)
+
+
+@contextlib.contextmanager
+def allocation_limit(nbytes: int):
+    """While a model is built from an untrusted file's config, its weights together may take at most nbytes
+    (what the file holds): a config asking for a weight of terabytes fails before allocating it."""
+    outer = getattr(_limit, "left", None)
+    _limit.left = nbytes
+    try:
+        yield
+    finally:
+        _limit.left = outer
+
+
+def reserve(nbytes: int, what: str) -> None:
+    """Count nbytes against the allocation limit, if any (ValueError when they exceed it)."""
+    left = getattr(_limit, "left", None)
+    if left is not None:
+        if nbytes > left:
+            raise ValueError(f"{what}: {nbytes} bytes exceed the {left} bytes the file still holds")
+        _limit.left = left - nbytes
+
+
+def make(initializer, shape: tuple, dtype: str, what: str) -> Tensor:
+    """A new weight's value: initializer (a name, an Initializer or a callable) at shape and dtype."""
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise ValueError(f"{what}: a weight's shape must be sizes >= 0, got {shape}")
+    shape = tuple(int(d) for d in shape)
+    reserve(shape_size(shape) * ITEMSIZE[dtype], what)
+    return get(initializer)(shape, dtype)
 
 
 def get(identifier) -> Initializer:

@@ -319,14 +319,14 @@ class CosineSimilarity(Loss):
         y_true, y_pred = match_shapes(self.name, y_true, y_pred)
         if not -y_pred.ndim <= self.axis < y_pred.ndim:
             raise ValueError(f"{self.name}: axis {self.axis} is out of range for y_pred of shape {y_pred.shape}")
-        return ops.negative(ops.reduce_sum(ops.multiply(_l2_normalize(y_true, self.axis),
-                                                        _l2_normalize(y_pred, self.axis)), axis=self.axis))
+        return ops.negative(ops.reduce_sum(ops.multiply(l2_normalize(y_true, self.axis),
+                                                        l2_normalize(y_pred, self.axis)), axis=self.axis))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
 
-def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+def l2_normalize(x: Tensor, axis: int) -> Tensor:
     """x / max(||x||, epsilon) along axis (Keras' ops.normalize)."""
     norm = ops.sqrt(ops.reduce_sum(ops.square(x), axis, True))
     return ops.divide(x, ops.maximum(norm, EPSILON))

@@ -1,5 +1,7 @@
 """Metrics: running means over batches, accumulated in float64 variables by kernels."""
 
+import inspect
+
 from . import losses, ops
 from .dtypes import FLOAT32, FLOAT64, FLOATS
 from .losses import EPSILON, divide_no_nan, match_shapes, sparse_labels
@@ -24,6 +26,10 @@ class Metric:
     def reset_state(self) -> None:
         for v in self.variables:
             v.assign(0.0)
+
+    def get_config(self) -> dict:
+        """The constructor's arguments, read from the attributes of the same names (a saved model's metrics)."""
+        return {p: getattr(self, p) for p in inspect.signature(type(self).__init__).parameters if p != "self"}
 
 
 class Mean(Metric):

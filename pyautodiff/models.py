@@ -18,14 +18,14 @@ import time
 import warnings
 
 from . import _backend as B
-from . import debug, ops, pytree
-from . import layers as layers_module
+from . import debug, ops, pytree, saving
+from . import initializers as initializers_module
 from . import functional as graph
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .callbacks import CallbackList, History
-from .data import NDArrayDataset, _Batches, yields_batches
+from .data import NDArrayDataset, _Batches, _structure, yields_batches
 from .function import Function
 from .dtypes import FLOATS, ITEMSIZE
 from .layers.base import Layer
@@ -39,11 +39,23 @@ _MAX_DEPTH = 128  # the JSON nesting serde_json (the safetensors package's parse
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no state per character
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 _DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+# the optimizer's tensors in a model file (attributes starting with "_" are never weight paths)
+OPTIMIZER_PREFIX = "__optimizer__."
+OPTIMIZER_BLOCK = OPTIMIZER_PREFIX + "hyper"
+# what building a loaded model may allocate beyond the bytes its file holds (the zeros a subclassed model is
+# built on, weights in another dtype): a hostile config cannot make it allocate gigabytes
+_BUILD_ALLOWANCE = 64 * 1024 * 1024
+
+
+class _BadFile(ValueError):
+    """A file or JSON that does not describe a valid model (its message names the file), told apart from the
+    errors it wraps; callers get a plain ValueError."""
 
 
 class Model(Layer):
     """Subclass it and write call, or give it a graph: `Model(inputs, outputs)` makes a functional model."""
     cast_inputs = False  # its layers cast what they take (an Embedding wants its indices as they are)
+    builds_own_config = True  # saving.deserialize hands from_config the raw config: the layers are built here
 
     def __new__(cls, *args, **kwargs):
         # Keras' dispatch: Model itself called with inputs and outputs is a functional model
@@ -60,26 +72,23 @@ class Model(Layer):
         self.stop_training = False
         self.history = None  # fit's History (a callback), as Keras' model.history
         self.run_eagerly = False
+        self.loss_weights = None
         self._train_function = None
+        self._build_input_shape = None
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
         """A new model (fresh weights) from get_config's data: a functional model's graph, or else the keyword
-        arguments of a subclass' constructor; custom_objects maps the names of layer classes that are not in
-        ad.layers to the classes."""
+        arguments of a subclass' constructor; custom_objects maps the names of classes and functions that are
+        neither built in nor registered (ad.saving.register_keras_serializable) to them."""
         if not {"layers", "nodes"} <= config.keys():
-            return cls(**config)
-        classes = {**{n: getattr(layers_module, n) for n in layers_module.__all__},
-                   "Functional": Functional, "Model": Functional, **(custom_objects or {})}
+            return cls(**saving.deserialize(config, custom_objects))
         layers = {}
         for entry in config["layers"]:
-            cls_ = classes.get(entry["class_name"])
-            if cls_ is None:
-                raise ValueError(f"Model.from_config: unknown layer class {entry['class_name']!r}; pass it in "
-                                 f"custom_objects")
-            layer_config = entry["config"]
-            layers[layer_config["name"]] = (cls_.from_config(layer_config) if hasattr(cls_, "from_config")
-                                            else cls_(**layer_config))
+            layer = saving.deserialize(entry, custom_objects)
+            if not isinstance(layer, Layer):
+                raise ValueError(f"Model.from_config: {entry.get('class_name')!r} is not a layer class")
+            layers[layer.name] = layer
         tensors = {t["name"]: graph.Input(t["shape"], t["dtype"], t["name"], t["batch_size"])
                    for t in config["inputs"]}
         outputs: list = []
@@ -104,73 +113,173 @@ class Model(Layer):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")
 
     def build(self, input_shape) -> None:
-        """Create every weight by running the model once on zeros of input_shape (a None batch taken as 1)."""
-        self.call(ops.zeros(tuple(1 if d is None else d for d in input_shape), self.dtype), training=False)
+        """Create every weight by running the model once on zeros of input_shape, or of each shape in a list or
+        dict of them (a None size taken as 1)."""
+        shapes, tree = pytree.flatten(input_shape, is_leaf=_is_shape)
+        zeros = []
+        for shape in shapes:
+            shape = tuple(1 if d is None else d for d in shape)
+            initializers_module.reserve(shape_size(shape) * ITEMSIZE[self.dtype], f"{self.name}.build")
+            zeros.append(ops.zeros(shape, self.dtype))
+        self.call(pytree.unflatten(tree, zeros), training=False)
         self.built = True
 
     def _build(self, input_shape) -> None:
         # a first call creates the weights by itself; only an overridden build (Sequential's, a user's) runs
+        self._build_input_shape = input_shape  # (saved with the model: load_model builds it the same way)
         if type(self).build is not Model.build:
             self.build(input_shape)
         self.built = True
 
     # --- training configuration ---
-    def compile(self, optimizer="adam", loss=None, metrics=None, run_eagerly: bool = False) -> None:
+    def compile(self, optimizer="adam", loss=None, metrics=None, loss_weights=None, run_eagerly: bool = False) -> None:
         """run_eagerly=False (the default) makes fit's training step an ad.Function: traced once per batch
-        shape, then replayed in one C call."""
+        shape, then replayed in one C call. A model of several outputs takes loss, loss_weights and metrics
+        per output (a list in output order or a dict by output name; one loss, or a flat list of metrics,
+        serves every output)."""
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss) if loss is not None else None
-        self._metric_ids = list(metrics or [])
+        self.loss = None if loss is None else \
+            {k: losses_module.get(v) for k, v in loss.items()} if isinstance(loss, dict) else \
+            [losses_module.get(v) for v in loss] if isinstance(loss, (list, tuple)) else losses_module.get(loss)
+        self.loss_weights = loss_weights
+        self._metric_ids = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
+        names = self._output_names()
+        if names is None and (isinstance(self.loss, (list, dict)) or loss_weights is not None):
+            raise ValueError(f"{self.name}.compile: a list or dict of losses, and loss_weights, are for models of "
+                             f"several outputs")
+        if names is not None:  # checked now rather than at the first batch
+            self._per_output("compile", "loss", self.loss)
+            self._per_output("compile", "loss_weights", loss_weights, 1.0)
+            self._output_metric_ids()
         self.run_eagerly = run_eagerly
         self._train_function = None
+
+    def _output_names(self) -> list | None:
+        """The names of the outputs of a model of several outputs (or of a dict of them), else None."""
+        return None
+
+    def _per_output(self, where: str, what: str, value, default=None) -> list:
+        """value for each output, in output order: from a dict by output name, a list by position, or one value
+        for all."""
+        names = self._output_names()
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError(f"{self.name}.{where}: {what} names unknown outputs {unknown}; the outputs are "
+                                 f"{names}")
+            return [value.get(n, default) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(f"{self.name}.{where}: {what} has {len(value)} entries for {len(names)} outputs "
+                                 f"{names}")
+            return list(value)
+        return [default if value is None else value] * len(names)
+
+    def _output_metric_ids(self) -> list:
+        """The metrics of each output (a dict by name, a list of lists, or a flat list for every output)."""
+        ids = self._metric_ids
+        if isinstance(ids, list) and not any(isinstance(m, (list, tuple)) for m in ids):
+            return [ids] * len(self._output_names())
+        return [list(m) if isinstance(m, (list, tuple)) else [] if m is None else [m]
+                for m in self._per_output("compile", "metrics", ids)]
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
             raise RuntimeError(f"{self.name}.{what}: call compile(optimizer=..., loss=...) first")
 
-    def _new_metrics(self, y_true, y_pred) -> list:
-        return [metrics_module.get(m, self.loss, y_true, y_pred) for m in self._metric_ids]
+    def _new_metrics(self, y_true, y_pred) -> dict:
+        """{log name: (metric, output index or None)}; a model of several outputs names them "output_metric"."""
+        names = self._output_names()
+        if names is None:
+            return {m.name: (m, None) for m in (metrics_module.get(i, self.loss, y_true, y_pred)
+                                                for i in self._metric_ids)}
+        ys, preds = self._outputs_of("y", y_true), pytree.flatten(y_pred)[0]
+        losses = self._per_output("compile", "loss", self.loss)
+        found = {}
+        for k, ids in enumerate(self._output_metric_ids()):
+            for i in ids:
+                m = metrics_module.get(i, losses[k], ys[k], preds[k])
+                found[f"{names[k]}_{m.name}"] = (m, k)
+        return found
 
-    def _loss_value(self, y, pred, sample_weight=None):
-        """The compiled loss, weighted and reduced by the Loss itself (Keras 3); a plain function's values get
-        Keras' default reduction (losses.reduce_weighted): their weighted sum over their number."""
-        if isinstance(self.loss, losses_module.Loss):
-            return self.loss(y, pred, sample_weight=sample_weight)
+    def _outputs_of(self, what: str, value) -> list:
+        """Targets (or predictions) of a model of several outputs as a list in output order."""
+        if isinstance(value, (dict, list, tuple)):
+            return self._per_output("fit", what, value)
+        raise ValueError(f"{self.name}: {what} must be a list or a dict of arrays, one for each output "
+                         f"{self._output_names()}, got {type(value).__name__}")
+
+    def _one_loss(self, loss, y, pred, sample_weight):
+        """A Loss weighs and reduces by itself (Keras 3); a plain function's values get Keras' default
+        reduction (losses.reduce_weighted): their weighted sum over their number."""
+        if isinstance(loss, losses_module.Loss):
+            return loss(y, pred, sample_weight=sample_weight)
         if sample_weight is None:
-            return self.loss(y, pred)
-        return losses_module.reduce_weighted(self.name, self.loss(y, pred), sample_weight)
+            return loss(y, pred)
+        return losses_module.reduce_weighted(self.name, loss(y, pred), sample_weight)
+
+    def _loss_terms(self, y, pred, sample_weight=None) -> tuple:
+        """(total, {"output_loss": value}): the compiled loss (per output, weighted by loss_weights, summed)
+        plus the regularization penalties of model.losses, as Keras' compute_loss."""
+        names, parts = self._output_names(), {}
+        if names is None:
+            total = self._one_loss(self.loss, y, pred, sample_weight)
+        else:
+            total = None
+            for name, loss, weight, yt, yp in zip(names, self._per_output("fit", "loss", self.loss),
+                                                  self._per_output("fit", "loss_weights", self.loss_weights, 1.0),
+                                                  self._outputs_of("y", y), pytree.flatten(pred)[0]):
+                if loss is not None:
+                    parts[f"{name}_loss"] = value = self._one_loss(loss, yt, yp, sample_weight)
+                    term = value if weight == 1 else ops.scale(float(weight), value)
+                    total = term if total is None else ops.add(total, term)
+            if total is None:
+                raise ValueError(f"{self.name}: no output has a loss; compile(loss=...) names none of {names}")
+        for penalty in self.losses:
+            total = ops.add(total, penalty if penalty.dtype == total.dtype else ops.cast(penalty, total.dtype))
+        return total, parts
 
     def _train_on_batch(self, x, y, sample_weight=None):
         with GradientTape() as tape:
             pred = self(x, training=True)
-            loss = self._loss_value(y, pred, sample_weight)
+            loss, parts = self._loss_terms(y, pred, sample_weight)
         params = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, params), params))
-        return loss, pred
+        return loss, pred, parts
 
     def train_step(self, x, y, trackers: dict, sample_weight=None) -> None:
         if self.run_eagerly:
-            loss, pred = self._train_on_batch(x, y, sample_weight)
+            loss, pred, parts = self._train_on_batch(x, y, sample_weight)
         else:
             if self._train_function is None:
                 self._train_function = Function(self._train_on_batch)
-            loss, pred = self._train_function(x, y, sample_weight)  # a weighted batch is a signature of its own
-        self._track(trackers, loss, x, y, pred)
+            # a weighted batch is a signature of its own
+            loss, pred, parts = self._train_function(x, y, sample_weight)
+        self._track(trackers, loss, x, y, pred, parts)
 
     def test_step(self, x, y, trackers: dict, sample_weight=None) -> None:
         pred = self(x, training=False)
-        self._track(trackers, self._loss_value(y, pred, sample_weight), x, y, pred)
+        loss, parts = self._loss_terms(y, pred, sample_weight)
+        self._track(trackers, loss, x, y, pred, parts)
 
-    def _track(self, trackers: dict, loss, x, y, pred) -> None:
+    def _track(self, trackers: dict, loss, x, y, pred, parts=None) -> None:
+        """Trackers are {log name: (metric, output index or None)}: the loss, each output's loss, the metrics."""
+        parts = parts or {}
         if "loss" not in trackers:
-            trackers["loss"] = metrics_module.Mean("loss")
-            for m in self._new_metrics(y, pred):
-                trackers[m.name] = m
-        for name, m in trackers.items():
-            if name == "loss":
-                m.update_state(ops.scale(float(x.shape[0]), loss), x.shape[0])
-            else:
+            for name in ("loss", *parts):
+                trackers[name] = (metrics_module.Mean(name), None)
+            trackers.update(self._new_metrics(y, pred))
+        n = pytree.flatten(x)[0][0].shape[0]
+        ys = preds = None
+        for name, (m, k) in trackers.items():
+            if name == "loss" or name in parts:
+                m.update_state(ops.scale(float(n), loss if name == "loss" else parts[name]), n)
+            elif k is None:
                 m.update_state(y, pred)  # compiled metrics are unweighted, as Keras' `metrics` (not weighted_metrics)
+            else:
+                if ys is None:
+                    ys, preds = self._outputs_of("y", y), pytree.flatten(pred)[0]
+                m.update_state(ys[k], preds[k])
 
     # --- the loops ---
     def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32, validation_data=None,
@@ -263,7 +372,10 @@ class Model(Layer):
         cbs.call("on_predict_end", {})
         if not outputs:
             raise ValueError(f"{self.name}.predict: the data yielded no batch")
-        return ops.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
+        if len(outputs) == 1:
+            return outputs[0]
+        columns, tree = zip(*(pytree.flatten(out) for out in outputs))  # (several outputs: each concatenated)
+        return pytree.unflatten(tree[0], [ops.concat(list(parts), 0) for parts in zip(*columns)])
 
     # --- one batch (Keras' return conventions: the loss alone, or [loss, metrics...] with compiled metrics) ---
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
@@ -280,7 +392,8 @@ class Model(Layer):
     def _one_batch(self, what, step, x, y, sample_weight, class_weight, return_dict):
         if class_weight is not None and sample_weight is not None:
             raise ValueError(f"{self.name}.{what}: give sample_weight or class_weight, not both")
-        x, y, w = (None if v is None else as_tensor(v, None, f"{self.name}.{what}") for v in (x, y, sample_weight))
+        x, y = (None if v is None else _structure(v, f"{self.name}.{what}") for v in (x, y))
+        w = None if sample_weight is None else as_tensor(sample_weight, None, f"{self.name}.{what}")
         if y is None:
             raise ValueError(f"{self.name}.{what}: expects inputs x and targets y")
         weigh = _class_weigher(self.name, class_weight)
@@ -296,7 +409,7 @@ class Model(Layer):
             if y is not None or sample_weight is not None:
                 raise ValueError(f"{where}: x yields batches, so y and sample_weight come in them (got them apart)")
             if isinstance(x, NDArrayDataset) and not x.samples and what != "predict":
-                raise ValueError(f"{where}: no data: the dataset's inputs of shape {x.inputs.shape} hold 0 samples")
+                raise ValueError(f"{where}: no data: the dataset's inputs hold 0 samples")
             return _Batches(where, x, steps)
         if x is None or (what != "predict" and y is None):
             raise ValueError(f"{where}: expects inputs x" + (" and targets y" if what != "predict" else ""))
@@ -306,7 +419,8 @@ class Model(Layer):
         except ValueError as e:
             raise ValueError(f"{where}: {e}") from None
         if not dataset.samples and what != "predict":
-            raise ValueError(f"{where}: no data: the inputs of shape {dataset.inputs.shape} hold 0 samples")
+            raise ValueError(f"{where}: no data: the inputs of shape {pytree.flatten(dataset.inputs)[0][0].shape} "
+                             f"hold 0 samples")
         return _Batches(where, dataset, steps)
 
     def _validation_batches(self, data, batch_size) -> _Batches:
@@ -326,14 +440,15 @@ class Model(Layer):
         if yields_batches(x) or x is None or y is None:
             raise ValueError(f"{where}: validation_split needs arrays x and y (pass validation_data with a dataset "
                              f"or batches)")
-        arrays = [None if v is None else as_tensor(v, None, where) for v in (x, y, sample_weight)]
-        n = arrays[0].shape[0] if arrays[0].ndim else 0
+        arrays = [None if v is None else _structure(v, where) for v in (x, y, sample_weight)]
+        first = pytree.flatten(arrays[0])[0][0]
+        n = first.shape[0] if first.ndim else 0
         split_at = math.floor(n * (1.0 - fraction))
         if split_at in (0, n):
             raise ValueError(f"{where}: validation_split={fraction} of {n} samples leaves "
                              f"{'no training' if split_at == 0 else 'no validation'} sample")
-        return [None if a is None else a[:split_at] for a in arrays], \
-            tuple(None if a is None else a[split_at:] for a in arrays)
+        return [_sliced(a, slice(None, split_at)) for a in arrays], tuple(_sliced(a, slice(split_at, None))
+                                                                        for a in arrays)
 
     # --- introspection ---
     def summary(self, print_fn=print) -> None:
@@ -366,42 +481,104 @@ class Model(Layer):
 
     def save_weights(self, path) -> None:
         _safetensors_path("save_weights", path)
-        named = self._named_weights("save_weights")
-        if sys.byteorder != "little":
-            raise RuntimeError("save_weights: safetensors data is little-endian; this machine is not")
-        header, offset = {"__metadata__": {"format": "pyautodiff"}}, 0
-        for name, var in named:
-            header[name] = {"dtype": _ST_DTYPES[var.dtype], "shape": list(var.shape),
-                            "data_offsets": [offset, offset + var.nbytes]}
-            offset += var.nbytes
-        text = json.dumps(header, separators=(",", ":")).encode()
-        text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
-        # a failed write (disk full, file-size limit) must not leave a truncated file where a valid one was:
-        # write a temporary file in the same folder, then rename it over the target (atomic)
-        path = os.fspath(path)
-        folder, base = os.path.split(path)
-        temp = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
-        f = open(temp, "xb")  # noqa: SIM115 (the with below closes it; opened first: only a file we made is removed)
-        try:
-            with f:
-                f.write(len(text).to_bytes(8, "little"))
-                f.write(text)
-                for _, var in named:
-                    if var.nbytes:
-                        f.write(B.view(var._ptr, var.nbytes))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        _write_safetensors("save_weights", path, self._named_weights("save_weights"), {"format": "pyautodiff"})
 
     def load_weights(self, path) -> None:
         _safetensors_path("load_weights", path)
         named = self._named_weights("load_weights")
-        values = _read_safetensors(path, dict(named))
+        values = _read_safetensors("load_weights", path, lambda metadata, data_size, bad: dict(named))
         for name, var in named:  # only once the whole file was checked
             var.assign(values[name])
+
+    # --- the whole model ---
+    def _document(self, compiled: bool) -> dict:
+        """serialize(model) with its build input shape (and, compiled, its compile arguments), as Keras'."""
+        if type(self).get_config is Layer.get_config:  # (Functional and Sequential describe themselves)
+            raise NotImplementedError(f"{self.name}: a subclassed model is saved with its architecture only when "
+                                      f"its class implements get_config() (the constructor's arguments) and is "
+                                      f"registered (ad.saving.register_keras_serializable) or given to load_model "
+                                      f"in custom_objects; save_weights saves the weights alone")
+        shape = None if self._build_input_shape is None else _unbatched(self._build_input_shape)
+        document = {**saving.serialize(self), "build_config": {"input_shape": shape}}
+        if compiled and self.optimizer is not None:
+            document["compile_config"] = saving.serialize({
+                "optimizer": self.optimizer, "loss": self.loss, "loss_weights": self.loss_weights,
+                "metrics": self._metric_ids, "run_eagerly": self.run_eagerly})
+        return document
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (no weights): ad.models.model_from_json rebuilds the model."""
+        return json.dumps(self._document(compiled=False), **kwargs)
+
+    def save(self, path) -> None:
+        """One safetensors file: the weights, the optimizer's state (step count, hyper-parameters, slots) and,
+        in the header's metadata, the architecture and compile arguments as JSON (ad.models.load_model)."""
+        _safetensors_path("save", path)
+        named = self._named_weights("save")
+        document = self._document(compiled=True)
+        if self.optimizer is not None:
+            state = self._optimizer_state(named)
+            document["optimizer_slots"] = {path: list(slots) for path, slots in state.items()}
+            named += [(OPTIMIZER_BLOCK, self.optimizer._block)] + [
+                (f"{OPTIMIZER_PREFIX}{path}.{slot}", var) for path, slots in state.items() for slot, var in slots.items()]
+        _write_safetensors("save", path, named, {"format": "pyautodiff", "pyautodiff_model": json.dumps(document)})
+
+    def _optimizer_state(self, named: list) -> dict:
+        """{weight path: {slot name: Variable}} of the optimizer's slots for this model's weights."""
+        slots = self.optimizer._slots
+        return {path: dict(slots[id(var)][1]) for path, var in named if id(var) in slots and slots[id(var)][1]}
+
+    def _restore(self, document: dict, named: dict, custom_objects, bad) -> dict:
+        """Compile as the file says and make the optimizer slots it holds: {file name: Variable} of them."""
+        config = saving.deserialize(document["compile_config"], custom_objects)
+        if not isinstance(config, dict) or not isinstance(config.get("optimizer"), optimizers_module.Optimizer):
+            raise bad("compile_config holds no optimizer")
+        self.compile(optimizer=config["optimizer"], loss=config.get("loss"), metrics=config.get("metrics"),
+                     loss_weights=config.get("loss_weights"), run_eagerly=bool(config.get("run_eagerly", False)))
+        optimizer, expected = self.optimizer, {OPTIMIZER_BLOCK: self.optimizer._block}
+        slots = document.get("optimizer_slots", {})
+        allowed = set(optimizer.slot_names) | {"average"}
+        if not isinstance(slots, dict):
+            raise bad("optimizer_slots is not an object")
+        for path, names in slots.items():
+            if path not in named or not isinstance(names, list) or not set(names) <= allowed:
+                raise bad(f"optimizer slots {names!r} for {path!r}: not a weight of the model or not slots of "
+                          f"{type(optimizer).__name__} {sorted(allowed)}")
+            optimizer.build([named[path]], names)
+            expected.update({f"{OPTIMIZER_PREFIX}{path}.{s}": optimizer.get_slot(named[path], s) for s in names})
+        return expected
+
+
+def _write_safetensors(what: str, path, named: list, metadata: dict) -> None:
+    """named [(name, Variable)] as a safetensors file, metadata {str: str} in its header."""
+    if sys.byteorder != "little":
+        raise RuntimeError(f"{what}: safetensors data is little-endian; this machine is not")
+    header, offset = {"__metadata__": metadata}, 0
+    for name, var in named:
+        header[name] = {"dtype": _ST_DTYPES[var.dtype], "shape": list(var.shape),
+                        "data_offsets": [offset, offset + var.nbytes]}
+        offset += var.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
+    # a failed write (disk full, file-size limit) must not leave a truncated file where a valid one was:
+    # write a temporary file in the same folder, then rename it over the target (atomic)
+    path = os.fspath(path)
+    folder, base = os.path.split(path)
+    temp = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
+    f = open(temp, "xb")  # noqa: SIM115 (the with below closes it; opened first: only a file we made is removed)
+    try:
+        with f:
+            f.write(len(text).to_bytes(8, "little"))
+            f.write(text)
+            for _, var in named:
+                if var.nbytes:
+                    f.write(B.view(var._ptr, var.nbytes))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 # suffixes of other frameworks' weight files: writing safetensors under such a name would mislead their readers
@@ -414,20 +591,34 @@ def _safetensors_path(what: str, path) -> None:
                          f"not {os.path.basename(os.fspath(path))!r}")
 
 
-def _read_safetensors(path, expected: dict) -> dict:
-    """{name: Tensor} from a safetensors file, checked against {name: Variable}; ValueError naming the file.
+def _read_safetensors(what: str, path, expect) -> dict:
+    """{name: Tensor} from a safetensors file, checked against the {name: Variable} that expect(metadata,
+    data_size, bad) returns (the header's metadata, the bytes of data); ValueError naming the file.
 
     The file is untrusted: the header is read only up to the file's size (and _MAX_HEADER), every entry is
     checked against the model before any data is read, and the data, which must tile the rest of the file
     exactly (the format's rule), is read straight into tensors of the model's sizes."""
     def bad(why):
-        return ValueError(f"load_weights: {os.fspath(path)!r} is not a valid weights file for this model: {why}")
+        kind = "weights file for this model" if what == "load_weights" else "model file"
+        return _BadFile(f"{what}: {os.fspath(path)!r} is not a valid {kind}: {why}")
 
     try:
         with open(path, "rb") as f:
-            return _read_checked(f, os.fstat(f.fileno()).st_size, expected, bad)
+            return _read_checked(f, os.fstat(f.fileno()).st_size, expect, bad)
+    except _BadFile as e:
+        raise ValueError(*e.args) from None  # (a plain ValueError for the caller)
     except OSError as e:
-        raise OSError(f"load_weights: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
+        raise OSError(f"{what}: cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
+
+
+def parse_json(text: bytes, what: str, bad):
+    """Untrusted JSON: nesting capped before json.loads (which recurses per level), duplicate keys refused."""
+    if _nesting(text) > _MAX_DEPTH:  # 10,000 levels overflow Pyodide's stack for good
+        raise bad(f"{what} nests deeper than {_MAX_DEPTH} levels")
+    try:
+        return json.loads(text.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise bad(f"{what} is not JSON ({e})") from None
 
 
 def _nesting(text: bytes) -> int:
@@ -449,7 +640,7 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
+def _read_checked(f, file_size: int, expect, bad) -> dict:
     if file_size < 8:
         raise bad(f"{file_size} bytes is too short for a safetensors header")
     size = int.from_bytes(f.read(8), "little")
@@ -457,17 +648,12 @@ def _read_checked(f, file_size: int, expected: dict, bad) -> dict:
         raise bad(f"header length {size} exceeds the file ({file_size} bytes)")
     if size > _MAX_HEADER:
         raise bad(f"header length {size} exceeds the limit of {_MAX_HEADER} bytes")
-    text = f.read(size)
-    if _nesting(text) > _MAX_DEPTH:  # json.loads recurses per level: 10,000 overflow Pyodide's stack for good
-        raise bad(f"the header nests deeper than {_MAX_DEPTH} levels")
-    try:
-        header = json.loads(text.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise bad(f"the header is not JSON ({e})") from None
+    header = parse_json(f.read(size), "the header", bad)
     if not isinstance(header, dict):
         raise bad("the header is not a JSON object")
-    header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", None)
     data_size = file_size - 8 - size
+    expected = expect(metadata, data_size, bad)
     missing = sorted(set(expected) - set(header))
     extra = sorted(set(header) - set(expected))
     if missing or extra:
@@ -555,6 +741,15 @@ class Functional(Model):
     def outputs(self) -> list:
         return list(self._output_leaves)
 
+    @property
+    def output_names(self) -> list:
+        """The keys of a dict of outputs, else the names of the output tensors (their layers' names)."""
+        return list(self._outputs) if isinstance(self._outputs, dict) else [t.name for t in self._output_leaves]
+
+    def _output_names(self) -> list | None:
+        several = len(self._output_leaves) > 1 or isinstance(self._outputs, dict)
+        return self.output_names if several else None
+
     def compute_output_shape(self, input_shape):
         return pytree.unflatten(self._output_tree, [t.shape for t in self._output_leaves])
 
@@ -606,8 +801,7 @@ class Functional(Model):
             return pytree.unflatten(treedef, [ref(t) for t in leaves])
 
         return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._graph_layers],
+                "layers": [saving.serialize(layer) for layer in self._graph_layers],
                 "inputs": [{"name": t.name, "shape": list(t.shape[1:]), "batch_size": t.shape[0], "dtype": t.dtype}
                            for t in self._input_leaves],
                 "nodes": [{"layer": node.layer.name, "args": encode(node.inputs), "kwargs": node.kwargs}
@@ -654,6 +848,24 @@ class Sequential(Model):
             input_shape = layer.compute_output_shape(input_shape)
         return input_shape
 
+    def get_config(self) -> dict:
+        shape = self._build_input_shape
+        return {"name": self.name, "trainable": self.trainable, "layers": [saving.serialize(layer) for layer in
+                                                                           self._stack],
+                "build_input_shape": None if shape is None else _unbatched(shape)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        layers = [saving.deserialize(entry, custom_objects) for entry in config["layers"]]
+        if not all(isinstance(layer, Layer) for layer in layers):
+            raise ValueError("Sequential.from_config: every entry of layers must be a layer")
+        model = cls(layers, name=config.get("name"))
+        model.trainable = config.get("trainable", True)
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model._build(_checked_shape(shape))
+        return model
+
     def call(self, inputs, training=False):
         if not self._stack:
             raise ValueError(f"{self.name}: a Sequential model needs at least one layer")
@@ -663,8 +875,102 @@ class Sequential(Model):
         return x
 
 
+def _unbatched(shape):
+    """A build shape (or a structure of them) with the batch size unknown, as saved."""
+    leaves, tree = pytree.flatten(shape, is_leaf=_is_shape)
+    return pytree.unflatten(tree, [[None, *s[1:]] for s in leaves])
+
+
+def _checked_shape(shape):
+    """A saved build shape (a list, or a list/dict of them) as tuples of sizes >= 0 or None."""
+    leaves, tree = pytree.flatten(shape, is_leaf=_is_shape)
+    if not leaves or not all(_is_shape(s) and s and all(d is None or (d >= 0 and not isinstance(d, bool)) for d in s)
+                             for s in leaves):
+        raise ValueError(f"an input shape must be a list of sizes >= 0 or None, got {shape!r}")
+    return pytree.unflatten(tree, [tuple(s) for s in leaves])
+
+
+def _build_model(document, custom_objects, bad, budget: int) -> "Model":
+    """The model a document of Model._document describes, built (weights made) under an allocation limit."""
+    entry = {k: document[k] for k in ("module", "class_name", "config") if k in document} \
+        if isinstance(document, dict) else None
+    if not saving.is_entry(entry):
+        raise bad("expects an object with class_name and config, as Model.to_json writes")
+    with _blamed(bad), initializers_module.allocation_limit(budget):
+        model = saving.deserialize(entry, custom_objects)
+        if not isinstance(model, Model):
+            raise bad(f"{entry['class_name']!r} is not a model class")
+        build = document.get("build_config") or {}
+        if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
+            model.build(_checked_shape(build["input_shape"]))
+    return model
+
+
+@contextlib.contextmanager
+def _blamed(bad, prefix: str = ""):
+    """Errors while building from untrusted data become bad(...), naming the file (a _BadFile passes as is)."""
+    try:
+        yield
+    except _BadFile:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, MemoryError) as e:
+        raise bad(f"{prefix}{type(e).__name__}: {e}") from None
+
+
+def model_from_json(json_string, custom_objects: dict | None = None) -> Model:
+    """A new model (fresh weights) from Model.to_json's JSON; classes and functions that are neither built in
+    nor registered come from custom_objects. The JSON is untrusted: classes are only looked up by name."""
+    text = json_string.encode() if isinstance(json_string, str) else bytes(json_string)
+
+    def bad(why):
+        return _BadFile(f"model_from_json: not a valid model description: {why}")
+    try:
+        if len(text) > _MAX_HEADER:
+            raise bad(f"{len(text)} bytes exceed the limit of {_MAX_HEADER}")
+        return _build_model(parse_json(text, "the text", bad), custom_objects, bad, _BUILD_ALLOWANCE)
+    except _BadFile as e:
+        raise ValueError(*e.args) from None  # (a plain ValueError for the caller)
+
+
+def load_model(path, custom_objects: dict | None = None, compile: bool = True) -> Model:  # noqa: A002 (Keras' name)
+    """The model Model.save wrote: architecture, weights and (compile=True) the compiled optimizer with its
+    state, loss and metrics, so that fit continues as it would have. The file is untrusted, as load_weights'."""
+    _safetensors_path("load_model", path)
+    loaded = {}
+
+    def expect(metadata, data_size, bad):
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("pyautodiff_model"), str):
+            raise bad("its metadata holds no model (a file of save_weights? load it with model.load_weights)")
+        document = parse_json(metadata["pyautodiff_model"].encode(), "the model's JSON", bad)
+        model = loaded["model"] = _build_model(document, custom_objects, bad, data_size + _BUILD_ALLOWANCE)
+        named = dict(model._named_weights("load_model"))
+        loaded["expected"] = named
+        if "compile_config" in document:
+            with _blamed(bad, "compile_config: "):
+                loaded["expected"] = {**named, **model._restore(document, named, custom_objects, bad)}
+        return loaded["expected"]
+
+    values = _read_safetensors("load_model", path, expect)
+    model = loaded["model"]
+    for name, var in loaded["expected"].items():
+        var.assign(values[name])
+    if not compile:
+        model.optimizer = model.loss = None
+    return model
+
+
+def _sliced(value, part: slice):
+    """A Tensor, or each Tensor of a list or dict of them, sliced along the batch axis (None stays None)."""
+    leaves, tree = pytree.flatten(value)
+    return pytree.unflatten(tree, [t if t is None else t[part] for t in leaves])
+
+
+def _is_shape(v) -> bool:
+    return isinstance(v, (tuple, list)) and all(d is None or isinstance(d, int) for d in v)
+
+
 def _results(trackers: dict) -> dict:
-    return {k: m.result() for k, m in trackers.items()}
+    return {k: m.result() for k, (m, _) in trackers.items()}
 
 
 def _weight_arg(sample_weight) -> dict:
@@ -712,10 +1018,12 @@ def _progress(epoch, epochs, step, steps, trackers, seconds, live, logs=None) ->
     width = 20
     done = width * step // max(steps, 1)
     bar = "=" * max(done - 1, 0) + (">" if done < width else "=") + "." * (width - done)
-    values = logs if logs is not None else {k: m.result() for k, m in trackers.items()}
+    values = logs if logs is not None else _results(trackers)
     text = " - ".join(f"{k}: {v:.4f}" for k, v in values.items())
     prefix = f"Epoch {epoch + 1}/{epochs} {step}/{steps} [{bar}] {seconds:.1f}s"
     print(("\r" if live else "") + f"{prefix} - {text}", end="" if logs is None else "\n", flush=True)
 
 
-__all__ = ["History", "Model", "Sequential"]
+saving.BUILTINS["models"] = {"Functional": Functional, "Model": Functional, "Sequential": Sequential}
+
+__all__ = ["History", "Model", "Sequential", "load_model", "model_from_json"]

@@ -300,10 +300,11 @@ class Optimizer:
             raise KeyError(f"{self.name}: no slot {name!r} for variable {getattr(var, 'name', var)!r}; "
                            f"slots are {list(self.slot_names) + ['average']}") from None
 
-    def build(self, var_list) -> None:
-        """Create the slots each variable needs under the current hyper-parameters (zeros, as Keras starts
-        them but Adagrad's accumulator; a slot turned on later, momentum set after some steps, starts then)."""
-        needed = self.slots_for()
+    def build(self, var_list, slot_names=None) -> None:
+        """Create the slots each variable needs under the current hyper-parameters, or those named (zeros, as
+        Keras starts them but Adagrad's accumulator; a slot turned on later, momentum set after some steps,
+        starts then)."""
+        needed = self.slots_for() if slot_names is None else tuple(slot_names)
         for var in var_list:
             _, slots = self._slots.setdefault(id(var), (var, {}))
             for s in needed:
@@ -430,9 +431,10 @@ class Optimizer:
         return [slots[s]._ptr if s in slots else NULL for s in self.slot_names]
 
     def get_config(self) -> dict:
-        """The constructor's arguments (a schedule as {"class_name", "config"}); from_config inverts it."""
+        """The constructor's arguments (a schedule as {"module", "class_name", "config"}, as ad.saving.serialize
+        writes it); from_config inverts it."""
         lr = self._hp[_HP.AD_HP_LR] if self._schedule is None else \
-            {"class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
+            {"module": "optimizers", "class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
         config = {"name": self.name, "learning_rate": lr}
         for klass in reversed(type(self).__mro__):
             for name, attr in vars(klass).items():

@@ -190,8 +190,10 @@ def test_model_checkpoint_formats_paths_and_saves_the_best(tmp_path):
     other = _model()
     other.load_weights(tmp_path / "best-4.safetensors")
     assert [w.tolist() for w in other.get_weights()] == weights
-    with pytest.raises(NotImplementedError, match="whole-model saving"):
-        ad.callbacks.ModelCheckpoint("m.keras", save_weights_only=False)
+    whole = ad.callbacks.ModelCheckpoint(str(tmp_path / "whole.safetensors"), save_weights_only=False)
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[whole])
+    assert [w.tolist() for w in ad.models.load_model(tmp_path / "whole.safetensors").get_weights()] == \
+        [w.tolist() for w in model.get_weights()]
     with pytest.raises(KeyError, match="missing 'val_acc'"):
         model.fit(x, y, verbose=0, callbacks=[ad.callbacks.ModelCheckpoint(str(tmp_path / "{val_acc}"))])
 

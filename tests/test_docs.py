@@ -17,7 +17,7 @@ if sys.platform == "emscripten" and not DOCS.is_dir():  # a Pyodide run without 
 TEXT = (DOCS / "api.md").read_text(encoding="utf-8")
 REFERENCE, _, NOT_YET = TEXT.partition("\n## Not yet\n")
 SUBMODULES = ("layers", "losses", "optimizers", "metrics", "data", "datasets", "debug", "initializers", "models",
-              "callbacks", "random")
+              "callbacks", "random", "regularizers", "saving")
 _AD_NAME = re.compile(r"(?<![\w.])ad((?:\.\w+)+)")
 
 

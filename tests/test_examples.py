@@ -39,3 +39,10 @@ def test_cnn_digits_reaches_97_percent():
     found = re.fullmatch(r"test accuracy: ([\d.]+) on (\d+) held-out digits", line)
     assert found and int(found[2]) == 1797 // 4, line
     assert float(found[1]) >= 0.97, line
+
+
+def test_functional_save_resumes_from_the_saved_model():
+    out = run("functional_save.py")
+    assert "restored model evaluates the same: True" in out and "best checkpoint loads: True" in out
+    found = re.search(r"quadrant accuracy: ([\d.]+), distance mse: ([\d.]+)", out)
+    assert found and float(found[1]) >= 0.9 and float(found[2]) < 0.1, out

@@ -354,7 +354,7 @@ def test_get_config_round_trips_and_copies_continue_identically():
     opt = opts.Nadam(sched, beta_1=0.8, weight_decay=0.01, global_clipnorm=1.0, use_ema=True,
                      ema_overwrite_frequency=3, name="n")
     config = opt.get_config()
-    assert config == {"name": "n", "learning_rate": {"class_name": "PiecewiseConstantDecay",
+    assert config == {"name": "n", "learning_rate": {"module": "optimizers", "class_name": "PiecewiseConstantDecay",
                                                      "config": {"boundaries": [2], "values": [0.1, 0.01],
                                                                 "name": "PiecewiseConstant"}},
                       "weight_decay": 0.01, "clipnorm": None, "clipvalue": None, "global_clipnorm": 1.0,

@@ -7,14 +7,16 @@ how a model finds its weights; each weight gets a stable path such as "dense1.ke
 
 import inspect
 import re
+import threading
 
-from .. import initializers
+from .. import initializers, pytree, regularizers
 from ..dtypes import FLOAT32, canonical
 from ..functional import call_symbolic, is_symbolic, shapes_of
-from ..ops import cast
+from ..ops import cast, scale
 from ..tensor import Tensor, Variable, as_tensor
 
 _name_counts: dict = {}
+_calls = threading.local()  # .depth: layer calls in progress on this thread (0: none)
 
 
 def _unique_name(cls_name: str) -> str:
@@ -37,7 +39,8 @@ class _BuildWithInputShape(type):
 class Layer(metaclass=_BuildWithInputShape):
     cast_inputs = True  # float inputs become the layer's dtype (Embedding takes indices as they are)
 
-    def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None):
+    def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None,
+                 activity_regularizer=None):
         object.__setattr__(self, "_tracked", {})
         self.name = name or _unique_name(type(self).__name__)
         self.input_shape = tuple(input_shape) if input_shape is not None else None
@@ -46,6 +49,9 @@ class Layer(metaclass=_BuildWithInputShape):
         self.built = False
         self.output_shape = None  # (None, ...) as last computed, for summary()
         self._weights: list = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._regularized: list = []  # (variable, regularizer) from add_weight
+        self._activity_losses: list = []  # the activity penalties of the calls since the outermost call began
         self._passes_training = "training" in inspect.signature(self.call).parameters
 
     # --- tracking ---
@@ -117,12 +123,32 @@ class Layer(metaclass=_BuildWithInputShape):
         return sum(v.size for v in self.weights)
 
     # --- weights ---
-    def add_weight(self, name: str, shape, initializer="zeros", trainable: bool = True, dtype=None) -> Variable:
+    def add_weight(self, name: str, shape, initializer="zeros", trainable: bool = True, dtype=None,
+                   regularizer=None) -> Variable:
         dtype = canonical(dtype, self.name) or self.dtype
-        value = initializers.get(initializer)(tuple(shape), dtype)
+        value = initializers.make(initializer, tuple(shape), dtype, f"{self.name}/{name}")
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable, dtype=dtype)
         self._weights.append((var, name))
+        if regularizer is not None:
+            self._regularized.append((var, regularizers.get(regularizer)))
         return var
+
+    @property
+    def losses(self) -> list:
+        """The regularization penalties (scalar tensors) of this layer and the layers in it: each regularized
+        weight's, computed now (so a GradientTape sees them), and the activity penalties of the last call."""
+        found, seen = [], set()
+        for layer in self._layers_tree():
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found += [regularizer(var) for var, regularizer in layer._regularized] + layer._activity_losses
+        return found
+
+    def _layers_tree(self):
+        yield self
+        for _, child in self._children():
+            if isinstance(child, Layer):
+                yield from child._layers_tree()
 
     def get_weights(self) -> list:
         return [var.value() for var in self.weights]
@@ -153,7 +179,10 @@ class Layer(metaclass=_BuildWithInputShape):
         return input_shape
 
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:  # (as Keras 3: only when set)
+            config["activity_regularizer"] = self.activity_regularizer
+        return config
 
     def _build(self, input_shape: tuple) -> None:
         self.build(input_shape)
@@ -168,15 +197,27 @@ class Layer(metaclass=_BuildWithInputShape):
             inputs = as_tensor(inputs, None, self.name)
         if isinstance(inputs, Tensor) and self.cast_inputs and inputs.dtype != self.dtype:
             inputs = cast(inputs, self.dtype)
-        if not self.built:
-            self._build(shapes_of(inputs))
-        if args:  # Rindow's form, model(x, training, trues): what follows training goes to call as given
-            out = self.call(inputs, training, *args, **kwargs) if self._passes_training else self.call(inputs, *args,
-                                                                                                       **kwargs)
-        else:
-            if self._passes_training:
-                kwargs["training"] = training
-            out = self.call(inputs, **kwargs)
+        depth = getattr(_calls, "depth", 0)
+        if depth == 0:  # the outermost call: activity penalties start anew (Keras)
+            for layer in self._layers_tree():
+                layer._activity_losses.clear()
+        _calls.depth = depth + 1
+        try:
+            if not self.built:
+                self._build(shapes_of(inputs))
+            if args:  # Rindow's form, model(x, training, trues): what follows training goes to call as given
+                out = self.call(inputs, training, *args, **kwargs) if self._passes_training else \
+                    self.call(inputs, *args, **kwargs)
+            else:
+                if self._passes_training:
+                    kwargs["training"] = training
+                out = self.call(inputs, **kwargs)
+        finally:
+            _calls.depth = depth
+        if self.activity_regularizer is not None:  # Keras 3: each output's penalty over its batch size
+            self._activity_losses += [scale(1.0 / max(t.shape[0], 1), self.activity_regularizer(t)) if t.ndim else
+                                      self.activity_regularizer(t) for t in pytree.flatten(out)[0]
+                                      if isinstance(t, Tensor)]
         if isinstance(out, Tensor):  # (plain attribute: not tracked, and this runs on every call)
             object.__setattr__(self, "output_shape", (None,) + out.shape[1:] if out.ndim else ())
         return out

@@ -4,7 +4,7 @@ bias and activation, checks its input and computes output shapes the way Keras d
 
 import numbers
 
-from .. import ops
+from .. import ops, regularizers
 from ..ops import ACTIVATIONS
 from .base import Layer, check_last_dim
 from .core import activation_name
@@ -65,14 +65,14 @@ def check_rank(layer, shape, rank: int) -> None:
 
 class _Conv(Layer):
     """What every convolution layer shares: geometry arguments, bias, activation, input checks, output shapes.
-    A subclass gives rank, _kernels(channels) (name, shape, initializer of each kernel, in Keras' order),
+    A subclass gives rank, _kernels(channels) (name, shape, initializer, regularizer of each kernel, in Keras' order),
     _filters(channels) (the output channels) and _convolve(x)."""
 
     rank = 2
     allowed_padding = ("valid", "same")
 
     def __init__(self, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation=None, use_bias=True, bias_initializer="zeros", **kwargs):
+                 activation=None, use_bias=True, bias_initializer="zeros", bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = standardize_tuple(self, kernel_size, self.rank, "kernel_size")
         self.strides = standardize_tuple(self, strides, self.rank, "strides")
@@ -87,6 +87,7 @@ class _Conv(Layer):
         self._activation_fn = activation if self.activation is None else ACTIVATIONS[self.activation]
         self.use_bias = use_bias
         self.bias_initializer = bias_initializer
+        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
         check_rank(self, input_shape, self.rank)
@@ -94,10 +95,10 @@ class _Conv(Layer):
         if not channels:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the input's channels must be known, got input "
                              f"shape {tuple(input_shape)}")
-        for name, shape, initializer in self._kernels(channels):
-            setattr(self, name, self.add_weight(name, shape, initializer))
-        self.bias = self.add_weight("bias", (self._filters(channels),), self.bias_initializer) \
-            if self.use_bias else None
+        for name, shape, initializer, regularizer in self._kernels(channels):
+            setattr(self, name, self.add_weight(name, shape, initializer, regularizer=regularizer))
+        self.bias = self.add_weight("bias", (self._filters(channels),), self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
         self._channels = channels
 
     def call(self, inputs, training=False):
@@ -119,8 +120,9 @@ class _Conv(Layer):
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-                "activation": self.activation, "use_bias": self.use_bias,
-                "bias_initializer": self.bias_initializer}
+                "activation": self.activation or self._activation_fn, "use_bias": self.use_bias,
+                "bias_initializer": self.bias_initializer, "bias_regularizer": self.bias_regularizer,
+                "activity_regularizer": self.activity_regularizer}
 
 
 class Conv(_Conv):
@@ -128,20 +130,22 @@ class Conv(_Conv):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, **kwargs)
+                         bias_initializer, bias_regularizer, **kwargs)
         self.filters, self.groups = positive_int(self, filters, "filters"), positive_int(self, groups, "groups")
         if self.filters % self.groups:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the number of filters must be evenly divisible "
                              f"by the number of groups. Received: groups={groups}, filters={filters}")
         self.kernel_initializer = kernel_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
 
     def _kernels(self, channels):
         if channels % self.groups:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the input's {channels} channels are not "
                              f"divisible by groups={self.groups}")
-        return [("kernel", self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer)]
+        return [("kernel", self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
+                 self.kernel_regularizer)]
 
     def _filters(self, channels):
         return self.filters
@@ -152,7 +156,7 @@ class Conv(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,
-                "kernel_initializer": self.kernel_initializer}
+                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer}
 
 
 class Conv1D(Conv):
@@ -173,9 +177,9 @@ class Conv2DTranspose(_Conv):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, **kwargs)
+                         bias_initializer, bias_regularizer, **kwargs)
         self.filters = positive_int(self, filters, "filters")
         self.output_padding = None if output_padding is None else \
             standardize_tuple(self, output_padding, self.rank, "output_padding", low=0)
@@ -184,9 +188,11 @@ class Conv2DTranspose(_Conv):
                              f"`strides` for all dimensions. Received: output_padding={self.output_padding}, "
                              f"strides={self.strides}")
         self.kernel_initializer = kernel_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
 
     def _kernels(self, channels):
-        return [("kernel", self.kernel_size + (self.filters, channels), self.kernel_initializer)]
+        return [("kernel", self.kernel_size + (self.filters, channels), self.kernel_initializer,
+                 self.kernel_regularizer)]
 
     def _filters(self, channels):
         return self.filters
@@ -211,7 +217,7 @@ class Conv2DTranspose(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "output_padding": self.output_padding,
-                "kernel_initializer": self.kernel_initializer}
+                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer}
 
 
 class _Depthwise(_Conv):
@@ -219,11 +225,13 @@ class _Depthwise(_Conv):
     channel c (TensorFlow's order), which is a convolution with one group per input channel."""
 
     def __init__(self, depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                 use_bias, depthwise_initializer, bias_initializer, **kwargs):
+                 use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                 **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, **kwargs)
+                         bias_initializer, bias_regularizer, **kwargs)
         self.depth_multiplier = positive_int(self, depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = depthwise_initializer
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
 
     def _depthwise(self, x, kernel):
         channels = kernel.shape[-2]
@@ -233,7 +241,8 @@ class _Depthwise(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": self.depthwise_initializer}
+                "depthwise_initializer": self.depthwise_initializer,
+                "depthwise_regularizer": self.depthwise_regularizer}
 
 
 class DepthwiseConv2D(_Depthwise):
@@ -241,12 +250,14 @@ class DepthwiseConv2D(_Depthwise):
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, **kwargs)
+                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         **kwargs)
 
     def _kernels(self, channels):
-        return [("kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer)]
+        return [("kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
+                 self.depthwise_regularizer)]
 
     def _filters(self, channels):
         return channels * self.depth_multiplier
@@ -261,16 +272,20 @@ class SeparableConv2D(_Depthwise):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, **kwargs)
+                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         **kwargs)
         self.filters = positive_int(self, filters, "filters")
         self.pointwise_initializer = pointwise_initializer
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
 
     def _kernels(self, channels):
-        return [("depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer),
+        return [("depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
+                 self.depthwise_regularizer),
                 ("pointwise_kernel", (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-                 self.pointwise_initializer)]
+                 self.pointwise_initializer, self.pointwise_regularizer)]
 
     def _filters(self, channels):
         return self.filters
@@ -279,4 +294,5 @@ class SeparableConv2D(_Depthwise):
         return ops.conv2d(self._depthwise(x, self.depthwise_kernel), self.pointwise_kernel)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "pointwise_initializer": self.pointwise_initializer}
+        return {**super().get_config(), "filters": self.filters, "pointwise_initializer": self.pointwise_initializer,
+                "pointwise_regularizer": self.pointwise_regularizer}

@@ -1,6 +1,6 @@
 """Dense, Activation, Flatten, Dropout and Embedding."""
 
-from .. import ops, pytree
+from .. import ops, pytree, regularizers
 from ..ops import ACTIVATIONS
 from ..ops import nn as fused
 from ..dtypes import INT32
@@ -24,7 +24,7 @@ def activation_name(activation) -> str | None:
 
 class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense {self.name!r}: units must be a positive int, got {units!r}")
@@ -34,12 +34,16 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
         if input_shape is None or len(input_shape) < 1 or not input_shape[-1]:
             raise ValueError(f"Dense {self.name!r}: cannot build for input shape {input_shape}")
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
 
     def call(self, inputs, training=False):
         check_last_dim(self, inputs, self.kernel.shape[0])
@@ -52,8 +56,10 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "use_bias": self.use_bias}
+        return {**super().get_config(), "units": self.units, "activation": self.activation or self._activation_fn,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer, "kernel_regularizer": self.kernel_regularizer,
+                "bias_regularizer": self.bias_regularizer}
 
 
 class Activation(Layer):
@@ -66,7 +72,7 @@ class Activation(Layer):
         return self._fn(inputs)
 
     def get_config(self):
-        return {**super().get_config(), "activation": self.activation}
+        return {**super().get_config(), "activation": self.activation or self._fn}
 
 
 class Flatten(Layer):
@@ -103,17 +109,19 @@ class Dropout(Layer):
 class Embedding(Layer):
     cast_inputs = False
 
-    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", **kwargs):
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(v, int) or v <= 0:
                 raise ValueError(f"Embedding {self.name!r}: {what} must be a positive int, got {v!r}")
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = embeddings_initializer
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer)
+                                          self.embeddings_initializer, regularizer=self.embeddings_regularizer)
 
     def call(self, inputs, training=False):
         if inputs.dtype != INT32:  # a float index such as 1.7 names no row (Keras would truncate it to 1)
@@ -129,7 +137,9 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": self.embeddings_initializer,
+                "embeddings_regularizer": self.embeddings_regularizer, "activity_regularizer": self.activity_regularizer}
 
 
 class Permute(Layer):

@@ -1,14 +1,19 @@
 """BatchNormalization and LayerNormalization, written with ops (their gradients come from the tape)."""
 
-from .. import ops
+from .. import ops, regularizers
 from ..tape import stop_gradient
 from .base import Layer
 
 
 class _Normalization(Layer):
-    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True, **kwargs):
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
     def _axis(self, ndim: int) -> int:
         if not -ndim <= self.axis < ndim:
@@ -20,8 +25,10 @@ class _Normalization(Layer):
         axis = self._axis(len(input_shape))
         self._features = input_shape[axis]
         shape = (self._features,)
-        self.gamma = self.add_weight("gamma", shape, "ones") if self.scale else None
-        self.beta = self.add_weight("beta", shape, "zeros") if self.center else None
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer) \
+            if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer) \
+            if self.center else None
 
     def _check(self, x):
         axis = self._axis(x.ndim)
@@ -42,21 +49,27 @@ class _Normalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale}
+                "scale": self.scale, "beta_initializer": self.beta_initializer,
+                "gamma_initializer": self.gamma_initializer, "beta_regularizer": self.beta_regularizer,
+                "gamma_regularizer": self.gamma_regularizer}
 
 
 class BatchNormalization(_Normalization):
     """Normalizes over the batch while training; at inference uses moving statistics (non-trainable)."""
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
         super().__init__(axis, epsilon, **kwargs)
         self.momentum = float(momentum)
+        self.moving_mean_initializer = moving_mean_initializer
+        self.moving_variance_initializer = moving_variance_initializer
 
     def build(self, input_shape):
         super().build(input_shape)
         shape = (self._features,)
-        self.moving_mean = self.add_weight("moving_mean", shape, "zeros", trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape, "ones", trainable=False)
+        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape, self.moving_variance_initializer,
+                                               trainable=False)
 
     def call(self, inputs, training=False):
         axis = self._check(inputs)
@@ -73,7 +86,9 @@ class BatchNormalization(_Normalization):
         return self._affine(inputs, mean, variance, axis)
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum}
+        return {**super().get_config(), "momentum": self.momentum,
+                "moving_mean_initializer": self.moving_mean_initializer,
+                "moving_variance_initializer": self.moving_variance_initializer}
 
 
 class LayerNormalization(_Normalization):
