@@ -5,6 +5,8 @@ from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, Sepa
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
+from .recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                        TimeDistributed)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
@@ -18,6 +20,7 @@ __all__ = [
            "AveragePooling2D",
            "AveragePooling3D",
            "BatchNormalization",
+           "Bidirectional",
            "Concatenate",
            "Conv1D",
            "Conv2D",
@@ -29,12 +32,16 @@ __all__ = [
            "Dropout",
            "Embedding",
            "Flatten",
+           "GRU",
+           "GRUCell",
            "GlobalAveragePooling1D",
            "GlobalAveragePooling2D",
            "GlobalAveragePooling3D",
            "GlobalMaxPooling1D",
            "GlobalMaxPooling2D",
            "GlobalMaxPooling3D",
+           "LSTM",
+           "LSTMCell",
            "Lambda",
            "Layer",
            "LayerNormalization",
@@ -45,10 +52,14 @@ __all__ = [
            "Minimum",
            "Multiply",
            "Permute",
+           "RNN",
            "RepeatVector",
            "Reshape",
            "SeparableConv2D",
+           "SimpleRNN",
+           "SimpleRNNCell",
            "Subtract",
+           "TimeDistributed",
            "UpSampling2D",
            "ZeroPadding2D",
 ]

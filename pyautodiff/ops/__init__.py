@@ -8,6 +8,7 @@ from . import elementwise, matmul, reduce, shape  # noqa: F401 - their rows regi
 from . import nn  # noqa: F401 - the model layer's fused ops (dense, cross-entropies, dropout) build on the above
 from . import pool  # noqa: F401 - pooling, padding and upsampling of channels-last tensors
 from . import conv  # noqa: F401 - convolutions and their transposes (csrc/conv.c)
+from . import rnn  # noqa: F401 - recurrent sequences (csrc/rnn.c)
 from .shape import scatter_add, unbroadcast  # noqa: F401 - internals the model layer uses
 
 # ad.add, ad.reshape, ... as the rows named them (ops.matmul and ops.shape are the functions, not the modules)
