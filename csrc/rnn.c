@@ -9,22 +9,23 @@
 #include "internal.h"
 
 /* v = act(v) over n values; d = d * act'(through v, the activation's output) */
-#define RNN_ACT_CASE(name, f, grad, ints)                                                                   \
-    case AD_ACT_##name:                                                                                     \
-        for (int64_t i = 0; i < n; i++) { T x = v[i]; v[i] = (f); }                                         \
+#define RNN_ACT_CASE(name, f, grad, ints)                                        \
+    case AD_ACT_##name:                                                          \
+        for (int64_t i = 0; i < n; i++) { T x = v[i]; v[i] = (f); }              \
         break;
-#define RNN_GRAD_CASE(name, f, grad, ints)                                                                  \
-    case AD_ACT_##name:                                                                                     \
-        for (int64_t i = 0; i < n; i++) { T y = v[i], g = d[i]; d[i] = (grad); }                            \
+#define RNN_GRAD_CASE(name, f, grad, ints)                                       \
+    case AD_ACT_##name:                                                          \
+        for (int64_t i = 0; i < n; i++) { T y = v[i], g = d[i]; d[i] = (grad); } \
         break;
-#define RNN_ACT_FNS(TY, S)                                                                                  \
-    static void act_##S(int act, int64_t n, TY *v) {                                                        \
-        typedef TY T;                                                                                       \
-        switch (act) { AD_ACTIVATIONS(RNN_ACT_CASE) default: break; }                                       \
-    }                                                                                                       \
-    static void act_grad_##S(int act, int64_t n, const TY *v, TY *d) {                                      \
-        typedef TY T;                                                                                       \
-        switch (act) { AD_ACTIVATIONS(RNN_GRAD_CASE) default: break; }                                      \
+#define RNN_ACT_FNS(TY, S)                                                       \
+    AD_TARGET_CLONES static void act_##S(int act, int64_t n, TY *v) {            \
+        typedef TY T;                                                            \
+        switch (act) { AD_ACTIVATIONS(RNN_ACT_CASE) default: break; }            \
+    }                                                                            \
+    AD_TARGET_CLONES static void act_grad_##S(int act, int64_t n, const TY *v,   \
+                                              TY *d) {                           \
+        typedef TY T;                                                            \
+        switch (act) { AD_ACTIVATIONS(RNN_GRAD_CASE) default: break; }           \
     }
 RNN_ACT_FNS(float, f32)
 RNN_ACT_FNS(double, f64)
