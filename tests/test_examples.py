@@ -5,6 +5,7 @@ import io
 import os
 import re
 import runpy
+import sys
 
 import pytest
 
@@ -39,3 +40,11 @@ def test_cnn_digits_reaches_97_percent():
     found = re.fullmatch(r"test accuracy: ([\d.]+) on (\d+) held-out digits", line)
     assert found and int(found[2]) == 1797 // 4, line
     assert float(found[1]) >= 0.97, line
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="a minute of training natively, several in Pyodide")
+def test_rnn_addition_reaches_95_percent():
+    line = run("rnn_addition.py").strip().splitlines()[-1]
+    found = re.fullmatch(r"exact-match accuracy: ([\d.]+) on (\d+) held-out sums", line)
+    assert found and int(found[2]) == 2000, line
+    assert float(found[1]) >= 0.95, line
