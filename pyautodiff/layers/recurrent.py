@@ -121,7 +121,6 @@ class SimpleRNNCell(_Cell):
     """h = activation(x @ kernel + h' @ recurrent_kernel + bias)."""
 
     def __init__(self, units: int, activation="tanh", **kwargs):
-        kwargs.pop("recurrent_activation", None)
         super().__init__(units, activation, **kwargs)
 
     def get_config(self):
