@@ -580,3 +580,16 @@ def test_bad_inputs_raise_clearly():
         L.SimpleRNN(3)(ad.zeros((2, 0, 3)))
     with pytest.raises(ValueError, match="units must be a positive int"):
         L.LSTMCell(0)
+
+
+def test_functional_encoder_decoder_passes_states_as_inputs():
+    encoder, decoder, head = L.LSTM(6, return_state=True), L.LSTM(6, return_sequences=True), L.TimeDistributed(
+        L.Dense(2))
+    source, target = ad.Input((5, 3)), ad.Input((4, 2))
+    _, h, c = encoder(source)
+    model = ad.Model([source, target], head(decoder([target, h, c])))
+    x, y = fixed((3, 5, 3), 1), fixed((3, 4, 2), 2)
+    out = model([x, y])
+    assert out.shape == (3, 4, 2)
+    _, h, c = encoder(x)
+    assert_close(flat(out), flat(head(decoder(y, initial_state=[h, c]))), 1e-6, "states as inputs")
