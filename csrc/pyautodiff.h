@@ -165,6 +165,32 @@ int ad_pool(int op, int adjoint, int dtype, int d, int64_t n, int64_t c, const i
 #define AD_CONV_KERNEL_GRAD 2
 int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out);
 
+/* rnn.c: a recurrent layer over a whole sequence in one call (the time loop, the recurrent products and the
+ * gates fused), Keras' gate order and weight layout. cell: AD_RNN_SIMPLE h = act(x_t + h' @ r); AD_RNN_LSTM
+ * gates i, f, c, o with c = f * c' + i * act(c~), h = o * act(c); AD_RNN_GRU (reset_after) and
+ * AD_RNN_GRU_BEFORE (reset before the product) gates z, r, h~ with h = z * h' + (1 - z) * h~. G = 1, 4, 3 or 3
+ * column blocks of units. xw (steps, batch, G * units) = the inputs' projections with their bias, time major;
+ * r (units, G * units) the recurrent kernel; rb (G * units) GRU's recurrent bias or NULL; h0 (and c0 for LSTM,
+ * else NULL) (batch, units) the initial state. Step s reads time t = s, or steps - 1 - s when reverse.
+ * mask (steps, batch) in the dtype, indexed by t, or NULL: where 0 the sample's state is carried over. rmask
+ * (batch, units) or NULL multiplies the state entering the recurrent products (recurrent dropout). Outputs
+ * in step order: h (steps, batch, units) the state after each step, c (the same, LSTM, else NULL) and work
+ * (steps, batch, 4 * units) what the backward reads (LSTM and GRU; NULL for AD_RNN_SIMPLE). act and ract
+ * are activation ids or AD_NO_ACTIVATION. */
+#define AD_RNN_SIMPLE 0
+#define AD_RNN_LSTM 1
+#define AD_RNN_GRU 2
+#define AD_RNN_GRU_BEFORE 3
+int ad_rnn(int cell, int dtype, int act, int ract, int reverse, int64_t steps, int64_t batch, int64_t units,
+           const void *xw, const void *r, const void *rb, const void *h0, const void *c0, const void *mask,
+           const void *rmask, void *h, void *c, void *work);
+/* its backward for the gradients gh of h and gc of c (NULL: zero) in step order: gxw (as xw), gr (as r),
+ * grb (as rb, NULL when rb is), gh0 and gc0 (NULL unless LSTM) */
+int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t steps, int64_t batch,
+                    int64_t units, const void *r, const void *h0, const void *c0, const void *mask,
+                    const void *rmask, const void *h, const void *c, const void *work, const void *gh,
+                    const void *gc, void *gxw, void *gr, void *grb, void *gh0, void *gc0);
+
 /* nn.c */
 /* y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be NULL (no bias); act an activation id or
  * AD_NO_ACTIVATION */

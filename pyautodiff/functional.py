@@ -129,13 +129,19 @@ def topological_nodes(model_name: str, inputs: list, outputs: list) -> list:
 
 def run(nodes: list, values: dict, training: bool) -> None:
     """Run the nodes on real tensors: values maps id(symbolic tensor) to its Tensor, and is filled in."""
+    masks: dict = {}  # id(symbolic tensor) -> the mask its value carries (Keras' masking), where one does
     for node in nodes:
         leaves, treedef = pytree.flatten(node.inputs)
-        out = node.layer(pytree.unflatten(treedef, [values[id(v)] for v in leaves]), training=training,
-                         **node.kwargs)
+        given = [masks.get(id(v)) for v in leaves]
+        mask = None if all(m is None for m in given) else given[0] if len(given) == 1 else given
+        out, out_mask = node.layer.call_masked(pytree.unflatten(treedef, [values[id(v)] for v in leaves]), mask,
+                                               training, **node.kwargs)
         outs = pytree.flatten(out)[0]
         if len(outs) != len(node.outputs):
             raise ValueError(f"{type(node.layer).__name__} {node.layer.name!r}: returned {len(outs)} outputs where "
                              f"its compute_output_shape announced {len(node.outputs)}")
-        for sym, value in zip(node.outputs, outs):
+        out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask] * (len(outs) == 1)
+        for sym, value, m in zip(node.outputs, outs, list(out_masks) + [None] * len(outs)):
             values[id(sym)] = value
+            if m is not None:
+                masks[id(sym)] = m

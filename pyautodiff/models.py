@@ -869,9 +869,9 @@ class Sequential(Model):
     def call(self, inputs, training=False):
         if not self._stack:
             raise ValueError(f"{self.name}: a Sequential model needs at least one layer")
-        x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training)
+        x, mask = inputs, None
+        for layer in self._stack:  # each layer's output mask (Embedding(mask_zero=True)...) goes to the next
+            x, mask = layer.call_masked(x, mask, training)
         return x
 
 

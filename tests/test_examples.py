@@ -5,6 +5,7 @@ import io
 import os
 import re
 import runpy
+import sys
 
 import pytest
 
@@ -46,3 +47,11 @@ def test_functional_save_resumes_from_the_saved_model():
     assert "restored model evaluates the same: True" in out and "best checkpoint loads: True" in out
     found = re.search(r"quadrant accuracy: ([\d.]+), distance mse: ([\d.]+)", out)
     assert found and float(found[1]) >= 0.9 and float(found[2]) < 0.1, out
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="a minute of training natively, several in Pyodide")
+def test_rnn_addition_reaches_95_percent():
+    line = run("rnn_addition.py").strip().splitlines()[-1]
+    found = re.fullmatch(r"exact-match accuracy: ([\d.]+) on (\d+) held-out sums", line)
+    assert found and int(found[2]) == 2000, line
+    assert float(found[1]) >= 0.95, line

@@ -35,6 +35,24 @@ def _conv_kernel_grad(x, g):
     return tape.gradient(y, w, output_gradients=g) * rand((2, 3, 2, 3), seed=150)
 
 
+def _rnn(cell, reverse=False, masked=False, recurrent_bias=False, dropped=False):
+    """ad.ops.rnn.rnn's sequence of states (and cell states) weighted, for xw, the recurrent kernel, h0 (c0)."""
+    gates = {"simple": 1, "lstm": 4, "gru": 3, "gru_before": 3}[cell]
+    mask = ad.array([[1.0, 1.0], [0.0, 1.0], [1.0, 0.0]], "float64") if masked else None
+    rmask = rand((2, 2), lo=0.5, hi=1.5, seed=182) if dropped else None
+
+    def fn(xw, r, h0, *rest):
+        c0 = rest[0] if cell == "lstm" else None
+        rb = rest[-1] if recurrent_bias else None
+        out = ad.ops.rnn.rnn(cell, xw, r, h0, c0, rb, mask, rmask, reverse=reverse)
+        outs = out if isinstance(out, tuple) else (out,)
+        return ad.add_n([o * rand((3, 2, 2), seed=180 + k) for k, o in enumerate(outs)])
+    inputs = [rand((3, 2, 2 * gates), seed=183), rand((2, 2 * gates), seed=184), rand((2, 2), seed=185)]
+    inputs += [rand((2, 2), seed=186)] if cell == "lstm" else []
+    inputs += [rand((2 * gates,), seed=187)] if recurrent_bias else []
+    return fn, inputs
+
+
 @ad.custom_gradient
 def _custom_softplus(x):
     """log(1 + e^x) with its gradient given by hand (an ad.custom_gradient)"""
@@ -210,6 +228,10 @@ CASES = {
                              [rand((2, 2, 2), seed=526), rand((1, 2, 3), seed=527)]),
     "einsum of three": (lambda a, b, c: ad.einsum("ab,bc,cd->ad", a, b, c) * rand((2, 2), seed=528),
                         [rand((2, 3), seed=529), rand((3, 2), seed=530), rand((2, 2), seed=531)]),
+    "rnn": _rnn("lstm", reverse=True, masked=True, dropped=True),
+    "rnn simple": _rnn("simple", masked=True),
+    "rnn gru": _rnn("gru", reverse=True, masked=True, recurrent_bias=True, dropped=True),
+    "rnn gru_before": _rnn("gru_before", masked=True, dropped=True),
 }
 
 # every activation of the C rows and its fused backward, with no case written by hand: the backward's y comes

@@ -64,12 +64,17 @@ REQUIRED = {"units": 3, "activation": "relu", "rate": 0.25, "input_dim": 5, "out
             "key_dim": 3}
 
 
+# ... and the layers a wrapper requires, made afresh for each wrapper
+MADE = {"cell": lambda: ad.layers.LSTMCell(3), "layer": lambda: ad.layers.LSTM(3)}
+
+
 def make(cls):
     params = inspect.signature(cls.__init__).parameters
     missing = [p for p, v in params.items() if p != "self" and v.default is inspect.Parameter.empty and
-               v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and p not in REQUIRED]
+               v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and p not in REQUIRED and p not in MADE]
     assert not missing, f"{cls.__name__}: add a value for {missing} to REQUIRED"
-    return cls(**{p: REQUIRED[p] for p, v in params.items() if p in REQUIRED and v.default is inspect.Parameter.empty})
+    return cls(**{p: REQUIRED[p] if p in REQUIRED else MADE[p]() for p, v in params.items()
+                  if (p in REQUIRED or p in MADE) and v.default is inspect.Parameter.empty})
 
 
 def constructor_args(cls) -> set:
@@ -83,8 +88,10 @@ def constructor_args(cls) -> set:
     return names - {"input_shape", "activity_regularizer"} - FIXED_BY_SUBCLASS.get(cls.__name__, set())
 
 
-# a parent's argument a subclass fixes and Keras leaves out of its config
-FIXED_BY_SUBCLASS = {"AdditiveAttention": {"score_mode"}}
+# a parent's argument a subclass fixes, one accepted and ignored, or initial weights: Keras' configs leave them out
+FIXED_BY_SUBCLASS = {"AdditiveAttention": {"score_mode"}, "SimpleRNNCell": {"recurrent_activation"},
+                     "Bidirectional": {"weights"},
+                     **{name: {"cell", "use_cudnn"} for name in ("SimpleRNN", "LSTM", "GRU")}}
 
 
 LAYERS = [getattr(ad.layers, n) for n in ad.layers.__all__ if n != "Layer"]

@@ -7,6 +7,8 @@ from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, Sepa
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
+from .recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                        TimeDistributed)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
@@ -22,6 +24,7 @@ __all__ = [
            "AveragePooling2D",
            "AveragePooling3D",
            "BatchNormalization",
+           "Bidirectional",
            "Concatenate",
            "Conv1D",
            "Conv2D",
@@ -34,12 +37,16 @@ __all__ = [
            "ELU",
            "Embedding",
            "Flatten",
+           "GRU",
+           "GRUCell",
            "GlobalAveragePooling1D",
            "GlobalAveragePooling2D",
            "GlobalAveragePooling3D",
            "GlobalMaxPooling1D",
            "GlobalMaxPooling2D",
            "GlobalMaxPooling3D",
+           "LSTM",
+           "LSTMCell",
            "Lambda",
            "Layer",
            "LayerNormalization",
@@ -52,12 +59,16 @@ __all__ = [
            "MultiHeadAttention",
            "Multiply",
            "Permute",
+           "RNN",
            "ReLU",
            "RepeatVector",
            "Reshape",
            "SeparableConv2D",
+           "SimpleRNN",
+           "SimpleRNNCell",
            "Softmax",
            "Subtract",
+           "TimeDistributed",
            "UpSampling2D",
            "ZeroPadding2D",
 ]

@@ -38,6 +38,7 @@ class _BuildWithInputShape(type):
 
 class Layer(metaclass=_BuildWithInputShape):
     cast_inputs = True  # float inputs become the layer's dtype (Embedding takes indices as they are)
+    supports_masking = False  # whether an input's mask (Keras' masking) goes on to the outputs (compute_mask)
 
     def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None,
                  activity_regularizer=None):
@@ -52,7 +53,9 @@ class Layer(metaclass=_BuildWithInputShape):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._regularized: list = []  # (variable, regularizer) from add_weight
         self._activity_losses: list = []  # the activity penalties of the calls since the outermost call began
-        self._passes_training = "training" in inspect.signature(self.call).parameters
+        parameters = inspect.signature(self.call).parameters
+        self._passes_training = "training" in parameters
+        self._takes_mask = "mask" in parameters
 
     # --- tracking ---
     def __setattr__(self, key, value):
@@ -177,6 +180,18 @@ class Layer(metaclass=_BuildWithInputShape):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs given the inputs' (Keras: the same mask where the layer supports masking)."""
+        return mask
+
+    def call_masked(self, inputs, mask=None, training: bool = False, **kwargs) -> tuple:
+        """(outputs, their mask) for inputs carrying mask, as models chain layers: the mask goes to call when
+        it takes one, and on to the outputs through compute_mask where the layer supports masking."""
+        if mask is not None and self._takes_mask and "mask" not in kwargs:
+            kwargs["mask"] = mask
+        out = self(inputs, training=training, **kwargs)
+        return out, self.compute_mask(inputs, mask) if self.supports_masking else None
 
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}

@@ -23,6 +23,8 @@ def activation_name(activation) -> str | None:
 
 
 class Dense(Layer):
+    supports_masking = True
+
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
@@ -63,6 +65,8 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activation_name(activation)
@@ -89,6 +93,8 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
+    supports_masking = True
+
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
@@ -110,8 +116,9 @@ class Embedding(Layer):
     cast_inputs = False
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 **kwargs):
+                 mask_zero: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.mask_zero = self.supports_masking = bool(mask_zero)  # index 0 then pads: the mask says where
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(v, int) or v <= 0:
                 raise ValueError(f"Embedding {self.name!r}: {what} must be a positive int, got {v!r}")
@@ -136,10 +143,14 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs, 0) if self.mask_zero else None
+
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": self.embeddings_initializer,
-                "embeddings_regularizer": self.embeddings_regularizer, "activity_regularizer": self.activity_regularizer}
+                "embeddings_regularizer": self.embeddings_regularizer, "activity_regularizer": self.activity_regularizer,
+                "mask_zero": self.mask_zero}
 
 
 class Permute(Layer):

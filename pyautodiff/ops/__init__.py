@@ -9,6 +9,7 @@ from . import nn  # noqa: F401 - the model layer's fused ops (dense, cross-entro
 from . import pool  # noqa: F401 - pooling, padding and upsampling of channels-last tensors
 from . import conv  # noqa: F401 - convolutions and their transposes (csrc/conv.c)
 from . import indexing  # noqa: F401 - gather_nd, scatters, sorting, numpy's indexing, Variables' item writes
+from . import rnn  # noqa: F401 - recurrent sequences (csrc/rnn.c)
 from .shape import scatter_add, unbroadcast  # noqa: F401 - internals the model layer uses
 
 # ad.add, ad.reshape, ... as the rows named them (ops.matmul and ops.shape are the functions, not the modules)
