@@ -1,14 +1,16 @@
 """Layers: `ad.layers.Dense(...)`, also `nn.layers` in the seed's builder."""
 
 from .base import Layer
-from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, DepthwiseConv1D,
+                   DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from .reshaping import Reshape, UpSampling2D, ZeroPadding2D
+from .reshaping import (Cropping1D, Cropping2D, Cropping3D, Reshape, UpSampling1D, UpSampling2D, UpSampling3D,
+                        ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 
 __all__ = [
            "Activation",
@@ -20,10 +22,16 @@ __all__ = [
            "BatchNormalization",
            "Concatenate",
            "Conv1D",
+           "Conv1DTranspose",
            "Conv2D",
            "Conv2DTranspose",
            "Conv3D",
+           "Conv3DTranspose",
+           "Cropping1D",
+           "Cropping2D",
+           "Cropping3D",
            "Dense",
+           "DepthwiseConv1D",
            "DepthwiseConv2D",
            "Dot",
            "Dropout",
@@ -47,8 +55,13 @@ __all__ = [
            "Permute",
            "RepeatVector",
            "Reshape",
+           "SeparableConv1D",
            "SeparableConv2D",
            "Subtract",
+           "UpSampling1D",
            "UpSampling2D",
+           "UpSampling3D",
+           "ZeroPadding1D",
            "ZeroPadding2D",
+           "ZeroPadding3D",
 ]
