@@ -24,9 +24,10 @@ def side_pairs(layer, value, rank: int, what: str) -> tuple:
 
 class _Spatial(Layer):
     """A reshaping of each spatial axis of (batch, *spatial, channels) inputs; a subclass gives rank, the
-    constructor argument it keeps (arg: Keras' name), _length(axis, n) and call."""
+    constructor argument it keeps (arg: Keras' name; data_format too unless has_data_format is False, as in Keras'
+    Cropping1D and UpSampling1D), _length(axis, n) and call."""
 
-    rank, arg, formats = 2, "padding", True
+    rank, arg, has_data_format = 2, "padding", True
 
     def __init__(self, data_format, **kwargs):
         super().__init__(**kwargs)
@@ -39,7 +40,7 @@ class _Spatial(Layer):
 
     def get_config(self):
         return {**super().get_config(), self.arg: getattr(self, self.arg),
-                **({"data_format": self.data_format} if self.formats else {})}
+                **({"data_format": self.data_format} if self.has_data_format else {})}
 
 
 class _Sides(_Spatial):
@@ -94,7 +95,7 @@ class ZeroPadding3D(_Sides):
 class Cropping1D(_Sides):
     """cropping: an int (both ends) or (start, end): the rows removed from the spatial axis."""
 
-    rank, arg, sign, formats = 1, "cropping", -1, False
+    rank, arg, sign, has_data_format = 1, "cropping", -1, False
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(cropping, **kwargs)
@@ -139,7 +140,7 @@ class _UpSampling(_Spatial):
 class UpSampling1D(_UpSampling):
     """size: an int, the repeats of each step."""
 
-    rank, formats = 1, False
+    rank, has_data_format = 1, False
 
     def __init__(self, size=2, **kwargs):
         if not isinstance(size, numbers.Integral) or isinstance(size, bool):
