@@ -303,8 +303,11 @@ def bars(n, seed):
 def test_a_small_cnn_learns_with_fit():
     x, y = bars(240, seed=0)
     vx, vy = bars(90, seed=1)
-    model = ad.Sequential([L.Conv2D(6, 3, activation="relu", input_shape=(8, 8, 1)), L.MaxPooling2D(),
-                           L.Flatten(), L.Dense(3)])
+    # seeded: unseeded initializers draw the next seeds of one sequence, so the start would depend on how many
+    # weights the tests before this one made (seeds 0..11 all reach 0.91-1.0)
+    model = ad.Sequential([L.Conv2D(6, 3, activation="relu", input_shape=(8, 8, 1),
+                                    kernel_initializer=ad.initializers.GlorotUniform(seed=0)), L.MaxPooling2D(),
+                           L.Flatten(), L.Dense(3, kernel_initializer=ad.initializers.GlorotUniform(seed=100))])
     model.compile(ad.optimizers.Adam(0.02), ad.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(x, y, epochs=6, batch_size=32, verbose=0, seed=0)
