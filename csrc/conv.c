@@ -114,7 +114,7 @@ typedef struct {
     const char *x;
     char *col;
     int64_t r0, nrows; /* the chunk: rows r0 .. r0 + nrows of the problem */
-    void *dx;          /* col2im's output */
+    void *dx;          /* col2im's output (input gradients only) */
 } conv_chunk;
 
 /* col (groups, nrows, kc) = the chunk's rows [lo, hi) unfolded; taps in the padding are zeros */
@@ -167,13 +167,12 @@ static int col2im_units(const conv_chunk *c, int64_t lo, int64_t hi) {
 
 static void col2im_range(void *c, int64_t lo, int64_t hi) { col2im_units(c, lo, hi); }
 
-static void col2im(conv_chunk *c, void *dx) {
+static void col2im(conv_chunk *c) {
     const conv_geom *g = c->g;
     int64_t per_image = g->rows / g->batch, first = c->r0 / per_image;
     int64_t images = (c->r0 + c->nrows - 1) / per_image + 1 - first;
     int64_t units = images * ((g->cin + CONV_COL2IM_CHANNELS - 1) / CONV_COL2IM_CHANNELS);
     int64_t rows_per_unit = c->nrows / units > 0 ? c->nrows / units : 1;
-    c->dx = dx;
     ad_parallel_for(units, (CONV_MIN_ROWS + rows_per_unit - 1) / rows_per_unit, col2im_range, c);
 }
 
@@ -206,7 +205,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
     int status = AD_OK;
     for (int64_t r0 = 0; r0 < g->rows && status == AD_OK; r0 += chunk) {
         conv_chunk c = {g, dtype, (int)es, mode == AD_CONV_INPUT_GRAD ? NULL : a, col, r0,
-                        g->rows - r0 < chunk ? g->rows - r0 : chunk};
+                        g->rows - r0 < chunk ? g->rows - r0 : chunk, mode == AD_CONV_INPUT_GRAD ? out : NULL};
         int64_t n = c.nrows;
         const char *dy = mode == AD_CONV_FORWARD ? NULL : (mode == AD_CONV_INPUT_GRAD ? a : b) + r0 * g->cout * es;
         if (mode != AD_CONV_INPUT_GRAD) ad_parallel_for(n, CONV_MIN_ROWS, im2col_rows, &c);
@@ -220,7 +219,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
         } else if (mode == AD_CONV_INPUT_GRAD) {
             status = ad_matmul(dtype, G, n, g->kc, g->cgo, gdy, n * g->cgo, 0, grouped ? wg : w, g->kc * g->cgo, 1,
                                col, 1.0, 0.0);
-            if (status == AD_OK) col2im(&c, out);
+            if (status == AD_OK) col2im(&c);
         } else {
             status = ad_matmul(dtype, G, g->kc, g->cgo, n, col, n * g->kc, 1, gdy, n * g->cgo, 0,
                                grouped ? wg : out, 1.0, 1.0);
