@@ -1,6 +1,6 @@
 """pyautodiff in Pyodide vs TensorFlow.js 4.22 (cpu and wasm backends) in headless Chromium, one page, one run:
-a 512x512 float32 matmul, the seed's training step (2-128-2 sigmoid, sparse CE, Adam, batch 6) and an MLP
-16-64-64-1 ReLU, batch 64, MSE, Adam step; ms per call and ratios vs the TF.js wasm backend. Also our matmul
+a 512x512 float32 matmul, the seed's training step (2-128-2 sigmoid, sparse CE, Adam, batch 6), an MLP
+16-64-64-1 ReLU, batch 64, MSE, Adam step and bench_cnn.py's LeNet-style CNN step (28x28x1, batch 64, Adam); ms per call and ratios vs the TF.js wasm backend. Also our matmul
 built with and without -msimd128 (each in a worker). Skips with a note when dist/web or chromium is missing.
 
 The page and its driver live in bench/browser/ (see driver.py for what is served)."""
@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 import driver
 
 MATMUL, SEED, MLP = "matmul 512x512 f32", "seed step 2-128-2, batch 6", "MLP 16-64-64-1, batch 64"
+CNN = "LeNet-style CNN 28x28x1, batch 64"
 REFERENCE = "tfjs wasm"
 N = 512
 POINTS = [[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2]]
@@ -25,6 +26,7 @@ VARIANTS = [("-msimd128", ()), ("no simd", ("-msimd128",))]
 
 
 def config(mode: common.Mode, variants: list) -> dict:
+    import bench_cnn
     import numpy as np
     import steps
     rng = np.random.default_rng(0)
@@ -40,12 +42,15 @@ def config(mode: common.Mode, variants: list) -> dict:
         "wheel": f"/web/{driver.wheel_name()}",
         "variants": [{"label": label, "wheel": "/variants/" + str(w.relative_to(driver.VARIANTS))}
                      for label, w in variants],
-        "groups": ["matmul", "seed", "mlp"],
-        "names": {"matmul": MATMUL, "seed": SEED, "mlp": MLP},
+        "groups": ["matmul", "seed", "mlp", "cnn"],
+        "names": {"matmul": MATMUL, "seed": SEED, "mlp": MLP, "cnn": CNN},
         "checkSteps": CHECK_STEPS,
         "matmul": {"a": a.tolist(), "b": b.tolist()},
         "seed": {"params": params([2, 128, 2]), "x": POINTS, "y": LABELS, "lr": 0.001},
         "mlp": {"params": params([16, 64, 64, 1]), "x": mlp_x.tolist(), "y": mlp_y.tolist(), "lr": 0.001},
+        "cnn": {"params": [[k.tolist(), b.tolist()] for k, b in bench_cnn.init_params()],
+                "x": rng.uniform(0.0, 1.0, (bench_cnn.BATCH, bench_cnn.SIDE, bench_cnn.SIDE, 1)).astype(np.float32)
+                .tolist(), "y": rng.integers(0, bench_cnn.CLASSES, bench_cnn.BATCH).tolist(), "lr": 0.001},
         "expected_row0": (a.astype(np.float64) @ b.astype(np.float64))[0].tolist(),
     }
 
@@ -77,7 +82,9 @@ def goals(rows: list) -> list:
     return [common.goal("browser matmul 512", "≥ 1.0x TF.js wasm", ours(MATMUL), 1.0),
             common.goal("browser seed step", "≥ 5x faster than TF.js wasm (eager and Function)", ours(SEED), 5.0),
             common.goal("browser MLP 16-64-64-1 step", "≥ 1.5x faster than TF.js wasm (eager and Function)",
-                        ours(MLP), 1.5)]
+                        ours(MLP), 1.5),
+            common.goal("browser CNN step (issue 15)", "≥ 2x faster than TF.js wasm (eager and Function)",
+                        ours(CNN), 2.0)]
 
 
 def main() -> None:
@@ -111,6 +118,9 @@ def main() -> None:
     notes.append(f"TF.js wasm backend: SIMD {tw['simd']}, multithreading {tw['multithread']} (threads "
                  f"{tw['threads']}): the page is not cross-origin isolated, so it runs on one thread like Pyodide; "
                  f"wasm binary loaded: {', '.join(u for u in result['requests'] if u.endswith('.wasm') and 'tfjs' in u)}.")
+    notes.append("CNN step: TF.js 4.22's wasm backend has no Conv2DBackpropFilter kernel (tf.conv2d's gradient throws "
+                 "there), so bench.js's conv2dValid gives TF.js the filter gradient as a forward conv2d of transposed "
+                 "x and dy, and the input gradient as conv2dTranspose, on both TF.js backends.")
     gf = {r["impl"]: r["gflops"] for r in rows if r["case"] == MATMUL}
     notes.append("matmul 512 GFLOP/s: " + ", ".join(f"{k} {v:.2f}" for k, v in gf.items()) + ". The worker rows "
                  "are the current csrc/ built with the Makefile's WASM_CFLAGS, and without -msimd128, into "

@@ -232,6 +232,13 @@ CASES = {
     "rnn simple": _rnn("simple", masked=True),
     "rnn gru": _rnn("gru", reverse=True, masked=True, recurrent_bias=True, dropped=True),
     "rnn gru_before": _rnn("gru_before", masked=True, dropped=True),
+    "conv1d_transpose": (lambda x, w: ad.conv1d_transpose(x, w, 2, output_padding=1) * rand((1, 8, 2), seed=174),
+                         [rand((1, 3, 2), seed=175), rand((3, 2, 2), seed=176)]),
+    "conv3d_transpose": (lambda x, w: ad.conv3d_transpose(x, w, (1, 2, 1), "same") * rand((1, 2, 2, 2, 1), seed=177),
+                         [rand((1, 2, 1, 2, 2), seed=178), rand((2, 2, 1, 1, 2), seed=179)]),
+    # depthwise loops: 19 float64 channels are a block of 16 in vector registers and a tail of 3
+    "conv depthwise": (lambda x, w: ad.conv2d(x, w, groups=19) * rand((1, 2, 3, 19), seed=180),
+                       [rand((1, 3, 4, 19), seed=181), rand((2, 2, 1, 19), seed=182)]),
 }
 
 # every activation of the C rows and its fused backward, with no case written by hand: the backward's y comes

@@ -125,6 +125,25 @@ def test_every_layer_with_a_kernel_takes_regularizers(make, weights):
     assert type(layer)(**layer.get_config()).get_config() == layer.get_config()
 
 
+@pytest.mark.parametrize("make, names", [
+    (lambda r: ad.layers.LSTM(3, kernel_regularizer=r, recurrent_regularizer=r, bias_regularizer=r),
+     ("kernel", "recurrent_kernel", "bias")),
+    (lambda r: ad.layers.GRU(3, recurrent_regularizer=r), ("recurrent_kernel",)),
+    (lambda r: ad.layers.SimpleRNN(3, bias_regularizer=r, bias_initializer="ones"), ("bias",)),
+    (lambda r: ad.layers.MultiHeadAttention(2, 3, kernel_regularizer=r), ("kernel",)),
+    (lambda r: ad.layers.MultiHeadAttention(2, 3, bias_regularizer=r, bias_initializer="ones"), ("bias",)),
+])
+def test_recurrent_and_attention_layers_take_regularizers(make, names):
+    layer = make(R.L2(0.25))
+    x = ad.ones((2, 4, 5))
+    layer(x, x) if isinstance(layer, ad.layers.MultiHeadAttention) else layer(x)
+    expected = [0.25 * sum(v * v for v in ad.reshape(var, (-1,)).tolist())
+                for path, var, _ in layer._walk() if path.rsplit(".", 1)[-1] in names]
+    assert len(expected) == (4 if isinstance(layer, ad.layers.MultiHeadAttention) else len(names))
+    assert sorted(t.item() for t in layer.losses) == pytest.approx(sorted(expected))
+    assert type(layer)(**layer.get_config()).get_config() == layer.get_config()
+
+
 @pytest.mark.parametrize("run_eagerly", [True, False])
 def test_fit_minimizes_the_loss_plus_the_penalties(run_eagerly):
     """One SGD step: w -= lr * (d mse / dw + 2 l2 w); the reported loss is mse + penalty before the step."""

@@ -36,21 +36,45 @@ function tfMatmul(backend, m) {
   return { backend, run: timeLoop(call), check: async () => Array.from(call().subarray(0, m.b[0].length)) };
 }
 
+// A stride-1 valid conv2d whose gradients use only kernels the wasm backend has: TF.js 4.22's wasm backend
+// registers no Conv2DBackpropFilter (tf.conv2d's own gradient throws there), so the filter gradient is written as
+// the forward convolution it is (x with batch and channels swapped, by dy as the filter) and the input gradient
+// is conv2dTranspose (Conv2DBackpropInput, which it has). The same code runs on the cpu backend.
+const conv2dValid = tf.customGrad((x, w, save) => {
+  save([x, w]);
+  return {
+    value: tf.conv2d(x, w, 1, "valid"),
+    gradFunc: (dy, [x, w]) => [
+      tf.conv2dTranspose(dy, w, x.shape, 1, "valid"),
+      tf.transpose(tf.conv2d(tf.transpose(x, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, "valid"), [1, 2, 0, 3]),
+    ],
+  };
+});
+
+// the LeNet-style CNN (bench/bench_cnn.py): two 3x3 valid convolutions with relu, each then a 2x2 max pool,
+// flattened (NHWC, as ours) into the dense layer
+function cnnLogits(x, vars) {
+  let h = x;
+  for (let i = 0; i < 4; i += 2) h = tf.maxPool(tf.relu(tf.add(conv2dValid(h, vars[i]), vars[i + 1])), 2, 2, "valid");
+  return tf.add(tf.matMul(tf.reshape(h, [h.shape[0], -1]), vars[4]), vars[5]);
+}
+
 function tfStep(backend, c, kind) {
-  const vars = c.params.flatMap(([w, b]) => [tf.variable(tf.tensor2d(w)), tf.variable(tf.tensor1d(b))]);
-  const x = tf.tensor2d(c.x);
-  const y = kind === "seed" ? tf.tensor1d(c.y, "int32") : tf.tensor2d(c.y);
+  const vars = c.params.flatMap(([w, b]) => [tf.variable(tf.tensor(w)), tf.variable(tf.tensor1d(b))]);
+  const x = tf.tensor(c.x);
+  const y = kind === "mlp" ? tf.tensor2d(c.y) : tf.tensor1d(c.y, "int32");
   const act = kind === "seed" ? tf.sigmoid : tf.relu;
   const classes = c.params[c.params.length - 1][1].length;
   const optimizer = tf.train.adam(c.lr, 0.9, 0.999, 1e-7);
   const lossFn = () => {
     let h = x;
-    for (let i = 0; i < vars.length; i += 2) {
+    if (kind === "cnn") h = cnnLogits(x, vars);
+    else for (let i = 0; i < vars.length; i += 2) {
       h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
       if (i < vars.length - 2) h = act(h);
     }
-    return kind === "seed" ? tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), h)
-                           : tf.losses.meanSquaredError(y, h);
+    return kind === "mlp" ? tf.losses.meanSquaredError(y, h)
+                          : tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), h);
   };
   const step = () => {  // dataSync(): the step is complete when its loss is read
     const loss = optimizer.minimize(lossFn, true, vars);
@@ -173,6 +197,10 @@ window.runBench = async (config) => {
     ["mlp", config.names.mlp, async () => ({
       "pyautodiff eager": ourImpl(ours, "mlp eager"), "pyautodiff Function": ourImpl(ours, "mlp Function"),
       ...await tfImpls((b) => tfStep(b, config.mlp, "mlp")),
+    })],
+    ["cnn", config.names.cnn, async () => ({
+      "pyautodiff eager": ourImpl(ours, "cnn eager"), "pyautodiff Function": ourImpl(ours, "cnn Function"),
+      ...await tfImpls((b) => tfStep(b, config.cnn, "cnn")),
     })],
   ];
   async function tfImpls(make) {

@@ -3,7 +3,7 @@
 bench.js runs this file, then calls `setup(config_json, groups)` once and `time_calls(name, number)` per
 timed round: the loop runs here in Python, as a user's training loop would, timed with time.perf_counter
 (performance.now() underneath). The steps mirror bench/steps.py's model-layer step (ad.layers.Dense, the
-Keras-style losses and ad.optimizers.Adam), without numpy (Pyodide has none here): weights and data come
+Keras-style losses and ad.optimizers.Adam) and bench/bench_cnn.py's CNN (ad.layers.Conv2D, MaxPooling2D), without numpy (Pyodide has none here): weights and data come
 as nested lists from the driver, which made them with steps.init_params.
 """
 
@@ -17,25 +17,21 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
 IMPLS: dict = {}
 
 
-def _dense_step(params, activation, loss_fn, lr):
-    """One training step of Dense layers (activation between them, none after the last) with Adam."""
-    dense = [layers.Dense(len(b), activation=activation if i < len(params) - 1 else None)
-             for i, (_, b) in enumerate(params)]
-    h = ad.zeros((1, len(params[0][0])))
-    for layer in dense:  # the first call builds the weights, which then take the shared values
+def _layers_step(stack, params, input_shape, loss_fn, lr):
+    """One training step of the layers `stack` with Adam; params ((kernel, bias) as nested lists) go to the layers
+    that have weights, in order."""
+    h = ad.zeros((1,) + tuple(input_shape))
+    for layer in stack:  # the first call builds the weights, which then take the shared values
         h = layer(h)
-    variables = []
-    for layer, (w, b) in zip(dense, params):
-        kernel, bias = layer.trainable_variables
-        kernel.assign(ad.array(w, "float32"))
-        bias.assign(ad.array(b, "float32"))
-        variables += [kernel, bias]
+    variables = [v for layer in stack for v in layer.trainable_variables]
+    for v, value in zip(variables, [a for pair in params for a in pair]):
+        v.assign(ad.array(value, "float32"))
     optimizer = optimizers.Adam(learning_rate=lr, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPSILON)
 
     def step(x, y):
         with ad.GradientTape() as tape:
             h = x
-            for layer in dense:
+            for layer in stack:
                 h = layer(h)
             loss = loss_fn(y, h)
         grads = tape.gradient(loss, variables)
@@ -45,27 +41,44 @@ def _dense_step(params, activation, loss_fn, lr):
     return step
 
 
-def _add_step(prefix, case, activation, loss_fn, labels_dtype):
+def _dense(params, activation):
+    """Dense layers of params' sizes, activation between them and none after the last"""
+    return [layers.Dense(len(b), activation=activation if i < len(params) - 1 else None)
+            for i, (_, b) in enumerate(params)]
+
+
+def _cnn(params):
+    """The LeNet-style stack of bench/bench_cnn.py"""
+    return [layers.Conv2D(len(params[0][1]), 3, activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(len(params[1][1]), 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dense(len(params[2][1]))]
+
+
+def _add_step(prefix, case, make_layers, loss_fn, labels_dtype):
     x = ad.array(case["x"], "float32")
     y = ad.array(case["y"], labels_dtype)
-    eager = _dense_step(case["params"], activation, loss_fn, case["lr"])
+    eager = _layers_step(make_layers(), case["params"], x.shape[1:], loss_fn, case["lr"])
     IMPLS[f"{prefix} eager"] = lambda: eager(x, y)
-    traced = ad.Function(_dense_step(case["params"], activation, loss_fn, case["lr"]))
+    traced = ad.Function(_layers_step(make_layers(), case["params"], x.shape[1:], loss_fn, case["lr"]))
     IMPLS[f"{prefix} Function"] = lambda: traced(x, y)
 
 
 def setup(config_json: str, groups: str) -> str:
-    """Builds the implementations of the named groups ("matmul", "seed", "mlp"); returns their names."""
+    """Builds the implementations of the named groups ("matmul", "seed", "mlp", "cnn"); returns their names."""
     config = json.loads(config_json)
     wanted = groups.split(",")
     if "matmul" in wanted:
         a = ad.array(config["matmul"]["a"], "float32")
         b = ad.array(config["matmul"]["b"], "float32")
         IMPLS["matmul"] = lambda: ad.matmul(a, b)
+    sparse_ce = losses.SparseCategoricalCrossentropy(from_logits=True)
     if "seed" in wanted:
-        _add_step("seed", config["seed"], "sigmoid", losses.SparseCategoricalCrossentropy(from_logits=True), "int32")
+        _add_step("seed", config["seed"], lambda: _dense(config["seed"]["params"], "sigmoid"), sparse_ce, "int32")
     if "mlp" in wanted:
-        _add_step("mlp", config["mlp"], "relu", losses.MeanSquaredError(), "float32")
+        _add_step("mlp", config["mlp"], lambda: _dense(config["mlp"]["params"], "relu"), losses.MeanSquaredError(),
+                  "float32")
+    if "cnn" in wanted:
+        _add_step("cnn", config["cnn"], lambda: _cnn(config["cnn"]["params"]), sparse_ce, "int32")
     return json.dumps(sorted(IMPLS))
 
 

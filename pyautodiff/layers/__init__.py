@@ -3,7 +3,8 @@
 from .activations import ELU, LeakyReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer
-from .conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
+from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, DepthwiseConv1D,
+                   DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
@@ -12,7 +13,8 @@ from .recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Simple
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from .reshaping import Reshape, UpSampling2D, ZeroPadding2D
+from .reshaping import (Cropping1D, Cropping2D, Cropping3D, Reshape, UpSampling1D, UpSampling2D, UpSampling3D,
+                        ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 
 __all__ = [
            "Activation",
@@ -27,10 +29,16 @@ __all__ = [
            "Bidirectional",
            "Concatenate",
            "Conv1D",
+           "Conv1DTranspose",
            "Conv2D",
            "Conv2DTranspose",
            "Conv3D",
+           "Conv3DTranspose",
+           "Cropping1D",
+           "Cropping2D",
+           "Cropping3D",
            "Dense",
+           "DepthwiseConv1D",
            "DepthwiseConv2D",
            "Dot",
            "Dropout",
@@ -63,12 +71,17 @@ __all__ = [
            "ReLU",
            "RepeatVector",
            "Reshape",
+           "SeparableConv1D",
            "SeparableConv2D",
            "SimpleRNN",
            "SimpleRNNCell",
            "Softmax",
            "Subtract",
            "TimeDistributed",
+           "UpSampling1D",
            "UpSampling2D",
+           "UpSampling3D",
+           "ZeroPadding1D",
            "ZeroPadding2D",
+           "ZeroPadding3D",
 ]

@@ -11,7 +11,7 @@ winning. Masked scores become large negative before the softmax, as Keras does, 
 import math
 import numbers
 
-from .. import ops
+from .. import ops, regularizers
 from ..functional import is_symbolic
 from ..initializers import resolve_seed
 from ..ops import nn as fused
@@ -177,11 +177,12 @@ class _HeadsDense(Layer):
     kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as (rows, prod(in_dims))."""
 
     def __init__(self, in_dims: tuple, out_dims: tuple, use_bias: bool, kernel_initializer, bias_initializer,
-                 **kwargs):
+                 kernel_regularizer, bias_regularizer, **kwargs):
         super().__init__(**kwargs)
         self._in, self._out = shape_size(in_dims), shape_size(out_dims)
-        self.kernel = self.add_weight("kernel", in_dims + out_dims, kernel_initializer)
-        self.bias = self.add_weight("bias", out_dims, bias_initializer) if use_bias else None
+        self.kernel = self.add_weight("kernel", in_dims + out_dims, kernel_initializer, regularizer=kernel_regularizer)
+        self.bias = self.add_weight("bias", out_dims, bias_initializer,
+                                    regularizer=bias_regularizer) if use_bias else None
         self.built = True
 
     def project(self, x):
@@ -201,7 +202,7 @@ class MultiHeadAttention(_ScoresOutput):
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", seed=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = positive_int(self, num_heads, "num_heads")
         self.key_dim = positive_int(self, key_dim, "key_dim")
@@ -221,6 +222,8 @@ class MultiHeadAttention(_ScoresOutput):
                              f"{attention_axes!r}")
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self._scale = 1.0 / math.sqrt(float(self.key_dim))
         self._state = fused.RandomState(resolve_seed(seed))
 
@@ -270,7 +273,8 @@ class MultiHeadAttention(_ScoresOutput):
             raise ValueError(f"{_describe(self)}: the last dimensions of query {q}, value {v} and key {k} must be "
                              f"known")
         heads, out = self.num_heads, self.output_shape_arg or q[-1:]
-        common = (self.use_bias, self.kernel_initializer, self.bias_initializer)
+        common = (self.use_bias, self.kernel_initializer, self.bias_initializer, self.kernel_regularizer,
+                  self.bias_regularizer)
         self.query_dense = _HeadsDense(q[-1:], (heads, self.key_dim), *common, name=f"{self.name}/query",
                                           dtype=self.dtype)
         self.key_dense = _HeadsDense(k[-1:], (heads, self.key_dim), *common, name=f"{self.name}/key",
@@ -359,4 +363,5 @@ class MultiHeadAttention(_ScoresOutput):
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
                 "output_shape": self.output_shape_arg, "attention_axes": self.attention_axes,
                 "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
-                "seed": self.seed}
+                "kernel_regularizer": self.kernel_regularizer, "bias_regularizer": self.bias_regularizer,
+                "activity_regularizer": self.activity_regularizer, "seed": self.seed}

@@ -1,5 +1,5 @@
 """Convolution layers as Keras 3 names, configures and lays out their weights, channels-last: Conv1D/2D/3D,
-Conv2DTranspose, DepthwiseConv2D, SeparableConv2D. The math is the conv ops (csrc/conv.c); a layer adds its
+Conv1D/2D/3DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D. The math is the conv ops (csrc/conv.c); a layer adds its
 bias and activation, checks its input and computes output shapes the way Keras does (None stays None)."""
 
 import numbers
@@ -172,8 +172,9 @@ class Conv3D(Conv):
     rank = 3
 
 
-class Conv2DTranspose(_Conv):
-    """Kernel (kh, kw, filters, channels), bias (filters,); output sizes as Keras' conv_transpose."""
+class ConvTranspose(_Conv):
+    """Conv1D/2D/3DTranspose: kernel (*kernel_size, filters, channels), bias (filters,); output sizes as Keras'
+    conv_transpose."""
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -198,8 +199,8 @@ class Conv2DTranspose(_Conv):
         return self.filters
 
     def _convolve(self, x):
-        return ops.conv2d_transpose(x, self.kernel, self.strides, self.padding, self.output_padding,
-                                    self.dilation_rate)
+        return getattr(ops, f"conv{self.rank}d_transpose")(x, self.kernel, self.strides, self.padding,
+                                                            self.output_padding, self.dilation_rate)
 
     def _spatial(self, input_shape):
         """Keras' compute_conv_transpose_output_shape (backend_utils._get_output_shape_given_tf_padding)."""
@@ -245,8 +246,20 @@ class _Depthwise(_Conv):
                 "depthwise_regularizer": self.depthwise_regularizer}
 
 
-class DepthwiseConv2D(_Depthwise):
-    """Weights kernel (kh, kw, channels, depth_multiplier), bias (channels * depth_multiplier,)."""
+class Conv1DTranspose(ConvTranspose):
+    rank = 1
+
+
+class Conv2DTranspose(ConvTranspose):
+    rank = 2
+
+
+class Conv3DTranspose(ConvTranspose):
+    rank = 3
+
+
+class DepthwiseConv(_Depthwise):
+    """DepthwiseConv1D/2D: kernel (*kernel_size, channels, depth_multiplier), bias (channels * depth_multiplier,)."""
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
@@ -266,9 +279,17 @@ class DepthwiseConv2D(_Depthwise):
         return self._depthwise(x, self.kernel)
 
 
-class SeparableConv2D(_Depthwise):
-    """A depthwise convolution then a 1x1 one: depthwise_kernel (kh, kw, channels, depth_multiplier),
-    pointwise_kernel (1, 1, channels * depth_multiplier, filters), bias (filters,)."""
+class DepthwiseConv1D(DepthwiseConv):
+    rank = 1
+
+
+class DepthwiseConv2D(DepthwiseConv):
+    rank = 2
+
+
+class SeparableConv(_Depthwise):
+    """SeparableConv1D/2D, a depthwise convolution then a pointwise one: depthwise_kernel (*kernel_size, channels,
+    depth_multiplier), pointwise_kernel (1, ..., 1, channels * depth_multiplier, filters), bias (filters,)."""
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
@@ -291,8 +312,16 @@ class SeparableConv2D(_Depthwise):
         return self.filters
 
     def _convolve(self, x):
-        return ops.conv2d(self._depthwise(x, self.depthwise_kernel), self.pointwise_kernel)
+        return getattr(ops, f"conv{self.rank}d")(self._depthwise(x, self.depthwise_kernel), self.pointwise_kernel)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "pointwise_initializer": self.pointwise_initializer,
                 "pointwise_regularizer": self.pointwise_regularizer}
+
+
+class SeparableConv1D(SeparableConv):
+    rank = 1
+
+
+class SeparableConv2D(SeparableConv):
+    rank = 2

@@ -9,7 +9,7 @@ step counts: a sample skips its masked steps, carrying its state over and repeat
 with zero_output_for_mask, as Bidirectional asks for).
 """
 
-from .. import initializers, ops
+from .. import initializers, ops, regularizers
 from ..initializers import resolve_seed
 from ..ops import nn as fused
 from ..ops.rnn import rnn as run_sequence
@@ -27,7 +27,8 @@ class _Cell(Layer):
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         what = type(self).__name__
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
@@ -40,6 +41,9 @@ class _Cell(Layer):
         self.recurrent_activation = self._fused(recurrent_activation, "recurrent_activation")
         self.kernel_initializer, self.recurrent_initializer = kernel_initializer, recurrent_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
         self._random = fused.RandomState(resolve_seed(seed))
 
@@ -63,9 +67,12 @@ class _Cell(Layer):
             raise ValueError(f"{type(self).__name__} {self.name!r}: cannot build for input shape {input_shape} "
                              f"(expects (batch, features))")
         width = self.gates * self.units
-        self.kernel = self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
-        self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init()) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer)
+        self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
 
     def _bias_shape(self) -> tuple:
         return (self.gates * self.units,)
@@ -113,7 +120,9 @@ class _Cell(Layer):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "recurrent_activation": self.recurrent_activation, "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer, "recurrent_initializer": self.recurrent_initializer,
-                "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+                "bias_initializer": self.bias_initializer, "kernel_regularizer": self.kernel_regularizer,
+                "recurrent_regularizer": self.recurrent_regularizer, "bias_regularizer": self.bias_regularizer,
+                "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
 
@@ -310,7 +319,7 @@ class RNN(Layer):
 
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
-_LAYER_ARGS = ("name", "input_shape", "trainable", "dtype")
+_LAYER_ARGS = ("name", "input_shape", "trainable", "dtype", "activity_regularizer")  # the layer's, not the cell's
 
 
 class _Recurrent(RNN):
@@ -328,7 +337,7 @@ class _Recurrent(RNN):
 
     def get_config(self):
         cell = {k: v for k, v in self.cell.get_config().items() if k not in _LAYER_ARGS}
-        config = {**super().get_config(), **cell}
+        config = {**super().get_config(), **cell, "activity_regularizer": self.activity_regularizer}
         del config["cell"]
         return config
 
