@@ -13,7 +13,8 @@ import time
 
 import common
 
-SCRIPTS = ["bench_sgemm.py", "bench_seed_step.py", "bench_mlp.py", "bench_cnn.py", "bench_op_overhead.py"]
+SCRIPTS = ["bench_sgemm.py", "bench_seed_step.py", "bench_mlp.py", "bench_cnn.py", "bench_lstm.py",
+           "bench_op_overhead.py"]
 
 
 def wait_idle(limit: float) -> None:
