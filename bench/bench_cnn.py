@@ -97,14 +97,7 @@ def goals(rows: list) -> list:
 
 
 def main() -> None:
-    args = common.parse_args(__doc__)
-    if args.child:
-        return measure_child(args)
-    payloads = common.run_children(__file__, args)
-    common.save("cnn", "LeNet-style CNN training step (µs per step)", "us", False, ["pytorch"],
-                [r for p in payloads for r in p["rows"]], common.merged_notes(args.thread_counts, payloads), args,
-                {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
-
+    common.step_bench_main(__file__, __doc__, "cnn", "LeNet-style CNN training step (µs per step)", measure_child, goals)
 
 if __name__ == "__main__":
     main()

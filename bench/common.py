@@ -483,3 +483,15 @@ def write_chart(directory: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def step_bench_main(script: str, doc: str, name: str, title: str, measure_child, goals) -> None:
+    """main() of a training-step benchmark timed against PyTorch (µs per step) in one child per thread count."""
+    args = parse_args(doc)
+    if args.child:
+        return measure_child(args)
+    payloads = run_children(script, args)
+    save(name, title, "us", False, ["pytorch"], [r for p in payloads for r in p["rows"]],
+         merged_notes(args.thread_counts, payloads), args,
+         {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
+
