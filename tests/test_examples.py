@@ -55,3 +55,11 @@ def test_rnn_addition_reaches_95_percent():
     found = re.fullmatch(r"exact-match accuracy: ([\d.]+) on (\d+) held-out sums", line)
     assert found and int(found[2]) == 2000, line
     assert float(found[1]) >= 0.95, line
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="seconds natively, a minute in Pyodide")
+def test_attention_counting_learns_the_count():
+    line = run("attention_counting.py").strip().splitlines()[-1]
+    found = re.fullmatch(r"held-out accuracy: ([\d.]+) on (\d+) sequences", line)
+    assert found and int(found[2]) == 500, line
+    assert float(found[1]) >= 0.95, line
