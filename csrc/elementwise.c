@@ -28,12 +28,12 @@
 #define AD_GELU_C 0.79788456080286535588
 #define AD_GELU_K 0.044715
 /* gelu's tanh form: 0.5 x (1 + t) and its derivative, t = tanh(c (x + k x^3)) */
-#define AD_GELU_T(T, x) AD_LIBM(T, tanh, (T)AD_GELU_C * ((x) + (T)AD_GELU_K * (x) * (x) * (x)))
+#define AD_GELU_T(T, x) AD_TANH_OF(T, (T)AD_GELU_C * ((x) + (T)AD_GELU_K * (x) * (x) * (x)))
 #define AD_GELU_TANH(T, x, t) ((T)0.5 * (x) * ((T)1 + (t)))
 #define AD_GELU_TANH_D(T, x, t) \
     ((T)0.5 * ((T)1 + (t)) + (T)0.5 * (x) * ((T)1 - (t) * (t)) * (T)AD_GELU_C * ((T)1 + (T)(3 * AD_GELU_K) * (x) * (x)))
 /* mish: x tanh(softplus(x)); its derivative t + x (1 - t^2) sigmoid(x) */
-#define AD_MISH_T(T, x) AD_LIBM(T, tanh, AD_SOFTPLUS_OF(T, x))
+#define AD_MISH_T(T, x) AD_TANH_OF(T, AD_SOFTPLUS_OF(T, x))
 
 /* The smooth unary ops whose gradient needs x (not only y), one row each: name, f(x), f'(x) (p: the op's
  * parameter). Each is two unary ops, <name> and <name>_derivative; the vjp is g * f'(x), and f''s own vjp (for
