@@ -1,7 +1,9 @@
 """pyautodiff in Pyodide vs TensorFlow.js 4.22 (cpu and wasm backends) in headless Chromium, one page, one run:
 a 512x512 float32 matmul, the seed's training step (2-128-2 sigmoid, sparse CE, Adam, batch 6), an MLP
-16-64-64-1 ReLU, batch 64, MSE, Adam step and bench_cnn.py's LeNet-style CNN step (28x28x1, batch 64, Adam); ms per call and ratios vs the TF.js wasm backend. Also our matmul
-built with and without -msimd128 (each in a worker). Skips with a note when dist/web or chromium is missing.
+16-64-64-1 ReLU, batch 64, MSE, Adam step, bench_cnn.py's LeNet-style CNN step (28x28x1, batch 64, Adam) and
+bench_lstm.py's Embedding(1000, 64)-LSTM(128)-Dense(10) step (batch 32, sequence 50, Adam); ms per call and ratios vs
+the TF.js wasm backend. Also our matmul built with and without -msimd128 (each in a worker). Skips with a note when
+dist/web or chromium is missing.
 
 The page and its driver live in bench/browser/ (see driver.py for what is served)."""
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import bench_lstm
 import common
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
@@ -17,6 +20,7 @@ import driver
 
 MATMUL, SEED, MLP = "matmul 512x512 f32", "seed step 2-128-2, batch 6", "MLP 16-64-64-1, batch 64"
 CNN = "LeNet-style CNN 28x28x1, batch 64"
+LSTM = bench_lstm.CASE
 REFERENCE = "tfjs wasm"
 N = 512
 POINTS = [[1, 3], [1, 4], [2, 4], [3, 1], [4, 1], [4, 2]]
@@ -42,8 +46,8 @@ def config(mode: common.Mode, variants: list) -> dict:
         "wheel": f"/web/{driver.wheel_name()}",
         "variants": [{"label": label, "wheel": "/variants/" + str(w.relative_to(driver.VARIANTS))}
                      for label, w in variants],
-        "groups": ["matmul", "seed", "mlp", "cnn"],
-        "names": {"matmul": MATMUL, "seed": SEED, "mlp": MLP, "cnn": CNN},
+        "groups": ["matmul", "seed", "mlp", "cnn", "lstm"],
+        "names": {"matmul": MATMUL, "seed": SEED, "mlp": MLP, "cnn": CNN, "lstm": LSTM},
         "checkSteps": CHECK_STEPS,
         "matmul": {"a": a.tolist(), "b": b.tolist()},
         "seed": {"params": params([2, 128, 2]), "x": POINTS, "y": LABELS, "lr": 0.001},
@@ -51,8 +55,21 @@ def config(mode: common.Mode, variants: list) -> dict:
         "cnn": {"params": [[k.tolist(), b.tolist()] for k, b in bench_cnn.init_params()],
                 "x": rng.uniform(0.0, 1.0, (bench_cnn.BATCH, bench_cnn.SIDE, bench_cnn.SIDE, 1)).astype(np.float32)
                 .tolist(), "y": rng.integers(0, bench_cnn.CLASSES, bench_cnn.BATCH).tolist(), "lr": 0.001},
+        "lstm": lstm_case(),
         "expected_row0": (a.astype(np.float64) @ b.astype(np.float64))[0].tolist(),
     }
+
+
+def lstm_case() -> dict:
+    """bench_lstm.py's weights (each layer's in Keras' layout and order, which TF.js shares) and batch"""
+    import numpy as np
+    p = bench_lstm.init_params()
+    rng = np.random.default_rng(1)  # as bench_lstm.measure_child draws its batch
+    x = rng.integers(0, bench_lstm.VOCAB, (bench_lstm.BATCH, bench_lstm.STEPS))
+    y = rng.integers(0, bench_lstm.CLASSES, bench_lstm.BATCH)
+    return {"params": [[p[n].tolist() for n in names] for names in (
+                ["embeddings"], ["kernel", "recurrent_kernel", "bias"], ["dense_kernel", "dense_bias"])],
+            "x": x.tolist(), "y": y.tolist(), "lr": 0.001}
 
 
 def check_notes(rows: list, expected_row0: list) -> list[str]:
@@ -84,7 +101,9 @@ def goals(rows: list) -> list:
             common.goal("browser MLP 16-64-64-1 step", "≥ 1.5x faster than TF.js wasm (eager and Function)",
                         ours(MLP), 1.5),
             common.goal("browser CNN step (issue 15)", "≥ 2x faster than TF.js wasm (eager and Function)",
-                        ours(CNN), 2.0)]
+                        ours(CNN), 2.0),
+            common.goal("browser LSTM step (issue 16)", "≥ 2x faster than TF.js wasm (eager and Function)",
+                        ours(LSTM), 2.0)]
 
 
 def main() -> None:
@@ -121,6 +140,11 @@ def main() -> None:
     notes.append("CNN step: TF.js 4.22's wasm backend has no Conv2DBackpropFilter kernel (tf.conv2d's gradient throws "
                  "there), so bench.js's conv2dValid gives TF.js the filter gradient as a forward conv2d of transposed "
                  "x and dy, and the input gradient as conv2dTranspose, on both TF.js backends.")
+    notes.append("LSTM step: TF.js runs tf.layers.lstm (recurrentActivation sigmoid, as Keras 3 and ours; its cell "
+                 "loop over the 50 steps is JS calling one kernel per op) and tf.layers.dense, weights set in Keras' "
+                 "layout. TF.js 4.22's wasm backend has no UnsortedSegmentSum kernel (tf.gather's gradient, so "
+                 "tf.layers.embedding's, throws there), so bench.js's embeddingLookup takes the table's gradient as "
+                 "a scatterND of dy at the ids, on both TF.js backends.")
     gf = {r["impl"]: r["gflops"] for r in rows if r["case"] == MATMUL}
     notes.append("matmul 512 GFLOP/s: " + ", ".join(f"{k} {v:.2f}" for k, v in gf.items()) + ". The worker rows "
                  "are the current csrc/ built with the Makefile's WASM_CFLAGS, and without -msimd128, into "

@@ -59,23 +59,49 @@ function cnnLogits(x, vars) {
   return tf.add(tf.matMul(tf.reshape(h, [h.shape[0], -1]), vars[4]), vars[5]);
 }
 
+// An embedding lookup of the rows `ids` whose gradient is a scatterND (duplicate ids summed): TF.js 4.22's wasm
+// backend registers no UnsortedSegmentSum, which tf.gather's own gradient (so tf.layers.embedding's) needs
+const embeddingLookup = (ids) => tf.customGrad((table, save) => ({
+  value: tf.gather(table, ids),
+  gradFunc: (dy) => tf.scatterND(tf.reshape(ids, [-1, 1]), tf.reshape(dy, [-1, table.shape[1]]), table.shape),
+}));
+
+// bench/bench_lstm.py's Embedding -> LSTM -> Dense: tf.layers.lstm and dense, which keep Keras' weight layout and
+// gate order (the recurrent activation set to Keras 3's sigmoid: TF.js defaults to hardSigmoid), their weights set
+// as ours after a first call builds them
+function lstmStack(c, x) {
+  const [[embeddings], [, recurrentKernel], [, denseBias]] = c.params;
+  const table = tf.variable(tf.tensor(embeddings));
+  const lstm = tf.layers.lstm({ units: recurrentKernel.length, recurrentActivation: "sigmoid" });
+  const dense = tf.layers.dense({ units: denseBias.length });
+  const logits = (ids) => dense.apply(lstm.apply(embeddingLookup(ids)(table)));
+  tf.tidy(() => {
+    logits(x);
+    [lstm, dense].forEach((layer, i) => layer.setWeights(c.params[i + 1].map((w) => tf.tensor(w))));
+  });
+  return { vars: [table, ...[lstm, dense].flatMap((l) => l.trainableWeights.map((w) => w.read()))], logits };
+}
+
 function tfStep(backend, c, kind) {
-  const vars = c.params.flatMap(([w, b]) => [tf.variable(tf.tensor(w)), tf.variable(tf.tensor1d(b))]);
-  const x = tf.tensor(c.x);
+  const x = tf.tensor(c.x, undefined, kind === "lstm" ? "int32" : "float32");
+  let vars, logits;
+  if (kind === "lstm") ({ vars, logits } = lstmStack(c, x));
+  else {
+    vars = c.params.flatMap(([w, b]) => [tf.variable(tf.tensor(w)), tf.variable(tf.tensor1d(b))]);
+    const act = kind === "seed" ? tf.sigmoid : tf.relu;
+    logits = kind === "cnn" ? (h) => cnnLogits(h, vars) : (h) => {
+      for (let i = 0; i < vars.length; i += 2) {
+        h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
+        if (i < vars.length - 2) h = act(h);
+      }
+      return h;
+    };
+  }
   const y = kind === "mlp" ? tf.tensor2d(c.y) : tf.tensor1d(c.y, "int32");
-  const act = kind === "seed" ? tf.sigmoid : tf.relu;
   const classes = c.params[c.params.length - 1][1].length;
   const optimizer = tf.train.adam(c.lr, 0.9, 0.999, 1e-7);
-  const lossFn = () => {
-    let h = x;
-    if (kind === "cnn") h = cnnLogits(x, vars);
-    else for (let i = 0; i < vars.length; i += 2) {
-      h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
-      if (i < vars.length - 2) h = act(h);
-    }
-    return kind === "mlp" ? tf.losses.meanSquaredError(y, h)
-                          : tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), h);
-  };
+  const lossFn = () => kind === "mlp" ? tf.losses.meanSquaredError(y, logits(x))
+                                      : tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits(x));
   const step = () => {  // dataSync(): the step is complete when its loss is read
     const loss = optimizer.minimize(lossFn, true, vars);
     const v = loss.dataSync()[0];
@@ -201,6 +227,10 @@ window.runBench = async (config) => {
     ["cnn", config.names.cnn, async () => ({
       "pyautodiff eager": ourImpl(ours, "cnn eager"), "pyautodiff Function": ourImpl(ours, "cnn Function"),
       ...await tfImpls((b) => tfStep(b, config.cnn, "cnn")),
+    })],
+    ["lstm", config.names.lstm, async () => ({
+      "pyautodiff eager": ourImpl(ours, "lstm eager"), "pyautodiff Function": ourImpl(ours, "lstm Function"),
+      ...await tfImpls((b) => tfStep(b, config.lstm, "lstm")),
     })],
   ];
   async function tfImpls(make) {
