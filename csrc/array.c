@@ -1,18 +1,79 @@
 /* array.c: memory, fills, casts, strided copies, random numbers and index-based moves. */
 #include "internal.h"
 
-void *ad_alloc(int64_t nbytes) {
-    /* 64-byte aligned for SIMD; the original pointer sits just before the aligned block */
-    if (nbytes < 0 || (uint64_t)nbytes > (SIZE_MAX >> 1) - 128) return NULL;
-    unsigned char *raw = malloc((size_t)nbytes + 64 + sizeof(void *));
-    if (!raw) return NULL;
-    uintptr_t aligned = ((uintptr_t)(raw + sizeof(void *)) + 63) & ~(uintptr_t)63;
+/* Blocks of at least AD_REUSE_MIN bytes that are freed are kept for reuse (up to AD_REUSE_SLOTS of them and
+ * AD_REUSE_BYTES in all, the oldest given back first): a training step frees and allocates the same sizes every
+ * step, and glibc hands large blocks back to the system (munmap, or trimming the heap's top) so that each step
+ * would fault in fresh zeroed pages: a quarter of an LSTM step's time and a third of a CNN's on a Zen 3. A reused
+ * block is at most a quarter larger than asked. The sanitizer run swaps both functions for exact-size ones. */
+#define AD_REUSE_MIN ((size_t)64 << 10)
+#define AD_REUSE_SLOTS 64
+#define AD_REUSE_BYTES ((size_t)256 << 20)
+
+static struct { unsigned char *raw; size_t size; } reuse[AD_REUSE_SLOTS]; /* oldest first */
+static int reuse_count;
+static size_t reuse_bytes;
+static char reuse_busy; /* a spin lock: Python frees tensors from any thread */
+
+static void reuse_lock(void) {
+    while (__atomic_test_and_set(&reuse_busy, __ATOMIC_ACQUIRE)) {}
+}
+
+static void reuse_unlock(void) {
+    __atomic_clear(&reuse_busy, __ATOMIC_RELEASE);
+}
+
+/* the block of size bytes (usable) at raw, 64-byte aligned for SIMD, its size and raw pointer just before it */
+static void *aligned_block(unsigned char *raw, size_t size) {
+    uintptr_t aligned = ((uintptr_t)(raw + 2 * sizeof(void *)) + 63) & ~(uintptr_t)63;
     ((void **)aligned)[-1] = raw;
+    ((size_t *)aligned)[-2] = size;
     return (void *)aligned;
 }
 
+void *ad_alloc(int64_t nbytes) {
+    if (nbytes < 0 || (uint64_t)nbytes > (SIZE_MAX >> 1) - 128) return NULL;
+    size_t size = (size_t)nbytes;
+    if (size >= AD_REUSE_MIN) {
+        unsigned char *raw = NULL;
+        size_t have = 0;
+        reuse_lock();
+        for (int i = reuse_count - 1; i >= 0; i--) { /* the most recently freed fit: the warmest in cache */
+            if (reuse[i].size >= size && reuse[i].size - size <= size / 4) {
+                raw = reuse[i].raw;
+                have = reuse[i].size;
+                reuse_bytes -= have;
+                memmove(&reuse[i], &reuse[i + 1], (size_t)(--reuse_count - i) * sizeof reuse[0]);
+                break;
+            }
+        }
+        reuse_unlock();
+        if (raw) return aligned_block(raw, have);
+    }
+    unsigned char *raw = malloc(size + 64 + 2 * sizeof(void *));
+    return raw ? aligned_block(raw, size) : NULL;
+}
+
 void ad_free(void *p) {
-    if (p) free(((void **)p)[-1]);
+    if (!p) return;
+    unsigned char *raw = ((void **)p)[-1], *evicted[AD_REUSE_SLOTS];
+    size_t size = ((size_t *)p)[-2];
+    int n = 0;
+    if (size >= AD_REUSE_MIN && size <= AD_REUSE_BYTES) {
+        reuse_lock();
+        while (reuse_count == AD_REUSE_SLOTS || reuse_bytes + size > AD_REUSE_BYTES) {
+            evicted[n++] = reuse[0].raw;
+            reuse_bytes -= reuse[0].size;
+            memmove(&reuse[0], &reuse[1], (size_t)--reuse_count * sizeof reuse[0]);
+        }
+        reuse[reuse_count].raw = raw;
+        reuse[reuse_count++].size = size;
+        reuse_bytes += size;
+        reuse_unlock();
+        raw = NULL;
+    }
+    while (n) free(evicted[--n]);
+    free(raw);
 }
 
 int ad_fill(int dtype, int64_t n, double value, void *y) {

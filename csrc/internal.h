@@ -13,6 +13,7 @@
 void *malloc(size_t size);
 void free(void *p);
 void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 
 float expf(float x);
