@@ -80,9 +80,9 @@ def test_results_are_bitwise_the_same_on_one_and_two_threads(cell, dtype):
 LAYERS = [(L.SimpleRNN, {}), (L.LSTM, {}), (L.GRU, {}), (L.GRU, {"reset_after": False})]
 
 
-@pytest.mark.parametrize("cls,extra", LAYERS, ids=["simple", "lstm", "gru", "gru_before"])
-def test_second_derivative_through_a_recurrent_layer_raises(cls, extra):
-    layer = cls(3, dtype="float64", **extra)
+def nested(layer):
+    """(the outer tape, the loss, its gradient to the recurrent kernel taken while the outer tape records, the
+    kernel)"""
     x = wave((2, 4, 2), 1)
     layer(x)
     kernel = layer.cell.recurrent_kernel
@@ -90,6 +90,14 @@ def test_second_derivative_through_a_recurrent_layer_raises(cls, extra):
         with ad.GradientTape() as inner:
             y = ad.reduce_sum(layer(x) ** 2)
         g = inner.gradient(y, kernel)
+    return outer, y, g, kernel
+
+
+@pytest.mark.parametrize("cls,extra", LAYERS, ids=["simple", "lstm", "gru", "gru_before"])
+def test_second_derivative_through_a_recurrent_layer_raises(cls, extra):
+    layer = cls(3, dtype="float64", **extra)
+    outer, _, g, kernel = nested(layer)
+    with outer:
         z = ad.reduce_sum(g * g)
     with pytest.raises(NotImplementedError, match=r"rnn: second derivatives through a recurrent layer are not "
                                                   r"supported.*" + layer.cell.name):
@@ -99,13 +107,6 @@ def test_second_derivative_through_a_recurrent_layer_raises(cls, extra):
 def test_an_outer_tape_of_first_derivatives_still_works():
     """Only asking for the gradient of rnn_grad raises: an outer tape over the loss itself (the inner gradient
     computed while it records) gives the plain first derivative."""
-    layer = L.LSTM(3, dtype="float64")
-    x = wave((2, 4, 2), 1)
-    layer(x)
-    kernel = layer.cell.recurrent_kernel
-    with ad.GradientTape() as outer:
-        with ad.GradientTape() as inner:
-            y = ad.reduce_sum(layer(x) ** 2)
-        first = inner.gradient(y, kernel)
+    outer, y, first, kernel = nested(L.LSTM(3, dtype="float64"))
     again = outer.gradient(y, kernel)
     assert first.tolist() == again.tolist()
