@@ -4,8 +4,10 @@
  * one GEMM of the state by the recurrent kernel (two for GRU with the reset gate before the product) and one
  * pass over the batch's rows for the gates and the state update. The backward runs the steps in reverse,
  * keeping each step's gate gradients, and takes the recurrent kernel's gradient as one GEMM over all steps at
- * the end (states^T @ gate gradients). A crossing per sequence rather than per step and per op is what makes
- * this pay: at batch 32, 128 units, the per-step work is a few microseconds. */
+ * the end (states^T @ gate gradients; both kept in time order, so for SimpleRNN and LSTM, whose gate gradients
+ * are those of the projections, they are gxw itself: no scratch of steps * batch * G * units to fault in).
+ * A crossing per sequence rather than per step and per op is what makes this pay: at batch 32, 128 units, the
+ * per-step work is a few microseconds. */
 #include "internal.h"
 
 /* v = act(v) over n values; d = d * act'(through v, the activation's output). One function per activation and
@@ -257,8 +259,8 @@ static int rnn_back_step(const rnn_t *p, int64_t t, const void *hp, const void *
                     ACT_GRAD(p->ract, U, w, d);
                 }
             }
-            if (p->cell != AD_RNN_GRU_BEFORE) /* (GRU's candidate block of gx was written above) */
-                memcpy(g, d, (size_t)(p->cell == AD_RNN_GRU ? 2 * U : GU) * sizeof(T));
+            if (p->cell == AD_RNN_GRU) /* (its candidate block of gx was written above; SimpleRNN and LSTM: d is g) */
+                memcpy(g, d, (size_t)(2 * U) * sizeof(T));
         }
     })
     return AD_OK;
@@ -338,12 +340,16 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
     if (gc0) memset(gc0, 0, (size_t)(BU * es));
     if (steps == 0 || batch == 0) return AD_OK;
     if (!h0 || !h || !gxw || (lstm && !c) || (cell != AD_RNN_SIMPLE && !work)) return AD_EINVAL;
-    /* scratch: every step's hin and gate gradients (for the GEMM of gr at the end), this step's dhin; for the
-     * reset before: r split, every step's r * hin and candidate gradients, drh, gr's two blocks; temporaries */
-    int64_t size = SBU + steps * batch * DU + BU + 2 * U + (before ? 3 * U * U + 2 * SBU + BU + 3 * U * U : 0);
+    /* scratch, by time: every step's hin and (GRU) gate gradients, for the GEMM of gr at the end; this step's
+     * dhin; for the reset before: r split, every step's r * hin and candidate gradients, drh, gr's two blocks;
+     * temporaries */
+    int own_dis = cell == AD_RNN_GRU || before;
+    int64_t size = SBU + (own_dis ? steps * batch * DU : 0) + BU + 2 * U +
+                   (before ? 3 * U * U + 2 * SBU + BU + 3 * U * U : 0);
     char *scratch = malloc((size_t)(size * es));
     if (!scratch) return AD_ENOMEM;
-    char *hins = scratch, *dis = hins + SBU * es, *din = dis + steps * batch * DU * es, *tmp = din + BU * es;
+    char *hins = scratch, *dis = own_dis ? hins + SBU * es : gxw;
+    char *din = hins + SBU * es + (own_dis ? steps * batch * DU * es : 0), *tmp = din + BU * es;
     char *rzr = tmp + 2 * U * es, *rh = rzr + 2 * U * U * es, *rhins = rh + U * U * es, *dihs = rhins + SBU * es;
     char *drh = dihs + SBU * es, *grzr = drh + BU * es, *grh = grzr + 2 * U * U * es;
     if (before) {
@@ -356,7 +362,7 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
         const char *hp = s ? (const char *)h + (s - 1) * BU * es : h0;
         const char *cp = lstm ? (s ? (const char *)c + (s - 1) * BU * es : c0) : 0;
         const char *ws = work ? (const char *)work + s * batch * 4 * U * es : 0;
-        char *hin = hins + s * BU * es, *di = dis + s * batch * DU * es, *dih = before ? dihs + s * BU * es : 0;
+        char *hin = hins + t * BU * es, *di = dis + t * batch * DU * es, *dih = before ? dihs + t * BU * es : 0;
         char *gx = (char *)gxw + t * batch * GU * es;
         rc = rnn_hin(&p, hp, hin);
         if (!rc && gh) rc = rnn_accumulate(dtype, BU, (const char *)gh + s * BU * es, dh);
@@ -365,7 +371,7 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
             rc = rnn_back_step(&p, t, hp, cp, (const char *)h + s * BU * es, lstm ? (const char *)c + s * BU * es : 0,
                                ws, dh, dc, gx, di, dih, tmp);
         if (!rc && before) {
-            rnn_columns(es, batch, 4 * U, 3 * U, U, ws, rhins + s * BU * es);
+            rnn_columns(es, batch, 4 * U, 3 * U, U, ws, rhins + t * BU * es);
             rc = rnn_mm(&p, batch, U, U, dih, 0, rh, 1, drh, 0.0);
             if (!rc) rc = rnn_back_reset(&p, t, hin, ws, dih, drh, gx, di);
         }

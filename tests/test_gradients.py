@@ -257,7 +257,8 @@ MATMUL_VARIANTS = [
 
 def test_every_differentiable_op_has_a_case():
     differentiable = {name for name, op in ad.ops.OPS.items() if op.vjp is not None}
-    assert differentiable - set(CASES) == set(), "add a gradcheck case for the new op"
+    refusing = {"rnn_grad"}  # (its vjp raises: tests/test_recurrent.py checks that)
+    assert differentiable - set(CASES) - refusing == set(), "add a gradcheck case for the new op"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -3,8 +3,8 @@
 `rnn` takes the inputs' projections for every step (one GEMM before it: the layer's dense), the recurrent kernel
 and the initial state, and returns the state after each step (and LSTM's cell state). Its vjp is one call of the
 backward kernel (the op rnn_grad), which gives the gradients of the projections, the recurrent kernel, GRU's
-recurrent bias and the initial state. Second derivatives through a recurrent sequence are not available: rnn_grad
-has no vjp, so a gradient of a gradient sees no dependence through it (an outer tape's gradient is None there).
+recurrent bias and the initial state. Second derivatives through a recurrent sequence are not available: rnn_grad's
+vjp raises (rather than let an outer tape see no dependence and return None or zeros).
 """
 
 from .. import _backend as B
@@ -32,8 +32,13 @@ def _rnn_vjp(g, n, needs):
     return tuple(grads[i] for i in range(len(n.inputs)))
 
 
+def _rnn_grad_vjp(g, n, needs):
+    raise NotImplementedError(f"rnn: second derivatives through a recurrent layer are not supported (an outer "
+                              f"gradient reached the gradient of {n.attrs['name']!r}, a {n.attrs['cell']} cell)")
+
+
 RNN = defop("rnn", _rnn_vjp)
-RNN_GRAD = defop("rnn_grad")  # (no vjp: second derivatives do not flow through a sequence)
+RNN_GRAD = defop("rnn_grad", _rnn_grad_vjp)
 
 
 def _check(name: str, what: str, t, shape: tuple, dtype: str) -> None:
