@@ -153,7 +153,7 @@ class GradientTape:
         if self._used and not self.persistent:
             raise RuntimeError("GradientTape.gradient can only be called once on a non-persistent tape; "
                                "use GradientTape(persistent=True) to compute several gradients")
-        flat, rebuild = _structure(sources)
+        flat, tree = pytree.flatten(sources)
         for s in flat:
             if not isinstance(s, Tensor):
                 raise TypeError(f"gradient: sources must be tensors, got {type(s).__name__}")
@@ -162,14 +162,14 @@ class GradientTape:
             grads = [zeros_like(s) if g is None and s.dtype in FLOATS else g for s, g in zip(flat, grads)]
         if not self.persistent:
             self._spent()
-        return rebuild(grads)
+        return pytree.unflatten(tree, grads)
 
     def _gradients(self, target, sources: list, output_gradients) -> list:
-        targets, _ = _structure(target)
+        targets = pytree.flatten(target)[0]
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
-            seeds, _ = _structure(output_gradients)
+            seeds = pytree.flatten(output_gradients)[0]
             if len(seeds) != len(targets):
                 raise ValueError(f"gradient: {len(targets)} targets but {len(seeds)} output_gradients")
         grads: dict[Tensor, Tensor] = {}
@@ -205,7 +205,7 @@ class GradientTape:
                     if all(g is None for g in gouts):
                         continue
                     gout = [zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
-                needs = tuple(x in reach for x in node.inputs)
+                needs = tuple(map(reach.__contains__, node.inputs))
                 if True not in needs:
                     continue
                 if node.versions and self._versioned:

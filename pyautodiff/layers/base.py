@@ -17,6 +17,7 @@ from ..tensor import Tensor, Variable, as_tensor
 
 _name_counts: dict = {}
 _calls = threading.local()  # .depth: layer calls in progress on this thread (0: none)
+_penalized = False  # set once any layer has kept an activity penalty: until then no call has any to clear
 
 
 def _unique_name(cls_name: str) -> str:
@@ -69,15 +70,16 @@ class Layer(metaclass=_BuildWithInputShape):
             tracked.pop(key, None)
         object.__setattr__(self, key, value)
 
-    def _children(self):
-        """(path, layer or Variable) for what was assigned to attributes, lists expanded."""
+    def _children(self) -> list:
+        """(path, layer or Variable) for what was assigned to attributes, lists expanded (a list, not a generator:
+        model.trainable_variables walks this on every step of a seed-style training loop)."""
+        out = []
         for key, value in self._tracked.items():
             if isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
-                    if _trackable(v):
-                        yield f"{key}.{i}", v
+                out += [(f"{key}.{i}", v) for i, v in enumerate(value) if _trackable(v)]
             else:
-                yield key, value
+                out.append((key, value))
+        return out
 
     @property
     def layers(self) -> list:
@@ -205,15 +207,16 @@ class Layer(metaclass=_BuildWithInputShape):
         self.output_shape = self.compute_output_shape(input_shape)
 
     def __call__(self, inputs, training: bool = False, *args, **kwargs):
-        if not isinstance(inputs, Tensor) and is_symbolic(inputs):  # building a functional model: record the call, compute no values
-            return call_symbolic(self, inputs, kwargs)
-        if not isinstance(inputs, (Tensor, list, tuple, dict)) or (
-                isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
-            inputs = as_tensor(inputs, None, self.name)
-        if isinstance(inputs, Tensor) and self.cast_inputs and inputs.dtype != self.dtype:
+        if not isinstance(inputs, Tensor):  # (a tensor, the common case, needs none of these checks)
+            if is_symbolic(inputs):  # building a functional model: record the call, compute no values
+                return call_symbolic(self, inputs, kwargs)
+            if not isinstance(inputs, (list, tuple, dict)) or (
+                    isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
+                inputs = as_tensor(inputs, None, self.name)
+        if isinstance(inputs, Tensor) and inputs.dtype != self.dtype and self.cast_inputs:
             inputs = cast(inputs, self.dtype)
         depth = getattr(_calls, "depth", 0)
-        if depth == 0:  # the outermost call: activity penalties start anew (Keras)
+        if depth == 0 and _penalized:  # the outermost call: activity penalties start anew (Keras)
             for layer in self._layers_tree():
                 layer._activity_losses.clear()
         _calls.depth = depth + 1
@@ -230,6 +233,7 @@ class Layer(metaclass=_BuildWithInputShape):
         finally:
             _calls.depth = depth
         if self.activity_regularizer is not None:  # Keras 3: each output's penalty over its batch size
+            _note_penalty()
             self._activity_losses += [scale(1.0 / max(t.shape[0], 1), self.activity_regularizer(t)) if t.ndim else
                                       self.activity_regularizer(t) for t in pytree.flatten(out)[0]
                                       if isinstance(t, Tensor)]
@@ -239,6 +243,11 @@ class Layer(metaclass=_BuildWithInputShape):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _note_penalty() -> None:
+    global _penalized
+    _penalized = True
 
 
 def _add(out: list, want, prefix, path, var, trainable: bool) -> None:
