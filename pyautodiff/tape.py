@@ -42,6 +42,7 @@ class Node:
                                    f"before updating the variables it depends on")
 
 
+_ONES: dict = {}  # dtype -> the scalar 1 a scalar target's walk starts from
 _entering = threading.Lock()  # makes a tape's "not active yet? then active" one step across threads
 
 
@@ -59,6 +60,13 @@ def record(op, inputs: tuple, outputs, attrs: dict | None = None):
 
 def recording() -> bool:
     return any(t._recording for t in state.tapes)
+
+
+def _one(dtype: str) -> Tensor:
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = array(1.0, dtype)
+    return one
 
 
 def _seed(seed, target):
@@ -168,7 +176,7 @@ class GradientTape:
         return pytree.unflatten(tree, grads)
 
     def _gradients(self, target, sources: list, output_gradients) -> list:
-        targets = pytree.flatten(target)[0]
+        targets = [target] if isinstance(target, Tensor) else pytree.flatten(target)[0]
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
@@ -188,7 +196,7 @@ class GradientTape:
                 if t.dtype not in FLOATS:
                     continue
                 if seed is None:  # a scalar loss starts from the shared constant 1 (tensors are immutable)
-                    g = as_tensor(1.0, t.dtype) if t.shape == () else ones_like(t)
+                    g = _one(t.dtype) if t.shape == () else ones_like(t)
                 else:
                     g = _seed(as_tensor(seed, t.dtype), t)
                 grads[t] = g if t not in grads else FUNCTIONS["add"](grads[t], g)

@@ -237,8 +237,8 @@ class Layer(metaclass=_BuildWithInputShape):
             self._activity_losses += [scale(1.0 / max(t.shape[0], 1), self.activity_regularizer(t)) if t.ndim else
                                       self.activity_regularizer(t) for t in pytree.flatten(out)[0]
                                       if isinstance(t, Tensor)]
-        if isinstance(out, Tensor):  # (plain attribute: not tracked, and this runs on every call)
-            object.__setattr__(self, "output_shape", (None,) + out.shape[1:] if out.ndim else ())
+        if isinstance(out, Tensor):  # (plain attribute, written past __setattr__: not tracked, set on every call)
+            self.__dict__["output_shape"] = (None,) + out.shape[1:] if out.ndim else ()
         return out
 
     def __repr__(self) -> str:
