@@ -125,3 +125,16 @@ def test_apply_gradients_checks_in_order_and_builds_slots_for_new_variables():
     assert w.tolist() == [1.0] * 3 and opt.iterations == 1
     opt.update([v, w], [ad.ones((2,)), ad.ones((3,))])  # w gets its slots now
     assert opt.get_slot(w, "m").shape == (3,) and w.tolist()[0] < 1.0
+
+
+def test_unpickled_layer_penalties_start_anew_in_a_process_that_kept_none(monkeypatch):
+    import pickle
+    inner = ad.layers.Dense(2, kernel_initializer="ones", activity_regularizer=R.L1(1.0))
+    model = Stack([inner])
+    model(ad.ones((1, 3)))
+    data = pickle.dumps(model)
+    monkeypatch.setattr(base, "_penalized", False)  # as in a fresh process
+    copy = pickle.loads(data)
+    assert base._penalized
+    copy(ad.ones((1, 3)))
+    assert [t.item() for t in copy.losses] == [pytest.approx(6.0)]

@@ -70,6 +70,12 @@ class Layer(metaclass=_BuildWithInputShape):
             tracked.pop(key, None)
         object.__setattr__(self, key, value)
 
+    def __setstate__(self, state: dict) -> None:
+        """pickle and copy: a layer may bring activity penalties into a process where none was kept yet."""
+        self.__dict__.update(state)
+        if state.get("_activity_losses"):
+            _note_penalty()
+
     def _children(self) -> list:
         """(path, layer or Variable) for what was assigned to attributes, lists expanded (a list, not a generator:
         model.trainable_variables walks this on every step of a seed-style training loop)."""
