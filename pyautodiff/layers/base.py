@@ -16,7 +16,11 @@ from ..ops import cast, scale
 from ..tensor import Tensor, Variable, as_tensor
 
 _name_counts: dict = {}
-_calls = threading.local()  # .depth: layer calls in progress on this thread (0: none)
+class _Calls(threading.local):
+    depth = 0  # layer calls in progress on this thread
+
+
+_calls = _Calls()
 _penalized = False  # set once any layer has kept an activity penalty: until then no call has any to clear
 
 
@@ -221,7 +225,7 @@ class Layer(metaclass=_BuildWithInputShape):
                 inputs = as_tensor(inputs, None, self.name)
         if isinstance(inputs, Tensor) and inputs.dtype != self.dtype and self.cast_inputs:
             inputs = cast(inputs, self.dtype)
-        depth = getattr(_calls, "depth", 0)
+        depth = _calls.depth
         if depth == 0 and _penalized:  # the outermost call: activity penalties start anew (Keras)
             for layer in self._layers_tree():
                 layer._activity_losses.clear()
