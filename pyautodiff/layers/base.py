@@ -106,16 +106,16 @@ class Layer(metaclass=_BuildWithInputShape):
         paths unless asked: model.trainable_variables runs on every step of a seed-style training loop."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
-        for var, short in self._weights:
-            if id(var) not in seen:
-                seen.add(id(var))
-                _add(out, want, prefix, short, var, trainable)
-        for path, child in self._children():
-            if isinstance(child, Layer):
-                child._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
-            elif id(child) not in seen:
-                seen.add(id(child))
-                _add(out, want, prefix, path, child, trainable)
+        entries = [(short, var) for var, short in self._weights]  # own weights first, then the attributes'
+        entries += self._children()
+        for path, item in entries:
+            if type(item) is not Variable and isinstance(item, Layer):  # (most items are plain Variables)
+                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
+            elif id(item) not in seen:
+                seen.add(id(item))
+                effective = trainable and item.trainable
+                if want is None or want == effective:
+                    out.append(item if prefix is None else (prefix + path, item, effective))
         return out
 
     @property
@@ -258,12 +258,6 @@ class Layer(metaclass=_BuildWithInputShape):
 def _note_penalty() -> None:
     global _penalized
     _penalized = True
-
-
-def _add(out: list, want, prefix, path, var, trainable: bool) -> None:
-    t = trainable and var.trainable
-    if want is None or want == t:
-        out.append(var if prefix is None else (prefix + path, var, t))
 
 
 def _trackable(value) -> bool:
