@@ -306,7 +306,10 @@ class Optimizer:
         starts then)."""
         needed = self.slots_for() if slot_names is None else tuple(slot_names)
         for var in var_list:
-            _, slots = self._slots.setdefault(id(var), (var, {}))
+            entry = self._slots.get(id(var))
+            if entry is None:
+                entry = self._slots[id(var)] = (var, {})
+            slots = entry[1]
             for s in needed:
                 if s not in slots:
                     slots[s] = Variable(full(var.shape, self._slot_initial(s), var.dtype), name=f"{var.name}/{s}",
@@ -333,12 +336,13 @@ class Optimizer:
 
     # --- updates ---
     def apply_gradients(self, grads_and_vars) -> None:
-        pairs = []
+        pairs, variables = [], []
         for g, v in grads_and_vars:
             if not isinstance(v, Variable):
                 raise TypeError(f"{self.name}: can only update Variables, got {type(v).__name__}")
             if g is not None:
                 pairs.append((g if isinstance(g, Tensor) else as_tensor(g, v.dtype, self.name), v))
+                variables.append(v)
         for g, v in pairs:
             if v.dtype not in FLOATS:
                 raise TypeError(f"{self.name}: can only update float32 or float64 Variables, got {v.name!r} "
@@ -349,7 +353,7 @@ class Optimizer:
                            f"{v.name!r} {v.shape} {v.dtype}")
         if not pairs:
             return
-        variables = tuple(v for _, v in pairs)
+        variables = tuple(variables)
         self.build(variables)
         batch = self._batch(variables, pairs) if _state.tracer is None else None  # a trace records each call
         if batch is not None:  # the gradients are re-bound in the norm calls, if any, then in the updates

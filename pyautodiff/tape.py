@@ -28,7 +28,10 @@ class Node:
         self.outputs = outputs
         self.attrs = attrs
         # the vjp reads Variable inputs in place: remember their versions to refuse a stale gradient
-        self.versions = [(i, x.version) for i, x in enumerate(inputs) if type(x) is Variable]
+        self.versions = versions = []  # (a loop, not a comprehension: one frame less per recorded op)
+        for i, x in enumerate(inputs):
+            if type(x) is Variable:
+                versions.append((i, x.version))
 
     def check_versions(self) -> None:
         for i, version in self.versions:
@@ -39,6 +42,7 @@ class Node:
                                    f"before updating the variables it depends on")
 
 
+_ONES: dict = {}  # dtype -> the scalar 1 a scalar target's walk starts from
 _entering = threading.Lock()  # makes a tape's "not active yet? then active" one step across threads
 
 
@@ -56,6 +60,13 @@ def record(op, inputs: tuple, outputs, attrs: dict | None = None):
 
 def recording() -> bool:
     return any(t._recording for t in state.tapes)
+
+
+def _one(dtype: str) -> Tensor:
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = array(1.0, dtype)
+    return one
 
 
 def _seed(seed, target):
@@ -153,7 +164,7 @@ class GradientTape:
         if self._used and not self.persistent:
             raise RuntimeError("GradientTape.gradient can only be called once on a non-persistent tape; "
                                "use GradientTape(persistent=True) to compute several gradients")
-        flat, rebuild = _structure(sources)
+        flat, tree = pytree.flatten(sources)
         for s in flat:
             if not isinstance(s, Tensor):
                 raise TypeError(f"gradient: sources must be tensors, got {type(s).__name__}")
@@ -162,14 +173,14 @@ class GradientTape:
             grads = [zeros_like(s) if g is None and s.dtype in FLOATS else g for s, g in zip(flat, grads)]
         if not self.persistent:
             self._spent()
-        return rebuild(grads)
+        return pytree.unflatten(tree, grads)
 
     def _gradients(self, target, sources: list, output_gradients) -> list:
-        targets, _ = _structure(target)
+        targets = [target] if isinstance(target, Tensor) else pytree.flatten(target)[0]
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
-            seeds, _ = _structure(output_gradients)
+            seeds = pytree.flatten(output_gradients)[0]
             if len(seeds) != len(targets):
                 raise ValueError(f"gradient: {len(targets)} targets but {len(seeds)} output_gradients")
         grads: dict[Tensor, Tensor] = {}
@@ -185,7 +196,7 @@ class GradientTape:
                 if t.dtype not in FLOATS:
                     continue
                 if seed is None:  # a scalar loss starts from the shared constant 1 (tensors are immutable)
-                    g = as_tensor(1.0, t.dtype) if t.shape == () else ones_like(t)
+                    g = _one(t.dtype) if t.shape == () else ones_like(t)
                 else:
                     g = _seed(as_tensor(seed, t.dtype), t)
                 grads[t] = g if t not in grads else FUNCTIONS["add"](grads[t], g)
@@ -205,7 +216,7 @@ class GradientTape:
                     if all(g is None for g in gouts):
                         continue
                     gout = [zeros_like(o) if g is None else g for o, g in zip(outs, gouts)]
-                needs = tuple(x in reach for x in node.inputs)
+                needs = tuple(map(reach.__contains__, node.inputs))
                 if True not in needs:
                     continue
                 if node.versions and self._versioned:

@@ -16,7 +16,12 @@ from ..ops import cast, scale
 from ..tensor import Tensor, Variable, as_tensor
 
 _name_counts: dict = {}
-_calls = threading.local()  # .depth: layer calls in progress on this thread (0: none)
+class _Calls(threading.local):
+    depth = 0  # layer calls in progress on this thread
+
+
+_calls = _Calls()
+_penalized = False  # set once any layer has kept an activity penalty: until then no call has any to clear
 
 
 def _unique_name(cls_name: str) -> str:
@@ -69,15 +74,22 @@ class Layer(metaclass=_BuildWithInputShape):
             tracked.pop(key, None)
         object.__setattr__(self, key, value)
 
-    def _children(self):
-        """(path, layer or Variable) for what was assigned to attributes, lists expanded."""
+    def __setstate__(self, state: dict) -> None:
+        """pickle and copy: a layer may bring activity penalties into a process where none was kept yet."""
+        self.__dict__.update(state)
+        if state.get("_activity_losses"):
+            _note_penalty()
+
+    def _children(self) -> list:
+        """(path, layer or Variable) for what was assigned to attributes, lists expanded (a list, not a generator:
+        model.trainable_variables walks this on every step of a seed-style training loop)."""
+        out = []
         for key, value in self._tracked.items():
             if isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
-                    if _trackable(v):
-                        yield f"{key}.{i}", v
+                out += [(f"{key}.{i}", v) for i, v in enumerate(value) if _trackable(v)]
             else:
-                yield key, value
+                out.append((key, value))
+        return out
 
     @property
     def layers(self) -> list:
@@ -94,16 +106,16 @@ class Layer(metaclass=_BuildWithInputShape):
         paths unless asked: model.trainable_variables runs on every step of a seed-style training loop."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
-        for var, short in self._weights:
-            if id(var) not in seen:
-                seen.add(id(var))
-                _add(out, want, prefix, short, var, trainable)
-        for path, child in self._children():
-            if isinstance(child, Layer):
-                child._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
-            elif id(child) not in seen:
-                seen.add(id(child))
-                _add(out, want, prefix, path, child, trainable)
+        entries = [(short, var) for var, short in self._weights]  # own weights first, then the attributes'
+        entries += self._children()
+        for path, item in entries:
+            if type(item) is not Variable and isinstance(item, Layer):  # (most items are plain Variables)
+                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
+            elif id(item) not in seen:
+                seen.add(id(item))
+                effective = trainable and item.trainable
+                if want is None or want == effective:
+                    out.append(item if prefix is None else (prefix + path, item, effective))
         return out
 
     @property
@@ -205,15 +217,16 @@ class Layer(metaclass=_BuildWithInputShape):
         self.output_shape = self.compute_output_shape(input_shape)
 
     def __call__(self, inputs, training: bool = False, *args, **kwargs):
-        if not isinstance(inputs, Tensor) and is_symbolic(inputs):  # building a functional model: record the call, compute no values
-            return call_symbolic(self, inputs, kwargs)
-        if not isinstance(inputs, (Tensor, list, tuple, dict)) or (
-                isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
-            inputs = as_tensor(inputs, None, self.name)
-        if isinstance(inputs, Tensor) and self.cast_inputs and inputs.dtype != self.dtype:
+        if not isinstance(inputs, Tensor):  # (a tensor, the common case, needs none of these checks)
+            if is_symbolic(inputs):  # building a functional model: record the call, compute no values
+                return call_symbolic(self, inputs, kwargs)
+            if not isinstance(inputs, (list, tuple, dict)) or (
+                    isinstance(inputs, (list, tuple)) and not any(isinstance(v, Tensor) for v in inputs)):
+                inputs = as_tensor(inputs, None, self.name)
+        if isinstance(inputs, Tensor) and inputs.dtype != self.dtype and self.cast_inputs:
             inputs = cast(inputs, self.dtype)
-        depth = getattr(_calls, "depth", 0)
-        if depth == 0:  # the outermost call: activity penalties start anew (Keras)
+        depth = _calls.depth
+        if depth == 0 and _penalized:  # the outermost call: activity penalties start anew (Keras)
             for layer in self._layers_tree():
                 layer._activity_losses.clear()
         _calls.depth = depth + 1
@@ -230,21 +243,21 @@ class Layer(metaclass=_BuildWithInputShape):
         finally:
             _calls.depth = depth
         if self.activity_regularizer is not None:  # Keras 3: each output's penalty over its batch size
+            _note_penalty()
             self._activity_losses += [scale(1.0 / max(t.shape[0], 1), self.activity_regularizer(t)) if t.ndim else
                                       self.activity_regularizer(t) for t in pytree.flatten(out)[0]
                                       if isinstance(t, Tensor)]
-        if isinstance(out, Tensor):  # (plain attribute: not tracked, and this runs on every call)
-            object.__setattr__(self, "output_shape", (None,) + out.shape[1:] if out.ndim else ())
+        if isinstance(out, Tensor):  # (plain attribute, written past __setattr__: not tracked, set on every call)
+            self.__dict__["output_shape"] = (None,) + out.shape[1:] if out.ndim else ()
         return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
 
 
-def _add(out: list, want, prefix, path, var, trainable: bool) -> None:
-    t = trainable and var.trainable
-    if want is None or want == t:
-        out.append(var if prefix is None else (prefix + path, var, t))
+def _note_penalty() -> None:
+    global _penalized
+    _penalized = True
 
 
 def _trackable(value) -> bool:

@@ -8,7 +8,7 @@ so nested tapes still give higher-order derivatives. The forwards save what thei
 import numbers
 
 from .. import _backend as B
-from ..dtypes import INT32
+from ..dtypes import CODE, INT32
 from ..tensor import Tensor, as_tensor, shape_size
 from .elementwise import add, multiply, negative, scale, sigmoid, sigmoid_grad, subtract
 from .matmul import matmul
@@ -74,7 +74,7 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
     need_float(name, *operands)
     if activation not in FUSED:
         raise ValueError(f"{name}: unknown fused activation {activation!r}; one of {sorted(FUSED)}")
-    if len({t.dtype for t in operands}) > 1:
+    if kernel.dtype != x.dtype or operands[-1].dtype != x.dtype:  # (the bias is last when given)
         raise TypeError(f"{name}: dtype mismatch: {describe(*operands)}")
     if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
         raise ValueError(f"{name}: input of shape {x.shape} does not fit a kernel of shape {kernel.shape} "
@@ -86,7 +86,7 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
     x2 = x if x.ndim == 2 else reshape(x, (shape_size(lead), kernel.shape[0]))
     act = FUSED[activation]
     y = out_like((x2.shape[0], units), x.dtype)
-    run(name, operands, lib.ad_dense, code(x), act, x2.shape[0], units, kernel.shape[0], x2._ptr, kernel._ptr,
+    run(name, operands, lib.ad_dense, CODE[x.dtype], act, x2.shape[0], units, kernel.shape[0], x2._ptr, kernel._ptr,
         NULL if bias is None else operands[2]._ptr, y._ptr)
     y = emit(DENSE, (x2,) + operands[1:], y, {"act": act})
     return y if x.ndim == 2 else reshape(y, lead + (units,))
@@ -97,13 +97,13 @@ def dense_grad(x, w, y, g, act: int, with_gx: bool = True) -> tuple:
     of dense ((gw, db) when with_gx is false)."""
     x, w, y, g = as_tensor(x), as_tensor(w), as_tensor(y), as_tensor(g)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0] or y.shape != g.shape or \
-            y.shape != (x.shape[0], w.shape[1]) or len({t.dtype for t in (x, w, y, g)}) > 1:
+            y.shape != (x.shape[0], w.shape[1]) or not x.dtype == w.dtype == y.dtype == g.dtype:
         raise ValueError(f"dense_grad: x, kernel, output and its gradient do not fit: {describe(x, w, y, g)}")
     need_float("dense_grad", x)
     (m, k), n = x.shape, w.shape[1]
     gx = out_like(x.shape, x.dtype) if with_gx else None
     gw, db = out_like(w.shape, w.dtype), out_like((n,), w.dtype)
-    run("dense_backward", (x, w, y, g), lib.ad_dense_backward, code(y), act, m, n, k, x._ptr, w._ptr, y._ptr,
+    run("dense_backward", (x, w, y, g), lib.ad_dense_backward, CODE[y.dtype], act, m, n, k, x._ptr, w._ptr, y._ptr,
         g._ptr, gx._ptr if with_gx else NULL, gw._ptr, db._ptr)
     outs = (gx, gw, db) if with_gx else (gw, db)
     return emit(DENSE_GRAD, (x, w, y, g), outs, {"act": act, "with_gx": with_gx})
