@@ -75,22 +75,38 @@ AD_TARGET_CLONES static int pool_units_typed(const pool_job *p, int64_t lo_unit,
                             }
                             T best[POOL_CHUNK], left[POOL_CHUNK]; /* left: the gradient or flag not yet placed */
                             for (int64_t j = 0; j < cn; j++) best[j] = -(T)AD_INF;
-                            POOL_FOR_WINDOW(e, for (int64_t j = 0; j < cn; j++) {
-                                T v = X[e + j];
-                                best[j] = v > best[j] || (v != v && best[j] == best[j]) ? v : best[j];
+                            POOL_FOR_WINDOW(e, {
+                                const T *restrict v = X + e;
+                                for (int64_t j = 0; j < cn; j++) {
+                                    int take = (v[j] > best[j]) | ((v[j] != v[j]) & (best[j] == best[j]));
+                                    best[j] = take ? v[j] : best[j];
+                                }
                             })
                             if (!track) {
                                 for (int64_t j = 0; j < cn; j++) y[j] = best[j];
                                 continue;
                             }
+                            /* bitwise | and &, restrict and no branch: the loops over channels vectorize */
                             for (int64_t j = 0; j < cn; j++) left[j] = p->adjoint ? g[j] : 1;
-                            POOL_FOR_WINDOW(e, for (int64_t j = 0; j < cn; j++) {
-                                T v = X[e + j];
-                                int hit = v == best[j] || (v != v && best[j] != best[j]);
-                                if (p->adjoint) D[e + j] += hit ? left[j] : 0; /* + 0 leaves every sum as is */
-                                else y[j] = hit && left[j] != 0 ? S[e + j] : y[j];
-                                left[j] = hit ? 0 : left[j];
-                            })
+                            if (p->adjoint)
+                                POOL_FOR_WINDOW(e, {
+                                    const T *restrict v = X + e;
+                                    T *restrict d = D + e;
+                                    for (int64_t j = 0; j < cn; j++) {
+                                        int hit = (v[j] == best[j]) | ((v[j] != v[j]) & (best[j] != best[j]));
+                                        d[j] += hit ? left[j] : 0; /* + 0 leaves every sum as it is */
+                                        left[j] = hit ? 0 : left[j];
+                                    }
+                                })
+                            else
+                                POOL_FOR_WINDOW(e, {
+                                    const T *restrict v = X + e, *restrict s = S + e;
+                                    for (int64_t j = 0; j < cn; j++) {
+                                        int hit = (v[j] == best[j]) | ((v[j] != v[j]) & (best[j] != best[j]));
+                                        y[j] = hit & (left[j] != 0) ? s[j] : y[j];
+                                        left[j] = hit ? 0 : left[j];
+                                    }
+                                })
                         }
                     }
         }

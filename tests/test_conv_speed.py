@@ -100,10 +100,13 @@ def test_conv_bias_act_bad_bias():
 @pytest.mark.parametrize("case", CASES[::2], ids=str)
 def test_conv_bias_act_threads_give_the_same_bits(case):
     xs, ws, groups, strides, padding = case
-    x, w, b = rand(xs, dtype="float32", seed=12), rand(ws, dtype="float32", seed=13), rand((ws[-1],), "float32", seed=14)
-    run = lambda: _fused_and_grads(lambda x, w, b: conv_bias_act(2, x, w, b, "relu", strides, padding, 1, groups),  # noqa: E731
-                                   x, w, b, rand(conv_bias_act(2, x, w, b, "relu", strides, padding, 1, groups).shape,
-                                                 "float32", seed=15))
+    x, w, b = rand(xs, "float32", seed=12), rand(ws, "float32", seed=13), rand((ws[-1],), "float32", seed=14)
+
+    def fused(x, w, b):
+        return conv_bias_act(2, x, w, b, "relu", strides, padding, 1, groups)
+
+    g = rand(fused(x, w, b).shape, "float32", seed=15)
+    run = lambda: _fused_and_grads(fused, x, w, b, g)  # noqa: E731
     one, two = _threads(1, run), _threads(2, run)
     assert [t.tolist() for t in one] == [t.tolist() for t in two]
 
