@@ -4,6 +4,7 @@ One kernel computes a convolution, its input gradient (a transposed convolution)
 correlation of x with dy). Each of the three is an op whose vjp is written with the other two (all are linear in
 each operand), so nested tapes give every higher order. A geometry tuple (see _words) describes the problem as
 the forward convolution sees it; a transposed convolution is the input gradient of its forward convolution.
+conv_bias_act, the Conv layers' forward, adds the bias and a fused activation inside the same kernel call.
 """
 
 from .. import _backend as B
