@@ -185,3 +185,28 @@ def test_max_pool_threads_give_the_same_bits(np):
     one, two = _threads(1, run), _threads(2, run)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no threads in WebAssembly")
+def test_concurrent_convolutions_each_get_their_own_scratch():
+    """csrc/conv.c keeps one scratch block between calls: calls from several Python threads at once (cffi releases
+    the GIL) must each take their own, of the size they need."""
+    import threading
+    cases = [(rand((2, 9 + i, 8, 3 + 2 * i), seed=20 + i), rand((3, 3, 3 + 2 * i, 4 + i), seed=30 + i)) for i in range(4)]
+    want = [ad.conv2d(x, w).tolist() for x, w in cases]
+    got, errors = [None] * len(cases), []
+
+    def work(i):
+        try:
+            for _ in range(20):
+                got[i] = ad.conv2d(*cases[i]).tolist()
+                assert got[i] == want[i]
+        except AssertionError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(cases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and got == want
