@@ -106,6 +106,27 @@ static inline __attribute__((always_inline)) conv_window conv_window_of(const co
                 __VA_ARGS__;                                                                \
             }
 
+/* the forward's bias and activation (ad_conv_bias_act) on rows of y, threads splitting rows */
+typedef struct {
+    int dtype, act;
+    int64_t cout;
+    const void *bias;
+    char *y; /* the first row's start */
+} conv_tail;
+
+/* elements per thread below which the tail stays on one thread (as dense's) */
+#define CONV_TAIL_MIN 32768
+static void conv_tail_rows(void *arg, int64_t lo, int64_t hi) {
+    const conv_tail *t = arg;
+    ad_bias_act_rows(t->dtype, t->act, hi - lo, t->cout, t->bias, t->y + lo * t->cout * ad_dtype_size(t->dtype));
+}
+
+static void conv_tail_apply(conv_tail t, int64_t r0, int64_t rows) {
+    if (!t.bias && t.act == AD_NO_ACTIVATION) return;
+    t.y += r0 * t.cout * ad_dtype_size(t.dtype);
+    ad_parallel_for(rows, CONV_TAIL_MIN / t.cout + 1, conv_tail_rows, &t);
+}
+
 /* ---- the GEMM path ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -188,14 +209,35 @@ static void regroup(int64_t es, int64_t rows, int64_t groups, int64_t width, int
         }
 }
 
-static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, const char *b, char *out) {
+/* The GEMM path's scratch outlives its call: a training step runs the same convolutions again, and fresh
+ * memory costs a page fault per page on first touch (~1 ms per 4 MB, as much as the im2col that fills it).
+ * One block is kept, taken and given back atomically, so concurrent calls each get their own; its first 64
+ * bytes hold its size. */
+static char *conv_kept;
+
+static char *scratch_take(int64_t bytes) {
+    char *block = __atomic_exchange_n(&conv_kept, NULL, __ATOMIC_ACQ_REL);
+    if (block && *(int64_t *)block >= bytes) return block + 64;
+    ad_free(block);
+    block = ad_alloc(bytes + 64);
+    if (!block) return NULL;
+    *(int64_t *)block = bytes;
+    return block + 64;
+}
+
+static void scratch_give(char *scratch) {
+    ad_free(__atomic_exchange_n(&conv_kept, scratch - 64, __ATOMIC_ACQ_REL));
+}
+
+static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, const char *b, char *out,
+                     conv_tail tail) {
     int64_t es = ad_dtype_size(dtype), G = g->groups, grouped = G > 1;
     int64_t chunk = CONV_SCRATCH / (G * g->kc + g->cout);
     if (chunk < 1) chunk = 1;
     if (chunk > g->rows) chunk = g->rows;
     /* col, then (groups > 1) the chunk's rows of y or dy per group, the weights (or dw) per group */
     int64_t ncol = G * chunk * g->kc, nrow = grouped ? chunk * g->cout : 0, nw = grouped ? g->kc * g->cout : 0;
-    char *scratch = ad_alloc((ncol + nrow + nw) * es);
+    char *scratch = scratch_take((ncol + nrow + nw) * es);
     if (!scratch) return AD_ENOMEM;
     char *col = scratch, *rows = col + ncol * es, *wg = rows + nrow * es;
     const char *w = mode == AD_CONV_KERNEL_GRAD ? NULL : b;
@@ -216,6 +258,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
             status = ad_matmul(dtype, G, n, g->cgo, g->kc, col, n * g->kc, 0, grouped ? wg : w, g->kc * g->cgo, 0,
                                y, 1.0, 0.0);
             if (grouped) regroup(es, n, G, g->cgo, g->cout, out + r0 * g->cout * es, rows, 0);
+            if (status == AD_OK) conv_tail_apply(tail, r0, n); /* while the chunk's rows may still be in cache */
         } else if (mode == AD_CONV_INPUT_GRAD) {
             status = ad_matmul(dtype, G, n, g->kc, g->cgo, gdy, n * g->cgo, 0, grouped ? wg : w, g->kc * g->cgo, 1,
                                col, 1.0, 0.0);
@@ -226,7 +269,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
         }
     }
     if (status == AD_OK && mode == AD_CONV_KERNEL_GRAD && grouped) regroup(es, g->kc, G, g->cgo, g->cout, out, wg, 0);
-    ad_free(scratch);
+    scratch_give(scratch);
     return status;
 }
 
@@ -357,23 +400,36 @@ static void direct_forward_range(void *c, int64_t lo, int64_t hi) { direct_forwa
 static void direct_input_grad_range(void *c, int64_t lo, int64_t hi) { direct_input_grad(c, lo, hi); }
 static void direct_kernel_grad_range(void *c, int64_t lo, int64_t hi) { direct_kernel_grad(c, lo, hi); }
 
-int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out) {
+/* ad_conv, the forward with its tail (ad_conv_bias_act) */
+static int conv_run(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out,
+                    conv_tail tail) {
     conv_geom g;
     if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
     if (mode < AD_CONV_FORWARD || mode > AD_CONV_KERNEL_GRAD || conv_geom_init(&g, nsp, geom) != AD_OK ||
-        !a || !b || !out)
+        !a || !b || !out || tail.act < AD_NO_ACTIVATION || tail.act >= AD_ACTIVATION_COUNT)
         return AD_EINVAL;
     int64_t es = ad_dtype_size(dtype);
+    tail.dtype = dtype, tail.cout = g.cout, tail.y = out;
     if (g.rows == 0) { /* nothing reaches the output: the gradients are zeros */
         if (mode != AD_CONV_FORWARD)
             memset(out, 0, (size_t)((mode == AD_CONV_INPUT_GRAD ? g.batch * g.in[0] * g.xstep[0] : g.kc * g.cout) *
                                     es));
         return AD_OK;
     }
-    if (g.cgi > 1 || g.groups == 1) return conv_gemm(mode, dtype, &g, a, b, out);
+    if (g.cgi > 1 || g.groups == 1) return conv_gemm(mode, dtype, &g, a, b, out, tail);
     conv_direct c = {&g, dtype, a, b, out};
     if (mode == AD_CONV_FORWARD) ad_parallel_for(g.rows, CONV_MIN_ROWS, direct_forward_range, &c);
     else if (mode == AD_CONV_INPUT_GRAD) ad_parallel_for(g.batch, 1, direct_input_grad_range, &c);
     else ad_parallel_for(g.cin, 16, direct_kernel_grad_range, &c);
+    conv_tail_apply(tail, 0, mode == AD_CONV_FORWARD ? g.rows : 0);
     return AD_OK;
+}
+
+int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out) {
+    return conv_run(mode, dtype, nsp, geom, a, b, out, (conv_tail){.act = AD_NO_ACTIVATION});
+}
+
+int ad_conv_bias_act(int dtype, int act, int nsp, const int64_t *geom, const void *x, const void *w, const void *b,
+                     void *y) {
+    return conv_run(AD_CONV_FORWARD, dtype, nsp, geom, x, w, y, (conv_tail){.act = act, .bias = b});
 }

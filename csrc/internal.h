@@ -22,6 +22,7 @@ float logf(float x);
 double log(double x);
 float sqrtf(float x);
 double sqrt(double x);
+float tanhf(float x);
 double tanh(double x);
 float powf(float x, float y);
 double pow(double x, double y);
@@ -121,6 +122,8 @@ static inline double ad_sigmoid(double x) {
       y > 0 && y < 1 ? g / 6 : y == y ? (T)0 : y, 0)
 #define AD_ACTIVATION_ID(name, f, grad, ints) AD_ACT_##name,
 enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
+/* y (rows, n) = act(y + b) in place, b (n) or NULL, on the calling thread (nn.c: dense's tail, conv's too) */
+int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b, void *y);
 
 /* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
 #define AD_DISPATCH_FLOAT(dtype, ...)                         \

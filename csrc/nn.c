@@ -42,6 +42,11 @@ AD_TARGET_CLONES static int dense_rows_typed(const dense_tail *t, int64_t lo, in
 
 static void dense_rows(void *ctx, int64_t lo, int64_t hi) { (void)dense_rows_typed(ctx, lo, hi); }
 
+int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b, void *y) {
+    dense_tail t = {.dtype = dtype, .act = act, .m = rows, .n = n, .b = b, .out = y};
+    return dense_rows_typed(&t, 0, rows);
+}
+
 int ad_dense(int dtype, int act, int64_t m, int64_t n, int64_t k, const void *x, const void *w,
              const void *b, void *y) {
     if (act < AD_NO_ACTIVATION || act >= AD_ACTIVATION_COUNT || m < 0 || n < 0 || k < 0) return AD_EINVAL;

@@ -24,9 +24,22 @@ static void window(const pool_job *p, int k, int64_t o, int64_t *lo, int64_t *hi
     *hi = end < p->in[k] ? end : p->in[k];
 }
 
+/* the body for every element of the window [l0, h0) x [l1, h1) x [l2, h2), in order: e the offset of its
+ * channel c0 in x (in elements) */
+#define POOL_FOR_WINDOW(e, ...)                                                          \
+    for (int64_t i0 = l0; i0 < h0; i0++)                                                 \
+        for (int64_t i1 = l1; i1 < h1; i1++)                                             \
+            for (int64_t i2 = l2; i2 < h2; i2++) {                                       \
+                int64_t e = (base + (i0 * p->in[1] + i1) * p->in[2] + i2) * c + c0;      \
+                __VA_ARGS__;                                                             \
+            }
+
 /* Forward: units are rows (sample b, first output index); adjoint: units are samples (windows overlap, so a
- * sample's gradient has one writer). (Ranges return nothing, the dispatch a status: the dtype was checked.) */
-static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit) {
+ * sample's gradient has one writer). Max pooling finds each window's maximum (the first NaN wins), then where
+ * it must know which element that is (the adjoint, or selecting from src other than x) takes the window's first
+ * element equal to it: per-channel flags, no indices, so every loop over channels vectorizes. (Ranges return
+ * nothing, the dispatch a status: the dtype was checked.) */
+AD_TARGET_CLONES static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit) {
     int64_t c = p->c, in_size = p->in[0] * p->in[1] * p->in[2], rows = p->adjoint ? p->out[0] : 1;
     int track = p->adjoint || p->src != p->x; /* where the maxima are matters, not only their values */
     AD_DISPATCH_FLOAT(p->dtype, {
@@ -47,40 +60,53 @@ static int pool_units_typed(const pool_job *p, int64_t lo_unit, int64_t hi_unit)
                         T count = (T)((h0 - l0) * (h1 - l1) * (h2 - l2));
                         for (int64_t c0 = 0; c0 < c; c0 += POOL_CHUNK) {
                             int64_t cn = c - c0 < POOL_CHUNK ? c - c0 : POOL_CHUNK;
-                            T best[POOL_CHUNK];
-                            int64_t arg[POOL_CHUNK]; /* where the window's first maximum is, per channel */
-                            if (p->op == AD_POOL_AVG && p->adjoint) /* best: each element's share */
-                                for (int64_t j = 0; j < cn; j++) best[j] = S[at + c0 + j] / count;
-                            else if (p->op == AD_POOL_MAX)
+                            T *restrict y = D + at + c0;
+                            const T *restrict g = S + at + c0;
+                            if (p->op == AD_POOL_AVG) {
+                                T share[POOL_CHUNK];
+                                for (int64_t j = 0; j < cn; j++) share[j] = p->adjoint ? g[j] / count : 0;
+                                if (p->adjoint)
+                                    POOL_FOR_WINDOW(e, for (int64_t j = 0; j < cn; j++) D[e + j] += share[j])
+                                else
+                                    POOL_FOR_WINDOW(e, for (int64_t j = 0; j < cn; j++) share[j] += S[e + j])
+                                if (!p->adjoint)
+                                    for (int64_t j = 0; j < cn; j++) y[j] = share[j] / count;
+                                continue;
+                            }
+                            T best[POOL_CHUNK], left[POOL_CHUNK]; /* left: the gradient or flag not yet placed */
+                            for (int64_t j = 0; j < cn; j++) best[j] = -(T)AD_INF;
+                            POOL_FOR_WINDOW(e, {
+                                const T *restrict v = X + e;
                                 for (int64_t j = 0; j < cn; j++) {
-                                    best[j] = -(T)AD_INF;
-                                    arg[j] = (base + (l0 * p->in[1] + l1) * p->in[2] + l2) * c + c0;
+                                    int take = (v[j] > best[j]) | ((v[j] != v[j]) & (best[j] == best[j]));
+                                    best[j] = take ? v[j] : best[j];
                                 }
-                            else if (!p->adjoint)
-                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] = 0;
-                            for (int64_t i0 = l0; i0 < h0; i0++)
-                                for (int64_t i1 = l1; i1 < h1; i1++)
-                                    for (int64_t i2 = l2; i2 < h2; i2++) {
-                                        int64_t e = (base + (i0 * p->in[1] + i1) * p->in[2] + i2) * c + c0;
-                                        if (p->op == AD_POOL_MAX) {
-                                            for (int64_t j = 0; j < cn; j++) { /* the first NaN wins, and stays */
-                                                T v = X[e + j];
-                                                int take = v > best[j] || (v != v && best[j] == best[j]);
-                                                best[j] = take ? v : best[j];
-                                                if (track) arg[j] = take ? e : arg[j];
-                                            }
-                                        } else if (p->adjoint) {
-                                            for (int64_t j = 0; j < cn; j++) D[e + j] += best[j];
-                                        } else {
-                                            for (int64_t j = 0; j < cn; j++) D[at + c0 + j] += S[e + j];
-                                        }
+                            })
+                            if (!track) {
+                                for (int64_t j = 0; j < cn; j++) y[j] = best[j];
+                                continue;
+                            }
+                            /* bitwise | and &, restrict and no branch: the loops over channels vectorize */
+                            for (int64_t j = 0; j < cn; j++) left[j] = p->adjoint ? g[j] : 1;
+                            if (p->adjoint)
+                                POOL_FOR_WINDOW(e, {
+                                    const T *restrict v = X + e;
+                                    T *restrict d = D + e;
+                                    for (int64_t j = 0; j < cn; j++) {
+                                        int hit = (v[j] == best[j]) | ((v[j] != v[j]) & (best[j] != best[j]));
+                                        d[j] += hit ? left[j] : 0; /* + 0 leaves every sum as it is */
+                                        left[j] = hit ? 0 : left[j];
                                     }
-                            if (p->op == AD_POOL_MAX && p->adjoint)
-                                for (int64_t j = 0; j < cn; j++) D[arg[j] + j] += S[at + c0 + j];
-                            else if (p->op == AD_POOL_MAX)
-                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] = track ? S[arg[j] + j] : best[j];
-                            else if (!p->adjoint)
-                                for (int64_t j = 0; j < cn; j++) D[at + c0 + j] /= count;
+                                })
+                            else
+                                POOL_FOR_WINDOW(e, {
+                                    const T *restrict v = X + e, *restrict s = S + e;
+                                    for (int64_t j = 0; j < cn; j++) {
+                                        int hit = (v[j] == best[j]) | ((v[j] != v[j]) & (best[j] != best[j]));
+                                        y[j] = hit & (left[j] != 0) ? s[j] : y[j];
+                                        left[j] = hit ? 0 : left[j];
+                                    }
+                                })
                         }
                     }
         }

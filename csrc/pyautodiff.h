@@ -164,6 +164,10 @@ int ad_pool(int op, int adjoint, int dtype, int d, int64_t n, int64_t c, const i
 #define AD_CONV_INPUT_GRAD 1
 #define AD_CONV_KERNEL_GRAD 2
 int ad_conv(int mode, int dtype, int nsp, const int64_t *geom, const void *a, const void *b, void *out);
+/* y = act(conv(x, w) + b), AD_CONV_FORWARD's geometry, b (out_channels) or NULL, act an activation id or
+ * AD_NO_ACTIVATION: the bias and activation applied to each chunk of rows as the convolution leaves it */
+int ad_conv_bias_act(int dtype, int act, int nsp, const int64_t *geom, const void *x, const void *w, const void *b,
+                     void *y);
 
 /* rnn.c: a recurrent layer over a whole sequence in one call (the time loop, the recurrent products and the
  * gates fused), Keras' gate order and weight layout. cell: AD_RNN_SIMPLE h = act(x_t + h' @ r); AD_RNN_LSTM

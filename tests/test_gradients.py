@@ -179,6 +179,8 @@ CASES = {
     "conv_input_grad": (lambda x, w: ad.conv2d_transpose(x, w, strides=2, padding="same") * rand((1, 6, 4, 2), seed=154),
                         [rand((1, 3, 2, 3), seed=155), rand((3, 3, 2, 3), seed=156)]),
     "conv_kernel_grad": (_conv_kernel_grad, [rand((1, 4, 5, 2), seed=157), rand((1, 4, 5, 3), seed=158)]),
+    "conv_bias_act": (lambda x, w, b: ad.ops.conv.conv_bias_act(2, x, w, b, "tanh", 2, "same") * rand((2, 2, 3, 3), seed=159),
+                      [rand((2, 4, 5, 2), seed=160), rand((2, 2, 2, 3), seed=161), rand((3,), seed=162)]),
     # indexing (ops/indexing.py): index tuples with a duplicate, so gradients add up where they meet
     "gather_nd": (lambda x: ad.gather_nd(x, [[1, 0], [0, 2], [1, 0]]) * rand((3,), seed=501), [rand((2, 3), seed=502)]),
     "gather_nd batch_dims": (lambda x: ad.gather_nd(x, [[[1], [1]], [[0], [2]]], batch_dims=1) * rand((2, 2, 2), seed=503),
@@ -280,7 +282,7 @@ def test_matmul_variants(sa, sb, ta, tb):
                                          "dense_grad", "sin", "cos", "erf", "erf_derivative", "gelu", "gelu tanh",
                                          "gelu_derivative", "gelu_derivative tanh", "silu", "silu_derivative", "mish",
                                          "mish_derivative", "elu", "elu_derivative", "logsumexp", "softmax with a mask",
-                                         "einsum"} | set(B.ACTIVATIONS) - {"relu"}))
+                                         "einsum", "conv_bias_act"} | set(B.ACTIVATIONS) - {"relu"}))
 def test_second_order(name):
     """The gradient of the (sum of the) gradient: vjps are differentiable too."""
     fn, inputs, *_ = CASES[name]

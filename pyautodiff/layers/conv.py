@@ -6,6 +6,8 @@ import numbers
 
 from .. import ops, regularizers
 from ..ops import ACTIVATIONS
+from ..ops.conv import conv_bias_act
+from ..ops.nn import FUSED
 from .base import Layer, check_last_dim
 from .core import activation_name
 
@@ -70,6 +72,7 @@ class _Conv(Layer):
 
     rank = 2
     allowed_padding = ("valid", "same")
+    fuses = False  # whether _convolve(x, bias, activation) takes the bias and a fused activation
 
     def __init__(self, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation=None, use_bias=True, bias_initializer="zeros", bias_regularizer=None, **kwargs):
@@ -104,6 +107,8 @@ class _Conv(Layer):
     def call(self, inputs, training=False):
         check_rank(self, inputs.shape, self.rank)
         check_last_dim(self, inputs, self._channels)
+        if self.fuses and self.activation in FUSED:  # the bias and activation applied inside the kernel call
+            return self._convolve(inputs, self.bias, self.activation)
         y = self._convolve(inputs)
         if self.bias is not None:
             y = ops.add(y, self.bias)
@@ -150,9 +155,11 @@ class Conv(_Conv):
     def _filters(self, channels):
         return self.filters
 
-    def _convolve(self, x):
-        return getattr(ops, f"conv{self.rank}d")(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                                                  self.groups)
+    fuses = True
+
+    def _convolve(self, x, bias=None, activation="linear"):
+        return conv_bias_act(self.rank, x, self.kernel, bias, activation, self.strides, self.padding,
+                             self.dilation_rate, self.groups)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,

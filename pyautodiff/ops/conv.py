@@ -4,11 +4,14 @@ One kernel computes a convolution, its input gradient (a transposed convolution)
 correlation of x with dy). Each of the three is an op whose vjp is written with the other two (all are linear in
 each operand), so nested tapes give every higher order. A geometry tuple (see _words) describes the problem as
 the forward convolution sees it; a transposed convolution is the input gradient of its forward convolution.
+conv_bias_act, the Conv layers' forward, adds the bias and a fused activation inside the same kernel call.
 """
 
-from ..tensor import Tensor
+from .. import _backend as B
+from ..tensor import Tensor, as_tensor, shape_size
 from ._core import C, as_int, as_ints, code, defop, describe, emit, i64, lib, need_float, out_like, public, run
-from .shape import coerce
+from .nn import FUSED, bias_act_grad
+from .shape import coerce, reshape
 
 # geometry: (batch, groups, in_channels, out_channels, ((input, kernel, output, stride, dilation, pad), ...))
 
@@ -40,7 +43,7 @@ def _apply(mode: int, name: str, geom, a: Tensor, b: Tensor) -> Tensor:
 
 
 def _conv_vjp(g, n, needs):  # y = conv(x, w)
-    x, w = n.inputs
+    x, w = n.inputs[:2]
     geom, name = n.attrs["geom"], n.attrs["name"]
     return (_apply(C.AD_CONV_INPUT_GRAD, name, geom, g, w) if needs[0] else None,
             _apply(C.AD_CONV_KERNEL_GRAD, name, geom, x, g) if needs[1] else None)
@@ -60,6 +63,15 @@ def _kernel_grad_vjp(g, n, needs):  # dw = conv_kernel_grad(x, dy)
             _apply(C.AD_CONV_FORWARD, name, geom, x, g) if needs[1] else None)
 
 
+def _bias_act_vjp(g, n, needs):  # y = act(conv(x, w) + b): dz = g * act'(y) and db in one pass, then conv's
+    x, w = n.inputs[:2]
+    y = n.outputs[0]
+    rows = (shape_size(y.shape[:-1]), y.shape[-1])
+    dz, db = bias_act_grad(reshape(y, rows), reshape(g, rows), n.attrs["act"])
+    return _conv_vjp(reshape(dz, y.shape), n, needs) + ((db,) if len(n.inputs) == 3 else ())
+
+
+CONV_BIAS_ACT = defop("conv_bias_act", _bias_act_vjp)
 _OPS = {C.AD_CONV_FORWARD: defop("conv", _conv_vjp),
         C.AD_CONV_INPUT_GRAD: defop("conv_input_grad", _input_grad_vjp),
         C.AD_CONV_KERNEL_GRAD: defop("conv_kernel_grad", _kernel_grad_vjp)}
@@ -110,7 +122,8 @@ def _conv_axis(name, x, kernel, n, k, stride, dil, padding) -> tuple:
     return n, k, (n - span) // stride + 1, stride, dil, 0
 
 
-def _conv(name: str, nsp: int, x, kernel, strides, padding, dilation_rate, groups) -> Tensor:
+def _conv_geometry(name: str, nsp: int, x, kernel, strides, padding, dilation_rate, groups) -> tuple:
+    """(x, kernel, geometry) of a convolution, checked."""
     x, kernel = _operands(name, nsp, x, kernel)
     strides = _per_axis(name, strides, nsp, "strides", 1)
     dilation = _per_axis(name, dilation_rate, nsp, "dilation_rate", 1)
@@ -126,7 +139,26 @@ def _conv(name: str, nsp: int, x, kernel, strides, padding, dilation_rate, group
                          f"divisible by groups; got input and kernel {describe(x, kernel)}")
     axes = tuple(_conv_axis(name, x, kernel, *nk, s, d, padding)
                  for nk, s, d in zip(zip(x.shape[1:-1], kernel.shape[:-2]), strides, dilation))
-    return _apply(C.AD_CONV_FORWARD, name, (x.shape[0], groups, cin, cout, axes), x, kernel)
+    return x, kernel, (x.shape[0], groups, cin, cout, axes)
+
+
+def conv_bias_act(nsp: int, x, kernel, bias, activation: str, strides=1, padding: str = "valid", dilation_rate=1,
+                  groups: int = 1) -> Tensor:
+    """activation(conv{nsp}d(x, kernel, ...) + bias) in one kernel call (the Conv layers' forward); bias may be
+    None, activation one the kernels fuse (ops.nn.FUSED)."""
+    name = f"conv{nsp}d"
+    x, kernel, geom = _conv_geometry(name, nsp, x, kernel, strides, padding, dilation_rate, groups)
+    if bias is None and activation == "linear":  # nothing to fuse
+        return _apply(C.AD_CONV_FORWARD, name, geom, x, kernel)
+    operands = (x, kernel) if bias is None else (x, kernel, as_tensor(bias))
+    if bias is not None and (operands[2].shape != (geom[3],) or operands[2].dtype != x.dtype):
+        raise ValueError(f"{name}: the bias must have shape ({geom[3]},) and the input's dtype; got input, kernel "
+                         f"and bias {describe(*operands)}")
+    act = FUSED[activation]
+    y = out_like(_y_shape(geom), x.dtype)
+    run(name, operands, lib.ad_conv_bias_act, code(x), act, nsp, i64(_words(geom)), x._ptr, kernel._ptr,
+        B.NULL if bias is None else operands[2]._ptr, y._ptr)
+    return emit(CONV_BIAS_ACT, operands, y, {"geom": geom, "name": name, "act": act})
 
 
 def _transpose_axis(name, x, kernel, n, k, stride, dil, padding, output_padding) -> tuple:
@@ -171,19 +203,19 @@ def _conv_transpose(name: str, nsp: int, x, kernel, strides, padding, output_pad
 @public
 def conv1d(x, kernel, strides=1, padding: str = "valid", dilation_rate=1, groups: int = 1) -> Tensor:
     """1-d convolution of x (N, W, C_in) with kernel (k, C_in // groups, C_out); padding valid, same or causal."""
-    return _conv("conv1d", 1, x, kernel, strides, padding, dilation_rate, groups)
+    return conv_bias_act(1, x, kernel, None, "linear", strides, padding, dilation_rate, groups)
 
 
 @public
 def conv2d(x, kernel, strides=1, padding: str = "valid", dilation_rate=1, groups: int = 1) -> Tensor:
     """2-d convolution of x (N, H, W, C_in) with kernel (kh, kw, C_in // groups, C_out)."""
-    return _conv("conv2d", 2, x, kernel, strides, padding, dilation_rate, groups)
+    return conv_bias_act(2, x, kernel, None, "linear", strides, padding, dilation_rate, groups)
 
 
 @public
 def conv3d(x, kernel, strides=1, padding: str = "valid", dilation_rate=1, groups: int = 1) -> Tensor:
     """3-d convolution of x (N, D, H, W, C_in) with kernel (kd, kh, kw, C_in // groups, C_out)."""
-    return _conv("conv3d", 3, x, kernel, strides, padding, dilation_rate, groups)
+    return conv_bias_act(3, x, kernel, None, "linear", strides, padding, dilation_rate, groups)
 
 
 @public
