@@ -22,7 +22,6 @@ float logf(float x);
 double log(double x);
 float sqrtf(float x);
 double sqrt(double x);
-float tanhf(float x);
 double tanh(double x);
 float powf(float x, float y);
 double pow(double x, double y);
