@@ -593,3 +593,18 @@ def test_functional_encoder_decoder_passes_states_as_inputs():
     assert out.shape == (3, 4, 2)
     _, h, c = encoder(x)
     assert_close(flat(out), flat(head(decoder(y, initial_state=[h, c]))), 1e-6, "states as inputs")
+
+
+def test_global_average_pooling_1d_averages_the_unmasked_steps_as_keras():
+    tokens = ad.array([[3, 1, 0, 0], [2, 2, 2, 0]], "int32")
+    embed = ad.layers.Embedding(4, 2, mask_zero=True, embeddings_initializer="ones")
+    embed(tokens)
+    embed.set_weights([ad.array([[9.0, 9.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])])
+    model = ad.Sequential([embed, ad.layers.GlobalAveragePooling1D()])
+    assert model(tokens).tolist() == [[3.0, 4.0], [3.0, 4.0]]  # (5+1)/2, (6+2)/2; the padding's 9s left out
+    x = embed(tokens)
+    assert ad.layers.GlobalAveragePooling1D()(x).tolist()[0] == [6.0, 6.5]  # no mask: all four steps
+    pool = ad.layers.GlobalAveragePooling1D(keepdims=True)
+    assert pool(x, mask=ad.array([[1, 0, 0, 0], [1, 1, 0, 0]])).tolist() == [[[5.0, 6.0]], [[3.0, 4.0]]]
+    with pytest.raises(ValueError, match=r"GlobalAveragePooling1D .*mask must have shape \(2, 4\)"):
+        pool(x, mask=ad.array([[1, 0, 0]]))

@@ -2,6 +2,7 @@
 GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D (the pooling ops of ops/pool.py do the math)."""
 
 from .. import ops
+from ..tensor import as_tensor
 from .base import Layer
 from .conv import channels_last, check_rank, standardize_padding, standardize_tuple, window_length
 
@@ -91,7 +92,22 @@ class GlobalMaxPooling3D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
+    """With a mask (batch, steps), e.g. from Embedding(mask_zero=True), the mean over the unmasked steps only, as
+    Keras (a row with every step masked gives NaN, as there)."""
+
     rank, mode = 1, "avg"
+
+    def call(self, inputs, training=False, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        check_rank(self, inputs.shape, self.rank)
+        mask = ops.cast(as_tensor(mask, None, self.name), inputs.dtype)
+        if mask.shape != inputs.shape[:2]:
+            raise ValueError(f"GlobalAveragePooling1D {self.name!r}: mask must have shape {inputs.shape[:2]} "
+                             f"(batch, steps), got {mask.shape}")
+        weights = ops.expand_dims(mask, -1)
+        total = ops.reduce_sum(ops.multiply(inputs, weights), axis=1, keepdims=self.keepdims)
+        return ops.divide(total, ops.reduce_sum(weights, axis=1, keepdims=self.keepdims))
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
