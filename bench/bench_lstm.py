@@ -30,7 +30,6 @@ def pyautodiff_steps(p, x, y, lr) -> list:
     """The eager step with ad.layers, a tape and ad.optimizers.Adam; the same step as an ad.Function."""
     import pyautodiff as ad
     import steps
-    tx, ty = ad.array(x), ad.array(y)
 
     def build():
         layers = [ad.layers.Embedding(VOCAB, EMBED), ad.layers.LSTM(UNITS), ad.layers.Dense(CLASSES)]
@@ -43,16 +42,7 @@ def pyautodiff_steps(p, x, y, lr) -> list:
         return steps.layers_step(ad, layers, [v for layer in layers for v in layer.trainable_variables], lr)
 
     variant = "ad.layers Embedding/LSTM/Dense, SparseCategoricalCrossentropy, optimizers.Adam"
-    eager, out = build(), []
-    out.append(steps.Step("pyautodiff eager", lambda: eager(tx, ty), variant))
-    try:
-        traced = ad.function(build())
-    except Exception as e:  # noqa: BLE001 - the eager figure stands on its own
-        out.append(steps.Unavailable(f"pyautodiff Function: failed ({type(e).__name__}: {e})"))
-    else:
-        out.append(steps.Step("pyautodiff Function", lambda: traced(tx, ty), "ad.Function of the whole step, "
-                              + variant))
-    return out
+    return steps.eager_and_function(ad, build, x, y, variant)
 
 
 def torch_step(p, x, y, lr):

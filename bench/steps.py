@@ -374,3 +374,17 @@ def build_and_measure(makers, params, x, y, lr, case: str, args, notes: list) ->
         notes = notes + [f"skipped {s}" for s in made if isinstance(s, Unavailable)]
     measure_and_write(built, case, args.thread_counts[0], args, notes)
 
+
+def eager_and_function(ad, build, x, y, variant: str) -> list:
+    """The eager step build() makes, and another one as an ad.Function (or the reason it failed), on the batch."""
+    tx, ty = ad.array(x), ad.array(y)
+    eager, out = build(), []
+    out.append(Step("pyautodiff eager", lambda: eager(tx, ty), variant))
+    try:
+        traced = ad.function(build())
+    except Exception as e:  # noqa: BLE001 - the eager figure stands on its own
+        out.append(Unavailable(f"pyautodiff Function: failed ({type(e).__name__}: {e})"))
+    else:
+        out.append(Step("pyautodiff Function", lambda: traced(tx, ty), "ad.Function of the whole step, " + variant))
+    return out
+
