@@ -209,26 +209,6 @@ static void regroup(int64_t es, int64_t rows, int64_t groups, int64_t width, int
         }
 }
 
-/* The GEMM path's scratch outlives its call: a training step runs the same convolutions again, and fresh
- * memory costs a page fault per page on first touch (~1 ms per 4 MB, as much as the im2col that fills it).
- * One block is kept, taken and given back atomically, so concurrent calls each get their own; its first 64
- * bytes hold its size. */
-static char *conv_kept;
-
-static char *scratch_take(int64_t bytes) {
-    char *block = __atomic_exchange_n(&conv_kept, NULL, __ATOMIC_ACQ_REL);
-    if (block && *(int64_t *)block >= bytes) return block + 64;
-    ad_free(block);
-    block = ad_alloc(bytes + 64);
-    if (!block) return NULL;
-    *(int64_t *)block = bytes;
-    return block + 64;
-}
-
-static void scratch_give(char *scratch) {
-    ad_free(__atomic_exchange_n(&conv_kept, scratch - 64, __ATOMIC_ACQ_REL));
-}
-
 static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, const char *b, char *out,
                      conv_tail tail) {
     int64_t es = ad_dtype_size(dtype), G = g->groups, grouped = G > 1;
@@ -237,7 +217,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
     if (chunk > g->rows) chunk = g->rows;
     /* col, then (groups > 1) the chunk's rows of y or dy per group, the weights (or dw) per group */
     int64_t ncol = G * chunk * g->kc, nrow = grouped ? chunk * g->cout : 0, nw = grouped ? g->kc * g->cout : 0;
-    char *scratch = scratch_take((ncol + nrow + nw) * es);
+    char *scratch = ad_alloc((ncol + nrow + nw) * es); /* (reused from the last call's: ad_alloc keeps freed blocks) */
     if (!scratch) return AD_ENOMEM;
     char *col = scratch, *rows = col + ncol * es, *wg = rows + nrow * es;
     const char *w = mode == AD_CONV_KERNEL_GRAD ? NULL : b;
@@ -269,7 +249,7 @@ static int conv_gemm(int mode, int dtype, const conv_geom *g, const char *a, con
         }
     }
     if (status == AD_OK && mode == AD_CONV_KERNEL_GRAD && grouped) regroup(es, g->kc, G, g->cgo, g->cout, out, wg, 0);
-    scratch_give(scratch);
+    ad_free(scratch);
     return status;
 }
 

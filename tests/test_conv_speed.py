@@ -189,8 +189,8 @@ def test_max_pool_threads_give_the_same_bits(np):
 
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no threads in WebAssembly")
 def test_concurrent_convolutions_each_get_their_own_scratch():
-    """csrc/conv.c keeps one scratch block between calls: calls from several Python threads at once (cffi releases
-    the GIL) must each take their own, of the size they need."""
+    """The convolution's scratch comes from ad_alloc, which keeps freed blocks for reuse: calls from several Python
+    threads at once (cffi releases the GIL) must each take their own, of the size they need."""
     import threading
     cases = [(rand((2, 9 + i, 8, 3 + 2 * i), seed=20 + i), rand((3, 3, 3 + 2 * i, 4 + i), seed=30 + i)) for i in range(4)]
     want = [ad.conv2d(x, w).tolist() for x, w in cases]
