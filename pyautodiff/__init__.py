@@ -52,8 +52,8 @@ def get_num_threads() -> int:
     return _backend.lib.ad_get_num_threads()
 
 
-from . import (callbacks, data, datasets, debug, initializers, layers, losses, metrics, models,  # noqa: E402
-               optimizers, random, regularizers, saving)
+from . import (callbacks, constraints, data, datasets, debug, initializers, layers, losses, metrics,  # noqa: E402
+               models, optimizers, random, regularizers, saving)
 from .functional import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .builder import NeuralNetworks  # noqa: E402
@@ -62,4 +62,4 @@ __all__ = sorted(set(_ops_all) | {"GradientTape", "Variable", "Tensor", "array",
                                    "backend_info", "custom_gradient", "jvp", "set_num_threads", "get_num_threads",
                                    "NeuralNetworks", "Function", "function", "Input", "Model", "Sequential",
                                    "models", "layers", "losses", "optimizers", "metrics", "data", "datasets",
-                                   "debug", "callbacks", "random", "regularizers", "saving"})
+                                   "debug", "callbacks", "constraints", "random", "regularizers", "saving"})

@@ -20,7 +20,7 @@ class NDArrayDataset:
                  sample_weights=None):
         self.inputs = _structure(inputs, "NDArrayDataset")
         self.tests = None if tests is None else _structure(tests, "NDArrayDataset")
-        self.sample_weights = None if sample_weights is None else as_tensor(sample_weights, None, "NDArrayDataset")
+        self.sample_weights = None if sample_weights is None else _structure(sample_weights, "NDArrayDataset")
         first = pytree.flatten(self.inputs)[0][0]
         if first.ndim == 0:
             raise ValueError("NDArrayDataset: inputs must have a batch axis, got a scalar")

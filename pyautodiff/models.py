@@ -220,17 +220,20 @@ class Model(Layer):
 
     def _loss_terms(self, y, pred, sample_weight=None) -> tuple:
         """(total, {"output_loss": value}): the compiled loss (per output, weighted by loss_weights, summed)
-        plus the regularization penalties of model.losses, as Keras' compute_loss."""
+        plus the regularization penalties of model.losses, as Keras' compute_loss. With several outputs,
+        sample_weight is one array for all of them, or a list / dict of arrays per output (Keras)."""
         names, parts = self._output_names(), {}
         if names is None:
             total = self._one_loss(self.loss, y, pred, sample_weight)
         else:
             total = None
-            for name, loss, weight, yt, yp in zip(names, self._per_output("fit", "loss", self.loss),
-                                                  self._per_output("fit", "loss_weights", self.loss_weights, 1.0),
-                                                  self._outputs_of("y", y), pytree.flatten(pred)[0]):
+            weights = self._per_output("fit", "sample_weight", sample_weight) if isinstance(sample_weight, (
+                list, tuple, dict)) else [sample_weight] * len(names)
+            for name, loss, weight, yt, yp, sw in zip(names, self._per_output("fit", "loss", self.loss),
+                                                      self._per_output("fit", "loss_weights", self.loss_weights, 1.0),
+                                                      self._outputs_of("y", y), pytree.flatten(pred)[0], weights):
                 if loss is not None:
-                    parts[f"{name}_loss"] = value = self._one_loss(loss, yt, yp, sample_weight)
+                    parts[f"{name}_loss"] = value = self._one_loss(loss, yt, yp, sw)
                     term = value if weight == 1 else ops.scale(float(weight), value)
                     total = term if total is None else ops.add(total, term)
             if total is None:
@@ -393,7 +396,7 @@ class Model(Layer):
         if class_weight is not None and sample_weight is not None:
             raise ValueError(f"{self.name}.{what}: give sample_weight or class_weight, not both")
         x, y = (None if v is None else _structure(v, f"{self.name}.{what}") for v in (x, y))
-        w = None if sample_weight is None else as_tensor(sample_weight, None, f"{self.name}.{what}")
+        w = None if sample_weight is None else _structure(sample_weight, f"{self.name}.{what}")
         if y is None:
             raise ValueError(f"{self.name}.{what}: expects inputs x and targets y")
         weigh = _class_weigher(self.name, class_weight)
@@ -592,8 +595,8 @@ def _safetensors_path(what: str, path) -> None:
 
 
 def _read_safetensors(what: str, path, expect) -> dict:
-    """{name: Tensor} from a safetensors file, checked against the {name: Variable} that expect(metadata,
-    data_size, bad) returns (the header's metadata, the bytes of data); ValueError naming the file.
+    """{name: Tensor} from a safetensors file, checked against the {name: Variable (or None: an entry checked
+    but not read)} that expect(metadata, data_size, bad) returns (the header's metadata, the bytes of data); ValueError naming the file.
 
     The file is untrusted: the header is read only up to the file's size (and _MAX_HEADER), every entry is
     checked against the model before any data is read, and the data, which must tile the rest of the file
@@ -668,9 +671,9 @@ def _read_checked(f, file_size: int, expect, bad) -> dict:
             raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64 or I32)")
         if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
             raise bad(f"weight {name!r} has an invalid shape {shape!r}")
-        if tuple(shape) != var.shape:
+        if var is not None and tuple(shape) != var.shape:
             raise bad(f"weight {name!r} has shape {tuple(shape)}, the model's has shape {var.shape}")
-        if (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
+        if var is not None and (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
             raise bad(f"weight {name!r} is {dtype} in the file but {var.dtype} in the model")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
             raise bad(f"weight {name!r} has invalid data_offsets {offsets!r}")
@@ -690,6 +693,8 @@ def _read_checked(f, file_size: int, expect, bad) -> dict:
         raise bad(f"{data_size - covered} bytes after the last weight's data")
     values = {}
     for name, var in expected.items():
+        if var is None:  # checked and covered, not read
+            continue
         entry = header[name]
         begin, end = entry["data_offsets"]
         t = empty(var.shape, _ST_NAMES[entry["dtype"]])
@@ -945,17 +950,22 @@ def load_model(path, custom_objects: dict | None = None, compile: bool = True) -
         model = loaded["model"] = _build_model(document, custom_objects, bad, data_size + _BUILD_ALLOWANCE)
         named = dict(model._named_weights("load_model"))
         loaded["expected"] = named
-        if "compile_config" in document:
+        if compile and "compile_config" in document:
             with _blamed(bad, "compile_config: "):
                 loaded["expected"] = {**named, **model._restore(document, named, custom_objects, bad)}
+        elif "compile_config" in document:  # compile=False: the loss and optimizer are never looked up, and the
+            slots = document.get("optimizer_slots", {})  # optimizer's tensors are checked but not read (None)
+            if not isinstance(slots, dict) or not all(isinstance(v, list) for v in slots.values()):
+                raise bad("optimizer_slots is not an object of lists")
+            loaded["expected"] = {**named, OPTIMIZER_BLOCK: None, **{
+                f"{OPTIMIZER_PREFIX}{path}.{s}": None for path, names in slots.items() for s in names}}
         return loaded["expected"]
 
     values = _read_safetensors("load_model", path, expect)
     model = loaded["model"]
     for name, var in loaded["expected"].items():
-        var.assign(values[name])
-    if not compile:
-        model.optimizer = model.loss = None
+        if var is not None:
+            var.assign(values[name])
     return model
 
 

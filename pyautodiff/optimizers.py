@@ -369,6 +369,8 @@ class Optimizer:
                 run(self.name, *call)
         for v in variables:
             v._written()
+            if v.constraint is not None:  # Keras 3: projected after the whole update (a trace records it too)
+                v.assign(v.constraint(v))
 
     def _norm_calls(self, pairs) -> list:
         """(operands, kernel, *args) adding each gradient's squares to the global norm, when clipping by it."""

@@ -13,7 +13,7 @@ The config's nested objects are deserialized first, then `cls.from_config(config
 
 import inspect
 
-from . import initializers, layers, losses, metrics, optimizers, regularizers
+from . import constraints, initializers, layers, losses, metrics, optimizers, regularizers
 
 _REGISTERED: dict = {}  # registered name -> class or function
 _NAMES: dict = {}  # id(class or function) -> its registered name
@@ -29,7 +29,8 @@ BUILTINS = {"layers": {n: getattr(layers, n) for n in layers.__all__},
             "optimizers": {**_builtins(optimizers, optimizers.Optimizer), **optimizers.SCHEDULES},
             "metrics": _builtins(metrics, metrics.Metric),
             "initializers": _builtins(initializers, initializers.Initializer),
-            "regularizers": _builtins(regularizers, regularizers.Regularizer)}  # models.py adds "models"
+            "regularizers": _builtins(regularizers, regularizers.Regularizer),
+            "constraints": _builtins(constraints, constraints.Constraint)}  # models.py adds "models"
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):

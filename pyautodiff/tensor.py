@@ -411,7 +411,7 @@ def constant(value, dtype=None) -> Tensor:
 class Variable(Tensor):
     """A mutable tensor: assign/assign_add/assign_sub write its storage in place."""
 
-    __slots__ = ("name", "trainable", "version")
+    __slots__ = ("name", "trainable", "version", "constraint")
     _names = itertools.count(1)  # next() on it is atomic: two threads never get one name
 
     def __new__(cls, *args, **kwargs):
@@ -426,10 +426,11 @@ class Variable(Tensor):
             _state.created.append((self, len(_state.tracer)))
         self.name = name or f"Variable_{next(Variable._names)}"
         self.trainable = trainable
+        self.constraint = None  # a projection optimizers apply after each update (Keras' variable.constraint)
         self.__class__ = type(self).__base__  # the guard on from here
 
     def __reduce__(self):  # (copy.copy too: two Variables sharing storage would dodge each other's versions)
-        return type(self), (self.value(), self.name, self.trainable)
+        return type(self), (self.value(), self.name, self.trainable), (None, {"constraint": self.constraint})
 
     __copy__ = None
 

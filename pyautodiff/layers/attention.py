@@ -11,7 +11,7 @@ winning. Masked scores become large negative before the softmax, as Keras does, 
 import math
 import numbers
 
-from .. import ops, regularizers
+from .. import constraints, ops, regularizers
 from ..functional import is_symbolic
 from ..initializers import resolve_seed
 from ..ops import nn as fused
@@ -177,12 +177,13 @@ class _HeadsDense(Layer):
     kernel of shape in_dims + out_dims, bias out_dims, applied as one GEMM to inputs seen as (rows, prod(in_dims))."""
 
     def __init__(self, in_dims: tuple, out_dims: tuple, use_bias: bool, kernel_initializer, bias_initializer,
-                 kernel_regularizer, bias_regularizer, **kwargs):
+                 kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint, **kwargs):
         super().__init__(**kwargs)
         self._in, self._out = shape_size(in_dims), shape_size(out_dims)
-        self.kernel = self.add_weight("kernel", in_dims + out_dims, kernel_initializer, regularizer=kernel_regularizer)
-        self.bias = self.add_weight("bias", out_dims, bias_initializer,
-                                    regularizer=bias_regularizer) if use_bias else None
+        self.kernel = self.add_weight("kernel", in_dims + out_dims, kernel_initializer, regularizer=kernel_regularizer,
+                                      constraint=kernel_constraint)
+        self.bias = self.add_weight("bias", out_dims, bias_initializer, regularizer=bias_regularizer,
+                                    constraint=bias_constraint) if use_bias else None
         self.built = True
 
     def project(self, x):
@@ -202,7 +203,8 @@ class MultiHeadAttention(_ScoresOutput):
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, seed=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = positive_int(self, num_heads, "num_heads")
         self.key_dim = positive_int(self, key_dim, "key_dim")
@@ -224,6 +226,8 @@ class MultiHeadAttention(_ScoresOutput):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self._scale = 1.0 / math.sqrt(float(self.key_dim))
         self._state = fused.RandomState(resolve_seed(seed))
 
@@ -274,7 +278,7 @@ class MultiHeadAttention(_ScoresOutput):
                              f"known")
         heads, out = self.num_heads, self.output_shape_arg or q[-1:]
         common = (self.use_bias, self.kernel_initializer, self.bias_initializer, self.kernel_regularizer,
-                  self.bias_regularizer)
+                  self.bias_regularizer, self.kernel_constraint, self.bias_constraint)
         self.query_dense = _HeadsDense(q[-1:], (heads, self.key_dim), *common, name=f"{self.name}/query",
                                           dtype=self.dtype)
         self.key_dense = _HeadsDense(k[-1:], (heads, self.key_dim), *common, name=f"{self.name}/key",
@@ -364,4 +368,5 @@ class MultiHeadAttention(_ScoresOutput):
                 "output_shape": self.output_shape_arg, "attention_axes": self.attention_axes,
                 "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
                 "kernel_regularizer": self.kernel_regularizer, "bias_regularizer": self.bias_regularizer,
-                "activity_regularizer": self.activity_regularizer, "seed": self.seed}
+                "activity_regularizer": self.activity_regularizer, "kernel_constraint": self.kernel_constraint,
+                "bias_constraint": self.bias_constraint, "seed": self.seed}

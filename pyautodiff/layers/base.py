@@ -9,7 +9,7 @@ import inspect
 import re
 import threading
 
-from .. import initializers, pytree, regularizers
+from .. import constraints, initializers, pytree, regularizers
 from ..dtypes import FLOAT32, canonical
 from ..functional import call_symbolic, is_symbolic, shapes_of
 from ..ops import cast, scale
@@ -139,10 +139,11 @@ class Layer(metaclass=_BuildWithInputShape):
 
     # --- weights ---
     def add_weight(self, name: str, shape, initializer="zeros", trainable: bool = True, dtype=None,
-                   regularizer=None) -> Variable:
+                   regularizer=None, constraint=None) -> Variable:
         dtype = canonical(dtype, self.name) or self.dtype
         value = initializers.make(initializer, tuple(shape), dtype, f"{self.name}/{name}")
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable, dtype=dtype)
+        var.constraint = constraints.get(constraint)
         self._weights.append((var, name))
         if regularizer is not None:
             self._regularized.append((var, regularizers.get(regularizer)))

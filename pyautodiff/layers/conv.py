@@ -4,7 +4,7 @@ bias and activation, checks its input and computes output shapes the way Keras d
 
 import numbers
 
-from .. import ops, regularizers
+from .. import constraints, ops, regularizers
 from ..ops import ACTIVATIONS
 from ..ops.conv import conv_bias_act
 from ..ops.nn import FUSED
@@ -67,7 +67,8 @@ def check_rank(layer, shape, rank: int) -> None:
 
 class _Conv(Layer):
     """What every convolution layer shares: geometry arguments, bias, activation, input checks, output shapes.
-    A subclass gives rank, _kernels(channels) (name, shape, initializer, regularizer of each kernel, in Keras' order),
+    A subclass gives rank, _kernels(channels) (name, shape, initializer, regularizer, constraint of each kernel, in
+    Keras' order),
     _filters(channels) (the output channels) and _convolve(x)."""
 
     rank = 2
@@ -75,7 +76,8 @@ class _Conv(Layer):
     fuses = False  # whether _convolve(x, bias, activation) takes the bias and a fused activation
 
     def __init__(self, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation=None, use_bias=True, bias_initializer="zeros", bias_regularizer=None, **kwargs):
+                 activation=None, use_bias=True, bias_initializer="zeros", bias_regularizer=None, bias_constraint=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = standardize_tuple(self, kernel_size, self.rank, "kernel_size")
         self.strides = standardize_tuple(self, strides, self.rank, "strides")
@@ -91,6 +93,7 @@ class _Conv(Layer):
         self.use_bias = use_bias
         self.bias_initializer = bias_initializer
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         check_rank(self, input_shape, self.rank)
@@ -98,10 +101,12 @@ class _Conv(Layer):
         if not channels:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the input's channels must be known, got input "
                              f"shape {tuple(input_shape)}")
-        for name, shape, initializer, regularizer in self._kernels(channels):
-            setattr(self, name, self.add_weight(name, shape, initializer, regularizer=regularizer))
+        for name, shape, initializer, regularizer, constraint in self._kernels(channels):
+            setattr(self, name, self.add_weight(name, shape, initializer, regularizer=regularizer,
+                                                constraint=constraint))
         self.bias = self.add_weight("bias", (self._filters(channels),), self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
+            if self.use_bias else None
         self._channels = channels
 
     def call(self, inputs, training=False):
@@ -127,7 +132,7 @@ class _Conv(Layer):
                 "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
                 "activation": self.activation or self._activation_fn, "use_bias": self.use_bias,
                 "bias_initializer": self.bias_initializer, "bias_regularizer": self.bias_regularizer,
-                "activity_regularizer": self.activity_regularizer}
+                "activity_regularizer": self.activity_regularizer, "bias_constraint": self.bias_constraint}
 
 
 class Conv(_Conv):
@@ -135,22 +140,24 @@ class Conv(_Conv):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, **kwargs)
+                         bias_initializer, bias_regularizer, bias_constraint, **kwargs)
         self.filters, self.groups = positive_int(self, filters, "filters"), positive_int(self, groups, "groups")
         if self.filters % self.groups:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the number of filters must be evenly divisible "
                              f"by the number of groups. Received: groups={groups}, filters={filters}")
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _kernels(self, channels):
         if channels % self.groups:
             raise ValueError(f"{type(self).__name__} {self.name!r}: the input's {channels} channels are not "
                              f"divisible by groups={self.groups}")
         return [("kernel", self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
-                 self.kernel_regularizer)]
+                 self.kernel_regularizer, self.kernel_constraint)]
 
     def _filters(self, channels):
         return self.filters
@@ -163,7 +170,8 @@ class Conv(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,
-                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer}
+                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer,
+                "kernel_constraint": self.kernel_constraint}
 
 
 class Conv1D(Conv):
@@ -185,9 +193,10 @@ class ConvTranspose(_Conv):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, **kwargs)
+                         bias_initializer, bias_regularizer, bias_constraint, **kwargs)
         self.filters = positive_int(self, filters, "filters")
         self.output_padding = None if output_padding is None else \
             standardize_tuple(self, output_padding, self.rank, "output_padding", low=0)
@@ -197,10 +206,11 @@ class ConvTranspose(_Conv):
                              f"strides={self.strides}")
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _kernels(self, channels):
         return [("kernel", self.kernel_size + (self.filters, channels), self.kernel_initializer,
-                 self.kernel_regularizer)]
+                 self.kernel_regularizer, self.kernel_constraint)]
 
     def _filters(self, channels):
         return self.filters
@@ -225,7 +235,8 @@ class ConvTranspose(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "output_padding": self.output_padding,
-                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer}
+                "kernel_initializer": self.kernel_initializer, "kernel_regularizer": self.kernel_regularizer,
+                "kernel_constraint": self.kernel_constraint}
 
 
 class _Depthwise(_Conv):
@@ -234,12 +245,13 @@ class _Depthwise(_Conv):
 
     def __init__(self, depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
                  use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                 **kwargs):
+                 depthwise_constraint, bias_constraint, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, **kwargs)
+                         bias_initializer, bias_regularizer, bias_constraint, **kwargs)
         self.depth_multiplier = positive_int(self, depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = depthwise_initializer
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def _depthwise(self, x, kernel):
         channels = kernel.shape[-2]
@@ -250,7 +262,7 @@ class _Depthwise(_Conv):
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
                 "depthwise_initializer": self.depthwise_initializer,
-                "depthwise_regularizer": self.depthwise_regularizer}
+                "depthwise_regularizer": self.depthwise_regularizer, "depthwise_constraint": self.depthwise_constraint}
 
 
 class Conv1DTranspose(ConvTranspose):
@@ -270,14 +282,15 @@ class DepthwiseConv(_Depthwise):
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         **kwargs)
+                         depthwise_constraint, bias_constraint, **kwargs)
 
     def _kernels(self, channels):
         return [("kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
-                 self.depthwise_regularizer)]
+                 self.depthwise_regularizer, self.depthwise_constraint)]
 
     def _filters(self, channels):
         return channels * self.depth_multiplier
@@ -301,19 +314,21 @@ class SeparableConv(_Depthwise):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, **kwargs):
+                 pointwise_regularizer=None, bias_regularizer=None, depthwise_constraint=None,
+                 pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         **kwargs)
+                         depthwise_constraint, bias_constraint, **kwargs)
         self.filters = positive_int(self, filters, "filters")
         self.pointwise_initializer = pointwise_initializer
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def _kernels(self, channels):
         return [("depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
-                 self.depthwise_regularizer),
+                 self.depthwise_regularizer, self.depthwise_constraint),
                 ("pointwise_kernel", (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-                 self.pointwise_initializer, self.pointwise_regularizer)]
+                 self.pointwise_initializer, self.pointwise_regularizer, self.pointwise_constraint)]
 
     def _filters(self, channels):
         return self.filters
@@ -323,7 +338,7 @@ class SeparableConv(_Depthwise):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "pointwise_initializer": self.pointwise_initializer,
-                "pointwise_regularizer": self.pointwise_regularizer}
+                "pointwise_regularizer": self.pointwise_regularizer, "pointwise_constraint": self.pointwise_constraint}
 
 
 class SeparableConv1D(SeparableConv):

@@ -1,6 +1,6 @@
 """Dense, Activation, Flatten, Dropout and Embedding."""
 
-from .. import ops, pytree, regularizers
+from .. import constraints, ops, pytree, regularizers
 from ..ops import ACTIVATIONS
 from ..ops import nn as fused
 from ..dtypes import INT32
@@ -26,7 +26,8 @@ class Dense(Layer):
     supports_masking = True
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense {self.name!r}: units must be a positive int, got {units!r}")
@@ -38,14 +39,16 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         if input_shape is None or len(input_shape) < 1 or not input_shape[-1]:
             raise ValueError(f"Dense {self.name!r}: cannot build for input shape {input_shape}")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def call(self, inputs, training=False):
         check_last_dim(self, inputs, self.kernel.shape[0])
@@ -61,7 +64,8 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units, "activation": self.activation or self._activation_fn,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
                 "bias_initializer": self.bias_initializer, "kernel_regularizer": self.kernel_regularizer,
-                "bias_regularizer": self.bias_regularizer}
+                "bias_regularizer": self.bias_regularizer, "kernel_constraint": self.kernel_constraint,
+                "bias_constraint": self.bias_constraint}
 
 
 class Activation(Layer):
@@ -116,7 +120,7 @@ class Embedding(Layer):
     cast_inputs = False
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 mask_zero: bool = False, **kwargs):
+                 embeddings_constraint=None, mask_zero: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.mask_zero = self.supports_masking = bool(mask_zero)  # index 0 then pads: the mask says where
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
@@ -125,10 +129,12 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = embeddings_initializer
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, regularizer=self.embeddings_regularizer)
+                                          self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
 
     def call(self, inputs, training=False):
         if inputs.dtype != INT32:  # a float index such as 1.7 names no row (Keras would truncate it to 1)
@@ -150,7 +156,7 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": self.embeddings_initializer,
                 "embeddings_regularizer": self.embeddings_regularizer, "activity_regularizer": self.activity_regularizer,
-                "mask_zero": self.mask_zero}
+                "embeddings_constraint": self.embeddings_constraint, "mask_zero": self.mask_zero}
 
 
 class Permute(Layer):

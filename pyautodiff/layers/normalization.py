@@ -1,6 +1,6 @@
 """BatchNormalization and LayerNormalization, written with ops (their gradients come from the tape)."""
 
-from .. import ops, regularizers
+from .. import constraints, ops, regularizers
 from ..tape import stop_gradient
 from .base import Layer
 
@@ -8,12 +8,14 @@ from .base import Layer
 class _Normalization(Layer):
     def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 **kwargs):
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axis(self, ndim: int) -> int:
         if not -ndim <= self.axis < ndim:
@@ -25,10 +27,10 @@ class _Normalization(Layer):
         axis = self._axis(len(input_shape))
         self._features = input_shape[axis]
         shape = (self._features,)
-        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer) \
-            if self.scale else None
-        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer) \
-            if self.center else None
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
 
     def _check(self, x):
         axis = self._axis(x.ndim)
@@ -51,7 +53,8 @@ class _Normalization(Layer):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale, "beta_initializer": self.beta_initializer,
                 "gamma_initializer": self.gamma_initializer, "beta_regularizer": self.beta_regularizer,
-                "gamma_regularizer": self.gamma_regularizer}
+                "gamma_regularizer": self.gamma_regularizer, "beta_constraint": self.beta_constraint,
+                "gamma_constraint": self.gamma_constraint}
 
 
 class BatchNormalization(_Normalization):

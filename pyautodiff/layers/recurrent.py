@@ -9,7 +9,7 @@ step counts: a sample skips its masked steps, carrying its state over and repeat
 with zero_output_for_mask, as Bidirectional asks for).
 """
 
-from .. import initializers, ops, regularizers
+from .. import constraints, initializers, ops, regularizers
 from ..initializers import resolve_seed
 from ..ops import nn as fused
 from ..ops.rnn import rnn as run_sequence
@@ -27,7 +27,8 @@ class _Cell(Layer):
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, dropout: float = 0.0,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         what = type(self).__name__
@@ -44,6 +45,9 @@ class _Cell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
         self._random = fused.RandomState(resolve_seed(seed))
 
@@ -68,11 +72,12 @@ class _Cell(Layer):
                              f"(expects (batch, features))")
         width = self.gates * self.units
         self.kernel = self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
-        self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
+        self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _bias_shape(self) -> tuple:
         return (self.gates * self.units,)
@@ -122,7 +127,8 @@ class _Cell(Layer):
                 "kernel_initializer": self.kernel_initializer, "recurrent_initializer": self.recurrent_initializer,
                 "bias_initializer": self.bias_initializer, "kernel_regularizer": self.kernel_regularizer,
                 "recurrent_regularizer": self.recurrent_regularizer, "bias_regularizer": self.bias_regularizer,
-                "dropout": self.dropout,
+                "kernel_constraint": self.kernel_constraint, "recurrent_constraint": self.recurrent_constraint,
+                "bias_constraint": self.bias_constraint, "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
 
