@@ -825,16 +825,22 @@ class Sequential(Model):
     def __init__(self, layers=None, name: str | None = None):
         super().__init__(name=name)
         self._stack: list = []
+        self._input_shape = None  # (batch, ...) of an ad.Input given first, as Keras' Sequential([Input(...), ...])
         for layer in layers or []:
             self.add(layer)
 
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, graph.SymbolicTensor) and layer.node is None and not self._stack and \
+                self._input_shape is None:
+            self._input_shape = layer.shape
+            return
         if not isinstance(layer, Layer):
-            raise TypeError(f"{self.name}.add: expects a Layer, got {type(layer).__name__}")
+            raise TypeError(f"{self.name}.add: expects a Layer (or first an ad.Input), got {type(layer).__name__}")
         self._stack.append(layer)
         first = self._stack[0]
-        if first.input_shape is not None:
-            self._build((None,) + first.input_shape)
+        shape = self._input_shape or (None if first.input_shape is None else (None,) + first.input_shape)
+        if shape is not None:
+            self._build(shape)
 
     def _children(self):
         for i, layer in enumerate(self._stack):
