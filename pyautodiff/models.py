@@ -596,7 +596,8 @@ def _safetensors_path(what: str, path) -> None:
 
 def _read_safetensors(what: str, path, expect) -> dict:
     """{name: Tensor} from a safetensors file, checked against the {name: Variable (or None: an entry checked
-    but not read)} that expect(metadata, data_size, bad) returns (the header's metadata, the bytes of data); ValueError naming the file.
+    but not read)} that expect(metadata, data_size, bad) returns (the header's metadata, the bytes of data);
+    ValueError naming the file.
 
     The file is untrusted: the header is read only up to the file's size (and _MAX_HEADER), every entry is
     checked against the model before any data is read, and the data, which must tile the rest of the file
