@@ -836,7 +836,8 @@ class Sequential(Model):
             self._input_shape = layer.shape
             return
         if not isinstance(layer, Layer):
-            raise TypeError(f"{self.name}.add: expects a Layer (or first an ad.Input), got {type(layer).__name__}")
+            raise TypeError(f"{self.name}.add: expects a Layer, got {type(layer).__name__} (an ad.Input only "
+                            f"comes first)")
         self._stack.append(layer)
         first = self._stack[0]
         shape = self._input_shape or (None if first.input_shape is None else (None,) + first.input_shape)
