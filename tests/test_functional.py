@@ -242,3 +242,29 @@ def test_permute_repeat_vector_and_lambda(gc):
     assert got.shape == (1, 8, 3) and got[0, 7].tolist() == [3.0, 6.0, 9.0]
     with pytest.raises(ValueError, match="RepeatVector"):
         L.RepeatVector(2)(ad.Input((2, 3)))
+
+
+@pytest.mark.parametrize("axis,expected", [(0, (2, 1, 3, 4)), (1, (2, 3, 1, 4)), (2, (2, 3, 4, 1)),
+                                           (-1, (2, 3, 4, 1)), (-2, (2, 3, 1, 4)), (-3, (2, 1, 3, 4))])
+def test_expand_dims_layer_counts_axes_of_a_sample(gc, axis, expected):
+    """Rindow's ExpandDims: axis 0 -> (batch, 1, ...), -1 appends; the values are the input's, in order."""
+    x = rand((2, 3, 4), seed=52)
+    layer = L.ExpandDims(axis, dtype="float64")
+    y = layer(x)
+    assert y.shape == expected and ad.reshape(y, (-1,)).tolist() == ad.reshape(x, (-1,)).tolist()
+    gc(lambda t: layer(t), [x])
+    inp = ad.Input((3, 4))
+    assert ad.Model(inp, L.ExpandDims(axis)(inp)).output_shape == (None,) + expected[1:]
+    again = L.ExpandDims(**layer.get_config())
+    assert again.axis == axis and again(x).shape == expected
+
+
+def test_expand_dims_layer_refuses_bad_axes():
+    with pytest.raises(ValueError, match=r"ExpandDims .*axis 3 is out of range for samples of shape \(3, 4\)"):
+        L.ExpandDims(3)(ad.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="ExpandDims"):
+        L.ExpandDims(-4)(ad.Input((3, 4)))
+    with pytest.raises(TypeError, match="ExpandDims .*axis must be an int"):
+        L.ExpandDims(1.0)
+    model = ad.Sequential([L.ExpandDims(-1, input_shape=(5,)), L.Conv1D(2, 3)])
+    assert model(ad.zeros((4, 5))).shape == (4, 3, 2)

@@ -169,6 +169,21 @@ def test_scatters_match_numpy():
     np.testing.assert_array_equal(np.asarray(ad.tensor_scatter_nd_update(ad.array(base), idx, ad.array(u))), upd)
 
 
+def test_keras_spellings_scatter_and_scatter_update():
+    """keras.ops.scatter(indices, values, shape) and scatter_update(inputs, indices, updates), differentiable."""
+    x = ad.array([[1.0, 2.0], [3.0, 4.0]], "float64")
+    u = ad.array([10.0, 20.0, 30.0], "float64")
+    idx = [[0, 1], [1, 0], [0, 1]]
+    assert ad.scatter(idx, u, (2, 2)).tolist() == [[0, 40], [20, 0]]
+    with ad.GradientTape() as tape:
+        tape.watch([x, u])
+        y = ad.scatter_update(x, [[1, 1]], u[:1])
+    assert y.tolist() == [[1, 2], [3, 10]]
+    gx, gu = tape.gradient(y, [x, u])
+    assert gx.tolist() == [[1, 1], [1, 0]] and gu.tolist() == [1, 0, 0]
+    with pytest.raises(IndexError, match="scatter_nd"):
+        ad.scatter([[2, 0]], [1.0], (2, 2))
+
 def test_scatters_by_hand_and_their_gradients():
     x = ad.array([[1.0, 2.0], [3.0, 4.0]], "float64")
     u = ad.array([10.0, 20.0, 30.0], "float64")

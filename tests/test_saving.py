@@ -61,7 +61,7 @@ class TwoTower(ad.Model):
 # a value for each constructor parameter a layer requires (a new layer's required parameter goes here)
 REQUIRED = {"units": 3, "activation": "relu", "rate": 0.25, "input_dim": 5, "output_dim": 3, "dims": (2, 1), "n": 2,
             "function": double, "axes": 1, "target_shape": (4,), "filters": 2, "kernel_size": 2, "num_heads": 2,
-            "key_dim": 3}
+            "key_dim": 3, "axis": 1}
 
 
 # ... and the layers a wrapper requires, made afresh for each wrapper

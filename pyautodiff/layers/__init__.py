@@ -5,7 +5,7 @@ from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer
 from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, DepthwiseConv1D,
                    DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
-from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Permute, RepeatVector
+from .core import Activation, Dense, Dropout, Embedding, ExpandDims, Flatten, Lambda, Permute, RepeatVector
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
@@ -44,6 +44,7 @@ __all__ = [
            "Dropout",
            "ELU",
            "Embedding",
+           "ExpandDims",
            "Flatten",
            "GRU",
            "GRUCell",

@@ -210,6 +210,35 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
+class ExpandDims(Layer):
+    """Rindow's ExpandDims: a size-1 axis inserted at `axis` of each sample's shape (the batch axis is not
+    counted): axis 0 gives (batch, 1, ...), -1 appends one, as numpy's expand_dims on a sample."""
+
+    def __init__(self, axis: int, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"ExpandDims {self.name!r}: axis must be an int, got {axis!r}")
+        self.axis = axis
+
+    def _position(self, shape) -> int:
+        """axis as an index of the batched output's shape"""
+        rank = len(shape) - 1  # a sample's rank
+        if not -rank - 1 <= self.axis <= rank:
+            raise ValueError(f"ExpandDims {self.name!r}: axis {self.axis} is out of range for samples of shape "
+                             f"{tuple(shape[1:])} (allowed {-rank - 1} to {rank})")
+        return self.axis + 1 if self.axis >= 0 else rank + 2 + self.axis
+
+    def compute_output_shape(self, input_shape):
+        at = self._position(input_shape)
+        return tuple(input_shape[:at]) + (1,) + tuple(input_shape[at:])
+
+    def call(self, inputs, training=False):
+        return ops.expand_dims(inputs, self._position(inputs.shape))
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
 class Lambda(Layer):
     """function(inputs, **arguments) as a layer (no weights). In a functional model its output shape is
     output_shape (a shape without the batch axis, or a function of the input shape) or, when None, that of

@@ -409,3 +409,16 @@ Variable.scatter_nd_update = lambda self, indices, updates: _write(
     self, "scatter_nd_update", C.AD_ND_SCATTER_UPDATE, _indices("scatter_nd_update", indices), updates)
 Variable.scatter_nd_add = lambda self, indices, updates: _write(
     self, "scatter_nd_add", C.AD_ND_SCATTER_ADD, _indices("scatter_nd_add", indices), updates)
+
+
+# Keras' spellings (keras.ops.scatter and scatter_update) of the two above
+@public
+def scatter(indices, values, shape) -> Tensor:
+    """zeros of shape with values added at the index tuples, as keras.ops.scatter (= scatter_nd)."""
+    return scatter_nd(indices, values, shape)
+
+
+@public
+def scatter_update(inputs, indices, updates) -> Tensor:
+    """inputs with the rows at the index tuples replaced, as keras.ops.scatter_update (= tensor_scatter_nd_update)."""
+    return tensor_scatter_nd_update(inputs, indices, updates)
