@@ -52,7 +52,7 @@ def _max_vjp(g, n, needs):
     # the gradient goes to the maximal elements, shared equally between ties (as in TensorFlow)
     x, y = n.inputs[0], n.outputs[0]
     axes = n.attrs["axes"]
-    hit = equal(x, broadcast_to(reshape(y, _kept(x.shape, axes)), x.shape))
+    hit = cast(equal(x, broadcast_to(reshape(y, _kept(x.shape, axes)), x.shape)), x.dtype)
     count = reduce_sum(hit, axes, keepdims=True)
     return (multiply(_grad_to_input(g, n), divide(hit, count)),)
 
@@ -199,7 +199,6 @@ CUMPROD = defop("cumprod", lambda g, n, needs: (divide(
 
 def _cumulate(op, prod: int, x, axis, exclusive, reverse):
     x = as_tensor(x)
-    need_float(op.name, x)
     if x.ndim == 0:
         raise ValueError(f"{op.name}: expects a tensor of rank >= 1, got a scalar")
     axis = normalize_axis(op.name, axis, x.ndim, x)
