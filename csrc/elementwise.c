@@ -135,7 +135,9 @@ int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, 
     AD_DISPATCH_NUM(dtype, {
         const T *in = vx;
         T *out = vy;
-        const T p = AD_IS_FLOAT(T) ? (T)p0 : (T)to_int64(p0), q = AD_IS_FLOAT(T) ? (T)p1 : (T)to_int64(p1);
+        /* (an integer's parameters saturate: clip_by_value(x, 0, inf) keeps every int32) */
+        const T p = AD_IS_FLOAT(T) ? (T)p0 : dtype == AD_INT32 ? (T)to_int32(p0) : (T)to_int64(p0);
+        const T q = AD_IS_FLOAT(T) ? (T)p1 : dtype == AD_INT32 ? (T)to_int32(p1) : (T)to_int64(p1);
         (void)p, (void)q;
         switch (op) { AD_ACTIVATIONS(UNARY_ACT_CASE) UNARY_OPS(UNARY_CASE) SMOOTH_OPS(SMOOTH_CASE) }
     })

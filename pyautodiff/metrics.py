@@ -172,7 +172,7 @@ class _Confusion(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = match_shapes(self.name, *_batch(self.name, y_true, y_pred))
         pred = ops.reshape(ops.clip_by_value(self.scores(y_pred), 0.0, 1.0), (-1, 1))
-        positive = ops.not_equal(ops.cast(y_true, FLOAT64), 0.0)
+        positive = ops.cast(ops.not_equal(y_true, 0), FLOAT64)
         weight = ops.ones_like(positive) if sample_weight is None else _weights(self.name, sample_weight, y_pred.shape)
         # compared in y_pred's dtype (Keras: the metric's float32), so 0.3 is not above a threshold of 0.3
         above = ops.cast(ops.greater(pred, ops.array([self.thresholds], pred.dtype)), FLOAT64)  # (values, thresholds)

@@ -261,8 +261,8 @@ def _indices(name, indices, what: str = "indices") -> Tensor:
         try:
             run(name, (idx, y), lib.ad_cast, CODE[INT64], CODE[INT32], idx.size, idx._ptr, y._ptr)
         except ValueError:
-            raise ValueError(f"{name}: {what} of shape {idx.shape} (int64) hold values that do not fit the int32 "
-                             f"the kernels take") from None
+            raise ValueError(f"{name}: int64 {what} of shape {idx.shape} hold values that do not fit int32 (the "
+                             f"kernels take int32 {what})") from None
         idx = y
     if idx.dtype != INT32:
         raise TypeError(f"{name}: {what} must be int32 or int64, got {idx.dtype} (shape {idx.shape}): only "
