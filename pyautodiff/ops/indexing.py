@@ -272,7 +272,7 @@ def _entry(k, name: str) -> tuple:
     if isinstance(k, (list, tuple)) or (getattr(k, "ndim", 0) and (isinstance(k, Tensor) or hasattr(k, "dtype"))):
         if isinstance(k, Tensor) and k.dtype not in INTS:
             raise TypeError(f"{name}: a {k.shape} {k.dtype} tensor is no index: integer indices are int32 or int64, "
-                            f"masks bool")
+                            f"masks bool; for a mask of 1/0 values use ad.boolean_mask")
         return "array", _indices(name, k)
     try:
         return "int", as_int(name, k, "index")
