@@ -79,30 +79,43 @@ void ad_free(void *p) {
 int ad_fill(int dtype, int64_t n, double value, void *y) {
     if (n < 0 || (n > 0 && !y)) return AD_EINVAL;
     AD_DISPATCH_ALL(dtype, {
-        T v = dtype == AD_INT32 ? (T)to_int32(value) : (T)value;
+        T v = dtype == AD_BOOL ? (T)(value != 0) : AD_IS_FLOAT(T) ? (T)value : (T)to_int64(value);
         T *out = y;
         for (int64_t i = 0; i < n; i++) out[i] = v;
     })
     return AD_OK;
 }
 
-/* to int32 truncates toward zero (as numpy); NaN, inf and values outside int32 are AD_ERANGE, noted with a
- * flag rather than an early exit so the loop still vectorizes */
-#define AD_CAST_TO(S)                                                        \
-    switch (dst_dtype) {                                                     \
-    case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)((const S *)x)[i]; break; \
-    case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)((const S *)x)[i]; break; \
-    case AD_INT32: {                                                         \
-        int out_of_range = 0;                                                \
-        for (int64_t i = 0; i < n; i++) {                                    \
-            double v = (double)((const S *)x)[i];                            \
-            out_of_range |= !(v > -2147483649.0 && v < 2147483648.0);        \
-            ((int32_t *)y)[i] = to_int32(v);                                 \
-        }                                                                    \
-        if (out_of_range) return AD_ERANGE;                                  \
-        break;                                                               \
-    }                                                                        \
-    default: return AD_EDTYPE;                                               \
+/* One element S s to the integer type D of range [LO, HI]: truncated toward zero (as numpy); NaN, inf and values
+ * outside the range are noted in bad (a flag, not an early exit, so the loop still vectorizes) and saturate.
+ * Integer sources compare as int64 (exact), float ones as double. */
+#define AD_TO_INT(S, D, LO, HI, s, bad)                                                                  \
+    (AD_IS_FLOAT(S) ? ((bad) |= !(((double)(s) > (double)(LO) - 1.0 || (double)(s) == (double)(LO)) &&    \
+                                  (double)(s) < -(double)(LO)),                                            \
+                       (D)((double)(s) != (double)(s) ? 0 : (double)(s) >= -(double)(LO) ? (HI)               \
+                           : (double)(s) <= (double)(LO) ? (LO) : (int64_t)(s)))                           \
+                    : ((bad) |= (int64_t)(s) < (LO) || (int64_t)(s) > (HI),                                \
+                       (D)((int64_t)(s) < (LO) ? (LO) : (int64_t)(s) > (HI) ? (HI) : (int64_t)(s))))
+
+/* x of element type S to dst_dtype: to a float rounds, to an integer as AD_TO_INT (AD_ERANGE when one is out of
+ * range), to bool tests != 0 (NaN is true, as numpy) */
+#define AD_CAST_TO(S)                                                                                   \
+    {                                                                                                   \
+        const S *src = x;                                                                               \
+        int bad = 0;                                                                                    \
+        switch (dst_dtype) {                                                                            \
+        case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)src[i]; break;        \
+        case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)src[i]; break;      \
+        case AD_INT32:                                                                                  \
+            for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = AD_TO_INT(S, int32_t, INT32_MIN, INT32_MAX, src[i], bad); \
+            break;                                                                                      \
+        case AD_INT64:                                                                                  \
+            for (int64_t i = 0; i < n; i++) ((int64_t *)y)[i] = AD_TO_INT(S, int64_t, INT64_MIN, INT64_MAX, src[i], bad); \
+            break;                                                                                      \
+        case AD_BOOL: for (int64_t i = 0; i < n; i++) ((uint8_t *)y)[i] = src[i] != 0; break;           \
+        default: return AD_EDTYPE;                                                                      \
+        }                                                                                               \
+        if (bad) return AD_ERANGE;                                                                      \
     }
 
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y) {
@@ -186,25 +199,26 @@ static double standard_normal(uint64_t seed, uint64_t *draw) {
 int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y) {
     if (n < 0 || (n > 0 && !y) || dist < AD_UNIFORM || dist > AD_TRUNCATED_NORMAL) return AD_EINVAL;
     if (dist != AD_UNIFORM && !(b >= 0)) return AD_EINVAL;
-    /* int32: uniform integers in [a, b), both integral (the product is truncated: it is never negative) */
-    if (dtype == AD_INT32 && (dist != AD_UNIFORM || !(a >= -2147483648.0 && b <= 2147483648.0 && a < b)
-                              || (double)(int64_t)a != a || (double)(int64_t)b != b))
+    /* integers: uniform in [a, b), both integral and in range (the product is truncated: it is never negative) */
+    double lo = dtype == AD_INT32 ? -2147483648.0 : -9223372036854775808.0;
+    if (ad_is_int(dtype) && (dist != AD_UNIFORM || !(a >= lo && b <= -lo && a < b)
+                             || (double)to_int64(a) != a || (double)to_int64(b) != b))
         return AD_EINVAL;
     uint64_t draw = 0;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_NUM(dtype, {
         T *out = y;
         for (int64_t i = 0; i < n; i++) {
             double v;
             if (dist == AD_UNIFORM) {
                 double span = b - a, step = span * uniform01(seed, (uint64_t)i);
-                if (dtype == AD_INT32) step = (double)(int64_t)step < span ? (double)(int64_t)step : span - 1.0;
+                if (!AD_IS_FLOAT(T)) step = (double)(int64_t)step < span ? (double)(int64_t)step : span - 1.0;
                 v = a + step;
             } else {
                 do v = standard_normal(seed, &draw);
                 while (dist == AD_TRUNCATED_NORMAL && (v > 2.0 || v < -2.0));
                 v = a + b * v;
             }
-            out[i] = (T)v;
+            out[i] = AD_IS_FLOAT(T) ? (T)v : (T)to_int64(v);
         }
     })
     return AD_OK;
@@ -247,7 +261,7 @@ int ad_scatter_add(int dtype, int64_t outer, int64_t n, int64_t inner, const voi
     if (rc) return rc;
     if (outer * nidx * inner == 0) return AD_OK;
     if (!g || !y) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_NUM(dtype, {
         const T *src = g;
         T *dst = y;
         for (int64_t o = 0; o < outer; o++)
@@ -287,7 +301,7 @@ int ad_repeat(int dtype, int adjoint, int64_t outer, int64_t n, int64_t inner, i
               const int32_t *repeats, int64_t m, const void *src, void *dst) {
     int rc = check_repeat(outer, n, inner, count, repeats, m);
     if (rc) return rc;
-    if (ad_dtype_size(dtype) == 0 || (adjoint && dtype == AD_INT32)) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (adjoint && dtype != AD_FLOAT32 && dtype != AD_FLOAT64)) return AD_EDTYPE;
     if (outer * inner * (adjoint ? n : m) == 0) return AD_OK;
     if (!dst || (outer * inner * m > 0 && !src)) return AD_EINVAL;
     AD_DISPATCH_ALL(dtype, {

@@ -2,24 +2,39 @@
 #include "internal.h"
 
 
+/* Which dtypes an op row has (a mask): the floats, the integers (int32, int64), bool; OP_PRED marks a
+ * predicate, whose output is bool whatever its operands' dtype. */
+#define OP_FLOAT 1
+#define OP_INT 2
+#define OP_BOOL 4
+#define OP_PRED 8
+#define OP_NUM (OP_FLOAT | OP_INT)
+/* the activation rows (internal.h) say only whether the integers have them */
+#define ACT_KINDS(ints) ((ints) ? OP_NUM : OP_FLOAT)
+
+static int op_kind(int dtype) {
+    return dtype == AD_FLOAT32 || dtype == AD_FLOAT64 ? OP_FLOAT : ad_is_int(dtype) ? OP_INT
+           : dtype == AD_BOOL ? OP_BOOL : 0;
+}
+
 /* The unary ops besides the activations (internal.h), one row each: name, y of x (p, q: the op's two
- * parameters), whether int32 tensors have it. Python learns the names from ad_op_name: a new op is this row
+ * parameters), the dtypes that have it. Python learns the names from ad_op_name: a new op is this row
  * and its row in pyautodiff/ops/elementwise.py. */
-#define UNARY_OPS(X)                                    \
-    X(negative, -x, 1)                                  \
-    X(abs, x < 0 ? -x : x, 1)                           \
-    X(square, x * x, 1)                                 \
-    X(sqrt, AD_LIBM(T, sqrt, x), 0)                     \
-    X(exp, AD_EXP_OF(T, x), 0)                          \
-    X(log, AD_LIBM(T, log, x), 0)                       \
-    X(log1p, AD_LIBM(T, log1p, x), 0)                   \
-    X(expm1, AD_LIBM(T, expm1, x), 0)                   \
-    X(sign, x != x ? x : (T)((x > 0) - (x < 0)), 1)     \
-    X(affine, p * x + q, 0)                             \
-    X(clip_by_value, x < p ? p : (x > q ? q : x), 1)    \
-    X(reciprocal, (T)1 / x, 0)                          \
-    X(sin, AD_LIBM(T, sin, x), 0)                       \
-    X(cos, AD_LIBM(T, cos, x), 0)
+#define UNARY_OPS(X)                                           \
+    X(negative, AD_WRAP(T, 0, -, x), OP_NUM)                                    \
+    X(abs, x < 0 ? AD_WRAP(T, 0, -, x) : x, OP_NUM)                             \
+    X(square, AD_WRAP(T, x, *, x), OP_NUM)                                   \
+    X(sqrt, AD_LIBM(T, sqrt, x), OP_FLOAT)                     \
+    X(exp, AD_EXP_OF(T, x), OP_FLOAT)                          \
+    X(log, AD_LIBM(T, log, x), OP_FLOAT)                       \
+    X(log1p, AD_LIBM(T, log1p, x), OP_FLOAT)                   \
+    X(expm1, AD_LIBM(T, expm1, x), OP_FLOAT)                   \
+    X(sign, x != x ? x : (T)((x > 0) - (x < 0)), OP_NUM)       \
+    X(affine, p * x + q, OP_FLOAT)                             \
+    X(clip_by_value, x < p ? p : (x > q ? q : x), OP_NUM)      \
+    X(reciprocal, (T)1 / x, OP_FLOAT)                          \
+    X(sin, AD_LIBM(T, sin, x), OP_FLOAT)                       \
+    X(cos, AD_LIBM(T, cos, x), OP_FLOAT)
 
 /* gelu's constants: 1/sqrt(2), 1/sqrt(2 pi), 2/sqrt(pi), and sqrt(2/pi) and the cubic's 0.044715 of its tanh form */
 #define AD_SQRT1_2 0.70710678118654752440
@@ -50,44 +65,47 @@
     X(leaky_relu, x > 0 ? x : p * x, x > 0 ? (T)1 : x == x ? p : x)                                           \
     X(elu, x > 0 ? x : p * AD_LIBM(T, expm1, x), x > 0 ? (T)1 : p * AD_EXP_OF(T, x))
 
-/* The binary ops besides the activations' gradients, one row each: name, y of a and b, whether int32
- * tensors have it (comparisons give 1 or 0 in the operands' dtype). */
-#define BINARY_OPS(X)                                   \
-    X(add, a + b, 1)                                    \
-    X(subtract, a - b, 1)                               \
-    X(multiply, a * b, 1)                               \
-    X(divide, a / b, 0)                                 \
-    X(pow, AD_FLOAT_POW(T, a, b), 0)                    \
-    X(maximum, a > b || a != a ? a : b, 1)              \
-    X(minimum, a < b || a != a ? a : b, 1)              \
-    X(equal, (T)(a == b), 1)                            \
-    X(not_equal, (T)(a != b), 1)                        \
-    X(less, (T)(a < b), 1)                              \
-    X(less_equal, (T)(a <= b), 1)                       \
-    X(greater, (T)(a > b), 1)                           \
-    X(greater_equal, (T)(a >= b), 1)
+/* The binary ops besides the activations' gradients, one row each: name, y of a and b, the dtypes that have
+ * it (integer arithmetic wraps around, as numpy's). */
+#define BINARY_OPS(X)                                             \
+    X(add, AD_WRAP(T, a, +, b), OP_NUM)                                         \
+    X(subtract, AD_WRAP(T, a, -, b), OP_NUM)                                    \
+    X(multiply, AD_WRAP(T, a, *, b), OP_NUM)                                    \
+    X(divide, a / b, OP_FLOAT)                                    \
+    X(pow, AD_FLOAT_POW(T, a, b), OP_FLOAT)                       \
+    X(maximum, a > b || a != a ? a : b, OP_NUM)                   \
+    X(minimum, a < b || a != a ? a : b, OP_NUM)                   \
+    X(equal, a == b, OP_NUM | OP_BOOL | OP_PRED)                  \
+    X(not_equal, a != b, OP_NUM | OP_BOOL | OP_PRED)              \
+    X(less, a < b, OP_NUM | OP_PRED)                              \
+    X(less_equal, a <= b, OP_NUM | OP_PRED)                       \
+    X(greater, a > b, OP_NUM | OP_PRED)                           \
+    X(greater_equal, a >= b, OP_NUM | OP_PRED)                    \
+    X(logical_and, a && b, OP_BOOL | OP_PRED)                     \
+    X(logical_or, a || b, OP_BOOL | OP_PRED)                      \
+    X(logical_xor, a != b, OP_BOOL | OP_PRED)
 
 /* ids: the activations first (so an activation's unary id is its AD_ACT_ id), then the rows above */
 #define UNARY_ACT_ID(name, f, grad, ints) UNARY_##name,
-#define UNARY_ID(name, expr, ints) UNARY_##name,
+#define UNARY_ID(name, expr, kinds) UNARY_##name,
 #define SMOOTH_ID(name, f, d) UNARY_##name, UNARY_##name##_derivative,
 enum { AD_ACTIVATIONS(UNARY_ACT_ID) UNARY_OPS(UNARY_ID) SMOOTH_OPS(SMOOTH_ID) UNARY_COUNT };
-#define BINARY_ID(name, expr, ints) BINARY_##name,
+#define BINARY_ID(name, expr, kinds) BINARY_##name,
 #define BINARY_ACT_ID(name, f, grad, ints) BINARY_##name##_grad,
 enum { BINARY_OPS(BINARY_ID) AD_ACTIVATIONS(BINARY_ACT_ID) BINARY_COUNT };
 
 #define UNARY_ACT_NAME(name, f, grad, ints) #name,
-#define UNARY_NAME(name, expr, ints) #name,
+#define UNARY_NAME(name, expr, kinds) #name,
 #define SMOOTH_NAME(name, f, d) #name, #name "_derivative",
-#define BINARY_NAME(name, expr, ints) #name,
+#define BINARY_NAME(name, expr, kinds) #name,
 #define BINARY_ACT_NAME(name, f, grad, ints) #name "_grad",
 static const char *const unary_names[] = {AD_ACTIVATIONS(UNARY_ACT_NAME) UNARY_OPS(UNARY_NAME) SMOOTH_OPS(SMOOTH_NAME)};
 static const char *const binary_names[] = {BINARY_OPS(BINARY_NAME) AD_ACTIVATIONS(BINARY_ACT_NAME)};
-#define ACT_INTS(name, f, grad, ints) ints,
-#define OP_INTS(name, expr, ints) ints,
-#define SMOOTH_INTS(name, f, d) 0, 0,
-static const char unary_ints[] = {AD_ACTIVATIONS(ACT_INTS) UNARY_OPS(OP_INTS) SMOOTH_OPS(SMOOTH_INTS)};
-static const char binary_ints[] = {BINARY_OPS(OP_INTS) AD_ACTIVATIONS(ACT_INTS)};
+#define ACT_KIND(name, f, grad, ints) ACT_KINDS(ints),
+#define OP_KIND(name, expr, kinds) kinds,
+#define SMOOTH_KIND(name, f, d) OP_FLOAT, OP_FLOAT,
+static const char unary_kinds[] = {AD_ACTIVATIONS(ACT_KIND) UNARY_OPS(OP_KIND) SMOOTH_OPS(SMOOTH_KIND)};
+static const char binary_kinds[] = {BINARY_OPS(OP_KIND) AD_ACTIVATIONS(ACT_KIND)};
 
 int ad_op_name(int table, int op, char *name, int64_t size) {
     const char *const *names = table == AD_OPS_UNARY ? unary_names : table == AD_OPS_BINARY ? binary_names : 0;
@@ -101,7 +119,7 @@ int ad_op_name(int table, int op, char *name, int64_t size) {
     return names[op][i] ? AD_EINVAL : AD_OK;
 }
 
-#define UNARY_CASE(name, expr, ints)                                  \
+#define UNARY_CASE(name, expr, kinds)                                  \
     case UNARY_##name:                                                \
         for (int64_t i = 0; i < n; i++) {                             \
             T x = in[i];                                              \
@@ -113,12 +131,13 @@ int ad_op_name(int table, int op, char *name, int64_t size) {
 
 int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, double p1) {
     if (op < 0 || op >= UNARY_COUNT || n < 0 || (n > 0 && (!vx || !vy))) return AD_EINVAL;
-    if (dtype == AD_INT32 && !unary_ints[op]) return AD_EDTYPE; /* only the ops marked so exist for int32 */
-    AD_DISPATCH_ALL(dtype, {
+    if (!(unary_kinds[op] & op_kind(dtype))) return AD_EDTYPE; /* only the dtypes its row names */
+    AD_DISPATCH_NUM(dtype, {
         const T *in = vx;
         T *out = vy;
-        const int is_int = dtype == AD_INT32;
-        const T p = is_int ? (T)to_int32(p0) : (T)p0, q = is_int ? (T)to_int32(p1) : (T)p1;
+        /* (an integer's parameters saturate: clip_by_value(x, 0, inf) keeps every int32) */
+        const T p = AD_IS_FLOAT(T) ? (T)p0 : dtype == AD_INT32 ? (T)to_int32(p0) : (T)to_int64(p0);
+        const T q = AD_IS_FLOAT(T) ? (T)p1 : dtype == AD_INT32 ? (T)to_int32(p1) : (T)to_int64(p1);
         (void)p, (void)q;
         switch (op) { AD_ACTIVATIONS(UNARY_ACT_CASE) UNARY_OPS(UNARY_CASE) SMOOTH_OPS(SMOOTH_CASE) }
     })
@@ -127,12 +146,14 @@ int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, 
 
 #define AD_FLOAT_POW(T, u, v) (sizeof(T) == 4 ? (T)powf((float)(u), (float)(v)) : (T)pow((double)(u), (double)(v)))
 
-/* One inner row of a binary op: a and b advance by sa / sb (0 for a broadcast operand). */
-#define BINARY_CASE(name, expr, ints)                                 \
+/* One inner row of a binary op: a and b advance by sa / sb (0 for a broadcast operand); a predicate writes
+ * bool (the test on its constant kinds folds away). */
+#define BINARY_CASE(name, expr, kinds)                                \
     case BINARY_##name:                                               \
         for (int64_t i = 0; i < inner; i++) {                         \
             T a = pa[i * sa], b = pb[i * sb];                         \
-            py[i] = (T)(expr);                                        \
+            if ((kinds) & OP_PRED) ((uint8_t *)vy)[done + i] = (uint8_t)(expr); \
+            else py[i] = (T)(expr);                                   \
         }                                                             \
         break;
 #define BINARY_ACT_CASE(name, f, grad, ints)                          \
@@ -146,7 +167,7 @@ int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, 
 int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *va, const int64_t *astrides,
               const void *vb, const int64_t *bstrides, void *vy) {
     if (op < 0 || op >= BINARY_COUNT || (ndim > 0 && (!astrides || !bstrides))) return AD_EINVAL;
-    if (dtype == AD_INT32 && !binary_ints[op]) return AD_EDTYPE;
+    if (!(binary_kinds[op] & op_kind(dtype))) return AD_EDTYPE;
     ad_iter it;
     int64_t total;
     const int64_t *st[2] = {astrides, bstrides};
@@ -162,6 +183,7 @@ int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *va,
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
             const T *pa = A + it.offset[0], *pb = B + it.offset[1];
             T *py = Y + done;
+            (void)py;
             switch (op) { BINARY_OPS(BINARY_CASE) AD_ACTIVATIONS(BINARY_ACT_CASE) }
         }
     })
@@ -187,10 +209,7 @@ int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const vo
         T *Y = y;
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
             for (int64_t i = 0; i < inner; i++) {
-                int64_t c = it.offset[0] + i * sc;
-                int take = cond_dtype == AD_FLOAT32   ? ((const float *)cond)[c] != 0
-                           : cond_dtype == AD_FLOAT64 ? ((const double *)cond)[c] != 0
-                                                      : ((const int32_t *)cond)[c] != 0;
+                int take = ad_nonzero_at(cond_dtype, cond, it.offset[0] + i * sc);
                 Y[done + i] = take ? A[it.offset[1] + i * sa] : B[it.offset[2] + i * sb];
             }
         }

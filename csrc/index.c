@@ -40,7 +40,7 @@ int ad_gather_nd(int mode, int dtype, int64_t batch, int64_t nidx, int depth, co
                  int wrap, const int32_t *idx, void *table, void *rows) {
     int64_t bad, cells = 1;
     if (batch < 0 || nidx < 0 || inner < 0 || mode < AD_ND_GATHER || mode > AD_ND_SCATTER_UPDATE) return AD_EINVAL;
-    if (ad_dtype_size(dtype) == 0) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (mode == AD_ND_SCATTER_ADD && dtype == AD_BOOL)) return AD_EDTYPE;
     int rc = ad_index_check(batch * nidx, depth, dims, wrap, idx, &bad);
     if (rc) return rc;
     for (int d = 0; d < depth; d++) cells *= dims[d];
@@ -64,7 +64,7 @@ int ad_gather_nd(int mode, int dtype, int64_t batch, int64_t nidx, int depth, co
 int ad_take_along(int adjoint, int dtype, int64_t outer, int64_t n, int64_t inner, int64_t k, const int32_t *idx,
                   const void *src, void *dst) {
     if (outer < 0 || n < 0 || inner < 0 || k < 0) return AD_EINVAL;
-    if (ad_dtype_size(dtype) == 0) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (adjoint && dtype == AD_BOOL)) return AD_EDTYPE;
     int64_t count = outer * k * inner;
     if (count > 0 && !idx) return AD_EINVAL;
     for (int64_t e = 0; e < count; e++)
@@ -86,15 +86,26 @@ int ad_take_along(int adjoint, int dtype, int64_t outer, int64_t n, int64_t inne
     return AD_OK;
 }
 
-/* whether key a goes before key b: ascending with NaN last (numpy), descending with NaN first (NaN is the
- * largest either way); equal keys keep their order (the merge below is stable) */
-static inline int before(double a, double b, int descending) {
-    if (descending) return a != a ? b == b : (b == b && a > b);
-    return a != a ? 0 : (b != b || a < b);
+/* A key whose unsigned order is the value's: integers with the sign bit flipped, floats by their bits (negatives
+ * reversed, -0 as 0) and NaN above everything, so NaN sorts last ascending and first descending (numpy's). */
+static inline uint64_t int_key(int64_t v) {
+    return (uint64_t)v ^ ((uint64_t)1 << 63);
+}
+static inline uint64_t float_key(double v) {
+    if (v != v) return UINT64_MAX;
+    uint64_t bits;
+    v = v == 0 ? 0.0 : v;
+    memcpy(&bits, &v, sizeof bits);
+    return bits >> 63 ? ~bits : bits | ((uint64_t)1 << 63);
+}
+
+/* whether key a goes before key b; equal keys keep their order (the merge below is stable) */
+static inline int before(uint64_t a, uint64_t b, int descending) {
+    return descending ? a > b : a < b;
 }
 
 /* stable bottom-up merge sort of the positions order[0..n) by keys, through scratch of n entries */
-static void merge_sort(const double *keys, int32_t *order, int32_t *scratch, int64_t n, int descending) {
+static void merge_sort(const uint64_t *keys, int32_t *order, int32_t *scratch, int64_t n, int descending) {
     int32_t *from = order, *to = scratch;
     for (int64_t width = 1; width < n; width *= 2) {
         for (int64_t lo = 0; lo < n; lo += 2 * width) {
@@ -117,7 +128,7 @@ int ad_argsort(int dtype, int descending, int64_t outer, int64_t n, int64_t inne
     if (ad_dtype_size(dtype) == 0) return AD_EDTYPE;
     if (outer * inner * k == 0) return AD_OK;
     if (!x || !indices) return AD_EINVAL;
-    double *keys = malloc((size_t)n * sizeof(double));
+    uint64_t *keys = malloc((size_t)n * sizeof(uint64_t));
     int32_t *order = malloc((size_t)n * 2 * sizeof(int32_t));
     if (!keys || !order) {
         free(keys);
@@ -129,7 +140,8 @@ int ad_argsort(int dtype, int descending, int64_t outer, int64_t n, int64_t inne
         for (int64_t o = 0; o < outer; o++)
             for (int64_t i = 0; i < inner; i++) {
                 for (int64_t j = 0; j < n; j++) {
-                    keys[j] = (double)X[(o * n + j) * inner + i]; /* (exact for every dtype) */
+                    T v = X[(o * n + j) * inner + i];
+                    keys[j] = AD_IS_FLOAT(T) ? float_key((double)v) : int_key((int64_t)v);
                     order[j] = (int32_t)j;
                 }
                 merge_sort(keys, order, order + n, n, descending);

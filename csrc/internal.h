@@ -124,20 +124,38 @@ enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 /* y (rows, n) = act(y + b) in place, b (n) or NULL, on the calling thread (nn.c: dense's tail, conv's too) */
 int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b, void *y);
 
-/* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. */
+/* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. NUM: the dtypes
+ * with arithmetic; ALL adds bool (uint8_t 0/1), for the kernels that move, select or compare values. */
 #define AD_DISPATCH_FLOAT(dtype, ...)                         \
     switch (dtype) {                                          \
     case AD_FLOAT32: { typedef float T; __VA_ARGS__; break; } \
     case AD_FLOAT64: { typedef double T; __VA_ARGS__; break; }\
     default: return AD_EDTYPE;                         \
     }
-#define AD_DISPATCH_ALL(dtype, ...)                           \
-    switch (dtype) {                                          \
+#define AD_DISPATCH_NUM_CASES(...)                            \
     case AD_FLOAT32: { typedef float T; __VA_ARGS__; break; } \
     case AD_FLOAT64: { typedef double T; __VA_ARGS__; break; }\
     case AD_INT32: { typedef int32_t T; __VA_ARGS__; break; } \
-    default: return AD_EDTYPE;                         \
+    case AD_INT64: { typedef int64_t T; __VA_ARGS__; break; }
+#define AD_DISPATCH_NUM(dtype, ...)                           \
+    switch (dtype) {                                          \
+    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
+    default: return AD_EDTYPE;                                \
     }
+#define AD_DISPATCH_ALL(dtype, ...)                           \
+    switch (dtype) {                                          \
+    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
+    case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }  \
+    default: return AD_EDTYPE;                                \
+    }
+/* whether the element type T is a floating-point one (a constant the compiler folds) */
+#define AD_IS_FLOAT(T) ((T)0.5 != 0)
+/* a op b (+, - or *) for element type T, the integers' wrapping around (as numpy's) through unsigned arithmetic */
+#define AD_WRAP(T, a, op, b) \
+    (AD_IS_FLOAT(T) ? (T)((a) op (b)) : (T)((uint64_t)(int64_t)(a) op (uint64_t)(int64_t)(b)))
+static inline int ad_is_int(int dtype) {
+    return dtype == AD_INT32 || dtype == AD_INT64;
+}
 
 /* The pool (threads.c). task(ctx, q) for every q in [0, ntasks), taken dynamically by the caller and up to
  * nt - 1 workers; returns when all are done. Without threads (wasm) the caller runs them all. */
@@ -159,14 +177,33 @@ static inline uint64_t splitmix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-/* float -> int32 truncates toward zero; NaN gives 0 and out-of-range values saturate (a plain C cast
+/* float -> int32 / int64 truncates toward zero; NaN gives 0 and out-of-range values saturate (a plain C cast
  * would be undefined behaviour there, and traps in WebAssembly) */
 static inline int32_t to_int32(double v) {
     return v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
 }
+static inline int64_t to_int64(double v) {
+    return v != v ? 0 : v >= 9223372036854775807.0 ? INT64_MAX : v <= -9223372036854775807.0 ? INT64_MIN : (int64_t)v;
+}
 
 static inline int ad_dtype_size(int dtype) {
-    return dtype == AD_FLOAT64 ? 8 : (dtype == AD_FLOAT32 || dtype == AD_INT32) ? 4 : 0;
+    switch (dtype) {
+    case AD_FLOAT32: case AD_INT32: return 4;
+    case AD_FLOAT64: case AD_INT64: return 8;
+    case AD_BOOL: return 1;
+    default: return 0;
+    }
+}
+
+/* element i of x (of dtype) != 0, for the conditions and masks that take any dtype (NaN counts as nonzero) */
+static inline int ad_nonzero_at(int dtype, const void *x, int64_t i) {
+    switch (dtype) {
+    case AD_FLOAT32: return ((const float *)x)[i] != 0;
+    case AD_FLOAT64: return ((const double *)x)[i] != 0;
+    case AD_INT32: return ((const int32_t *)x)[i] != 0;
+    case AD_INT64: return ((const int64_t *)x)[i] != 0;
+    default: return ((const uint8_t *)x)[i] != 0;
+    }
 }
 
 /* A strided walk over an n-d index space, innermost dimension handled by the caller's loop.

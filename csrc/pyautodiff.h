@@ -15,12 +15,15 @@
 #define AD_EDTYPE 2
 #define AD_EINDEX 3
 #define AD_ENOMEM 4
-/* a value the result's dtype cannot hold (NaN, inf or out of range cast to int32) */
+/* a value the result's dtype cannot hold (NaN, inf or out of range cast to an integer dtype) */
 #define AD_ERANGE 6
 
 #define AD_FLOAT32 0
 #define AD_FLOAT64 1
 #define AD_INT32 2
+#define AD_INT64 3
+/* bool: one byte per element, 0 or 1 */
+#define AD_BOOL 4
 
 #define AD_MAX_NDIM 16
 
@@ -66,7 +69,7 @@ int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int6
             void *y, const int64_t *ystrides);
 /* seeded, deterministic: a = low/mean, b = high/stddev */
 int ad_random(int dist, int dtype, int64_t n, uint64_t seed, double a, double b, void *y);
-/* (AD_UNIFORM also fills int32: integers in [a, b), both integral) */
+/* (AD_UNIFORM also fills int32 and int64: integers in [a, b), both integral) */
 /* the same drawn from a stream: state[0] is its seed, state[1] counts the draws and is advanced by each, so a
  * replayed graph draws afresh */
 int ad_random_next(int dist, int dtype, int64_t n, int64_t *state, double a, double b, void *y);
@@ -75,10 +78,11 @@ int ad_random_next(int dist, int dtype, int64_t n, int64_t *state, double a, dou
 int ad_op_name(int table, int op, char *name, int64_t size);
 /* p0, p1 are the op's scalar parameters where it has any */
 int ad_unary(int op, int dtype, int64_t n, const void *x, void *y, double p0, double p1);
-/* y (contiguous, shape) = a op b, a and b read through their (broadcast) strides */
+/* y (contiguous, shape) = a op b, a and b read through their (broadcast) strides; the comparisons and
+ * logical ops write y as bool whatever the operands' dtype */
 int ad_binary(int op, int dtype, int ndim, const int64_t *shape, const void *a, const int64_t *astrides,
               const void *b, const int64_t *bstrides, void *y);
-/* y = cond != 0 ? a : b; cond has its own dtype */
+/* y = cond != 0 ? a : b; cond has its own dtype (any) */
 int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const void *cond,
              const int64_t *cstrides, const void *a, const int64_t *astrides, const void *b,
              const int64_t *bstrides, void *y);
@@ -86,7 +90,8 @@ int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const vo
  * negative bound keeping that whole side), 0 elsewhere: TensorFlow's band_part */
 int ad_bandpart(int dtype, int64_t batch, int64_t m, int64_t n, int64_t lower, int64_t upper, const void *x,
                 void *y);
-/* y = scale * reduce(x) where y is addressed with ystrides over x's shape (0 on reduced axes) */
+/* y = scale * reduce(x) where y is addressed with ystrides over x's shape (0 on reduced axes); integer sums and
+ * products wrap around (as numpy's); bool has max (any) and min (all) */
 int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale);
 /* x viewed as (outer, n, inner); y (outer, inner) = index of the max along n */
@@ -314,5 +319,5 @@ int ad_plan_signature(void);
 /* debug */
 /* the status of ad_all_finite when x holds a NaN or an infinity */
 #define AD_ENONFINITE 5
-/* AD_OK when none of the n elements of x is NaN or +-inf (int32 always is), else AD_ENONFINITE */
+/* AD_OK when none of the n elements of x is NaN or +-inf (integers and bools always are), else AD_ENONFINITE */
 int ad_all_finite(int dtype, int64_t n, const void *x);

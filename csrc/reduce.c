@@ -1,19 +1,20 @@
 /* reduce.c: reductions over any set of axes, argmax / argmin, running sums and products, softmax / log_softmax. */
 #include "internal.h"
 
-/* the value a reduction starts from: 0, or the lowest / highest value of the dtype */
-static double reduce_identity(int op, int dtype) {
-    if (op == AD_REDUCE_SUM) return 0.0;
-    if (op == AD_REDUCE_PROD) return 1.0;
-    if (dtype == AD_INT32) return op == AD_REDUCE_MAX ? (double)INT32_MIN : (double)INT32_MAX;
-    return op == AD_REDUCE_MAX ? -(double)AD_INF : (double)AD_INF;
-}
+/* the value a reduction of element type T starts from: 0, 1, or the lowest / highest value of T (the
+ * integers' extremes written through unsigned arithmetic: T is int32_t, int64_t or bool's uint8_t) */
+#define REDUCE_IDENTITY(T, op, dtype)                                                                      \
+    ((op) == AD_REDUCE_SUM ? (T)0 : (op) == AD_REDUCE_PROD ? (T)1                 \
+     : AD_IS_FLOAT(T) ? ((op) == AD_REDUCE_MAX ? -(T)AD_INF : (T)AD_INF)                                    \
+     : (dtype) == AD_BOOL ? (T)((op) == AD_REDUCE_MIN)                                                      \
+     : (op) == AD_REDUCE_MAX ? (T)((uint64_t)1 << (8 * sizeof(T) - 1)) : (T)~((uint64_t)1 << (8 * sizeof(T) - 1)))
 
 int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale) {
     if (op < 0 || op >= AD_REDUCE_COUNT || ndim < 0 || ndim > AD_MAX_NDIM) return AD_EINVAL;
     if (ndim > 0 && (!shape || !ystrides)) return AD_EINVAL;
-    if (ad_dtype_size(dtype) == 0 || (dtype == AD_INT32 && scale != 1.0)) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (dtype != AD_FLOAT32 && dtype != AD_FLOAT64 && scale != 1.0)) return AD_EDTYPE;
+    if (dtype == AD_BOOL && op != AD_REDUCE_MAX && op != AD_REDUCE_MIN) return AD_EDTYPE; /* any / all only */
     /* y must be compact over the kept axes: its last element lies at ycount - 1 */
     int64_t xstrides[AD_MAX_NDIM], ycount = 1, ylast = 0, step = 1;
     for (int d = ndim - 1; d >= 0; d--) {
@@ -32,7 +33,7 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
     if (rc) return rc;
     if (total > 0 && !x) return AD_EINVAL;
     int64_t inner = it.shape[it.ndim - 1], sy = it.strides[1][it.ndim - 1];
-    if (op == AD_REDUCE_SUM && dtype != AD_INT32) {
+    if (op == AD_REDUCE_SUM && !ad_is_int(dtype)) {
         /* float sums accumulate in double, along rows and down columns alike, and are scaled before
          * rounding to T: a float32 mean of values near FLT_MAX is then finite (the sum alone is not),
          * an empty mean keeps 0 * scale = nan */
@@ -61,18 +62,15 @@ int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
     AD_DISPATCH_ALL(dtype, {
         const T *X = x;
         T *Y = y;
-        const T init = (T)reduce_identity(op, dtype);
+        const T init = REDUCE_IDENTITY(T, op, dtype);
         for (int64_t i = 0; i < ycount; i++) Y[i] = init;
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
             const T *px = X + done;
             T *py = Y + it.offset[1];
-            if (op == AD_REDUCE_SUM) { /* int32: sums wrap around, as numpy's and TensorFlow's do */
-                for (int64_t i = 0; i < inner; i++)
-                    py[i * sy] = (T)(int32_t)((uint32_t)(int64_t)py[i * sy] + (uint32_t)(int64_t)px[i]);
-            } else if (op == AD_REDUCE_PROD) { /* int32: wraps around too */
-                for (int64_t i = 0; i < inner; i++)
-                    py[i * sy] = dtype == AD_INT32 ? (T)(int32_t)((uint32_t)(int64_t)py[i * sy] * (uint32_t)(int64_t)px[i])
-                                                   : py[i * sy] * px[i];
+            if (op == AD_REDUCE_SUM) { /* (the integers' sums and products wrap around, as numpy's do) */
+                for (int64_t i = 0; i < inner; i++) py[i * sy] = AD_WRAP(T, py[i * sy], +, px[i]);
+            } else if (op == AD_REDUCE_PROD) {
+                for (int64_t i = 0; i < inner; i++) py[i * sy] = AD_WRAP(T, py[i * sy], *, px[i]);
             } else if (op == AD_REDUCE_MAX) {
                 for (int64_t i = 0; i < inner; i++) {
                     T v = px[i], *t = py + i * sy;
@@ -102,7 +100,7 @@ static int arg_extreme(int want_max, int dtype, int64_t outer, int64_t n, int64_
     int rc = check_axis_view(outer, n, inner, x, y);
     if (rc) return rc;
     if (n == 0 && outer * inner > 0) return AD_EINVAL; /* no element to point at */
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_NUM(dtype, {
         const T *X = x;
         for (int64_t o = 0; o < outer; o++)
             for (int64_t i = 0; i < inner; i++) {
@@ -130,7 +128,7 @@ int ad_cumulate(int prod, int exclusive, int reverse, int dtype, int64_t outer, 
                 const void *x, void *y) {
     int rc = check_axis_view(outer, n, inner, x, y);
     if (rc) return rc;
-    AD_DISPATCH_FLOAT(dtype, {
+    AD_DISPATCH_NUM(dtype, {
         const T *X = x;
         T *Y = y;
         int64_t step = reverse ? -inner : inner;
@@ -141,7 +139,7 @@ int ad_cumulate(int prod, int exclusive, int reverse, int dtype, int64_t outer, 
                 for (int64_t j = 0; j < n; j++, at += step) {
                     T v = X[at];
                     if (exclusive) Y[at] = acc;
-                    acc = prod ? acc * v : acc + v;
+                    acc = prod ? AD_WRAP(T, acc, *, v) : AD_WRAP(T, acc, +, v);
                     if (!exclusive) Y[at] = acc;
                 }
             }

@@ -26,7 +26,11 @@ def check(op: str, status: int, *operands) -> None:
     desc = describe(*operands)
     if status == B.C.AD_ENONFINITE:  # a check_numerics entry of a replayed Function
         raise NumericsError(f"check_numerics: op {op!r} produced NaN or inf" + (f" ({desc})" if desc else ""))
-    if status == B.C.AD_EDTYPE and any(getattr(t, "dtype", "float32").startswith("int") for t in operands):
+    dtypes = {getattr(t, "dtype", None) for t in operands}
+    if status == B.C.AD_EDTYPE and "bool" in dtypes:  # (as TensorFlow, no arithmetic on bool)
+        raise TypeError(f"{op}: not defined for bool tensors ({desc}); cast them to a number first (ad.cast), or use "
+                        f"the logical ops")
+    if status == B.C.AD_EDTYPE and dtypes & {"int32", "int64"}:
         raise not_float(op, *operands)
     kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
     what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",

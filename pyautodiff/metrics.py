@@ -142,7 +142,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
                              f"must both be (batch, classes)")
         hot = ops.one_hot(ops.argmax(y_true, -1), y_pred.shape[-1], y_pred.dtype)
         target = ops.reduce_sum(ops.multiply(y_pred, hot), -1, True)
-        return ops.less(ops.reduce_sum(ops.greater(y_pred, target), -1), float(self.k))
+        return ops.less(ops.reduce_sum(ops.cast(ops.greater(y_pred, target), "int32"), -1), self.k)
 
 
 def _weights(name: str, sample_weight, shape: tuple) -> Tensor:
@@ -172,7 +172,7 @@ class _Confusion(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = match_shapes(self.name, *_batch(self.name, y_true, y_pred))
         pred = ops.reshape(ops.clip_by_value(self.scores(y_pred), 0.0, 1.0), (-1, 1))
-        positive = ops.not_equal(ops.cast(y_true, FLOAT64), 0.0)
+        positive = ops.cast(ops.not_equal(y_true, 0), FLOAT64)
         weight = ops.ones_like(positive) if sample_weight is None else _weights(self.name, sample_weight, y_pred.shape)
         # compared in y_pred's dtype (Keras: the metric's float32), so 0.3 is not above a threshold of 0.3
         above = ops.cast(ops.greater(pred, ops.array([self.thresholds], pred.dtype)), FLOAT64)  # (values, thresholds)
@@ -259,7 +259,7 @@ class AUC(_Confusion):
         p = ops.add(tp, fp)
         slope = divide_no_nan(dtp, ops.relu(ops.subtract(p[:-1], p[1:])))
         intercept = ops.subtract(tp[1:], ops.multiply(slope, p[1:]))
-        both = ops.multiply(ops.greater(p[:-1], 0.0), ops.greater(p[1:], 0.0))
+        both = ops.logical_and(ops.greater(p[:-1], 0.0), ops.greater(p[1:], 0.0))
         ratio = ops.where(both, divide_no_nan(p[:-1], ops.relu(p[1:])), 1.0)
         increments = divide_no_nan(ops.multiply(slope, ops.add(dtp, ops.multiply(intercept, ops.log(ratio)))),
                                    ops.relu(ops.add(tp[1:], fn[1:])))
@@ -294,10 +294,11 @@ class F1Score(Metric):
                              f"must both be (batch, classes)")
         y_pred, y_true = ops.cast(y_pred, FLOAT64), ops.cast(y_true, FLOAT64)
         if self.threshold is None:
-            predicted = ops.multiply(ops.greater_equal(y_pred, ops.reduce_max(y_pred, -1, True)),
-                                     ops.greater(ops.abs(y_pred), 1e-9))
+            predicted = ops.logical_and(ops.greater_equal(y_pred, ops.reduce_max(y_pred, -1, True)),
+                                        ops.greater(ops.abs(y_pred), 1e-9))
         else:
             predicted = ops.greater(y_pred, self.threshold)
+        predicted = ops.cast(predicted, FLOAT64)
         if self._counts is None:
             classes = 1 if self.average == "micro" else y_pred.shape[1]
             self._counts = [self.add_variable(n, (classes,)) for n in ("tp", "fp", "fn", "support")]

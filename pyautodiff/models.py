@@ -32,7 +32,7 @@ from .layers.base import Layer
 from .tape import GradientTape
 from .tensor import Tensor, as_tensor, empty, shape_size
 
-_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32"}
+_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "bool": "BOOL"}
 _ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
 _MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors package itself enforces
 _MAX_DEPTH = 128  # the JSON nesting serde_json (the safetensors package's parser) accepts; ours is 3 deep
@@ -669,7 +669,7 @@ def _read_checked(f, file_size: int, expect, bad) -> dict:
             raise bad(f"entry {name!r} is not an object")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
         if not isinstance(dtype, str) or dtype not in _ST_NAMES:
-            raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64 or I32)")
+            raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64, I32, I64 or BOOL)")
         if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
             raise bad(f"weight {name!r} has an invalid shape {shape!r}")
         if var is not None and tuple(shape) != var.shape:

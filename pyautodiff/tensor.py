@@ -10,7 +10,8 @@ from . import _backend as B
 from ._state import state as _state
 from .engine import run
 from .errors import check
-from .dtypes import CODE, CTYPE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, ITEMSIZE, canonical
+from .dtypes import (BOOL, CODE, CTYPE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, INT64, INT_RANGE, INTS, ITEMSIZE,
+                     TYPESTR, canonical)
 
 _lib = B.lib
 
@@ -95,13 +96,13 @@ class Tensor(_Slots):
         return bool(self.item())
 
     def __index__(self) -> int:
-        if self.dtype != INT32:
-            raise TypeError(f"only int32 tensors can be used as an index, not {self.dtype}")
+        if self.dtype not in INTS:
+            raise TypeError(f"only int32 and int64 tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     @property
     def __array_interface__(self):
-        return {"shape": self.shape, "typestr": {"float32": "<f4", "float64": "<f8", "int32": "<i4"}[self.dtype],
+        return {"shape": self.shape, "typestr": TYPESTR[self.dtype],
                 "data": (B.address(self._ptr), True), "version": 3}  # read-only: a Variable changes by assign only,
         # which bumps its version (a write through numpy would not, and a tape would differentiate at the new value)
 
@@ -280,9 +281,15 @@ def full(shape, value, dtype=None) -> Tensor:
         value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
     if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
         raise TypeError(f"full: value must be a real number, got {type(value).__name__} {value!r}")
-    if dtype == INT32 and not -2**31 <= value < 2**31:
-        raise ValueError(f"full: value {value!r} is out of range for int32")
-    return _filled(_check_shape(shape, "full"), float(value), dtype)
+    if dtype in INTS and not INT_RANGE[dtype][0] <= value < INT_RANGE[dtype][1]:
+        raise ValueError(f"full: value {value!r} is out of range for {dtype}")
+    shape = _check_shape(shape, "full")
+    if dtype == INT64 and float(int(value)) != value:  # the fill kernel takes a double, exact below 2^53
+        one, t = array(int(value), INT64, "full"), empty(shape, INT64)
+        ndim, shape64, ones, strides = _walk(one, shape)
+        check("full", _lib.ad_copy(CODE[INT64], ndim, shape64, one._ptr, ones, t._ptr, strides), t)
+        return t
+    return _filled(shape, float(value), dtype)
 
 
 def zeros(shape, dtype="float32") -> Tensor:
@@ -303,26 +310,45 @@ def ones_like(x, dtype=None) -> Tensor:
     return _filled(x.shape, 1.0, canonical(dtype, "ones_like") or x.dtype)
 
 
+# the kinds of Python values in a nested list, ranked: the result's dtype follows the highest (numpy's rule)
+_BOOLS, _INTEGERS, _REALS = 0, 1, 2
+
+
 def _flatten(value, op: str):
-    """Nested lists/tuples of numbers -> (flat list, shape, saw_float); ragged or non-numeric raises."""
+    """Nested lists/tuples of numbers -> (flat list, shape, kind: _BOOLS, _INTEGERS or _REALS of the highest value
+    seen); ragged or non-numeric raises."""
     if isinstance(value, (list, tuple)):
         if not value:
-            return [], (0,), False
+            return [], (0,), _INTEGERS
         parts = [_flatten(v, op) for v in value]
         shape0 = parts[0][1]
         if any(p[1] != shape0 for p in parts):
             raise ValueError(f"{op}: ragged nested sequence: sub-shapes {sorted({p[1] for p in parts})}")
         flat = [x for p in parts for x in p[0]]
-        return flat, (len(value),) + shape0, any(p[2] for p in parts)
+        return flat, (len(value),) + shape0, max(p[2] for p in parts)
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # numpy arrays and scalars inside lists
         return _flatten(value.tolist(), op)
+    if isinstance(value, bool):
+        return [value], (), _BOOLS
     if isinstance(value, numbers.Integral):
-        return [int(value)], (), False
+        return [int(value)], (), _INTEGERS
     if isinstance(value, numbers.Real):
-        return [float(value)], (), True
+        return [float(value)], (), _REALS
     if isinstance(value, Tensor):
-        return value.tolist() if value.shape else [value.item()], value.shape, value.dtype in FLOATS
+        kind = _REALS if value.dtype in FLOATS else _BOOLS if value.dtype == BOOL else _INTEGERS
+        return value.tolist() if value.shape else [value.item()], value.shape, kind
     raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} value {value!r}")
+
+
+def _numpy_dtype(value) -> str:
+    """The dtype a numpy array becomes (as tf.convert_to_tensor): bool, float64, int64 (and uint32 / uint64, which
+    int32 cannot hold), the other floats float32 and the other integers int32."""
+    kind, size = value.dtype.kind, value.dtype.itemsize
+    if kind == "b":
+        return BOOL
+    if kind == "f":
+        return FLOAT64 if size == 8 else FLOAT32
+    return INT64 if size == 8 or (kind == "u" and size == 4) else INT32
 
 
 def _from_numpy(value, dtype, op):
@@ -330,19 +356,28 @@ def _from_numpy(value, dtype, op):
     if value.dtype.kind not in "biuf":
         raise TypeError(f"{op}: cannot make a tensor from a numpy array of dtype {value.dtype}")
     if dtype is None:
-        dtype = FLOAT64 if value.dtype == np.float64 else (INT32 if value.dtype.kind in "biu" else FLOAT32)
-    if dtype == INT32 and value.dtype.kind == "f":
-        return _to_int32(_from_numpy(value, FLOAT64, op), op)
-    if dtype == INT32 and value.dtype.kind in "iu" and value.size and not (
-            -2**31 <= int(value.min()) and int(value.max()) < 2**31):  # numpy would wrap them
+        dtype = _numpy_dtype(value)
+    if dtype in INTS and value.dtype.kind == "f":
+        return _cast(_from_numpy(value, FLOAT64, op), dtype, op)
+    if dtype in INTS and value.dtype.kind in "iu" and value.size and not (
+            INT_RANGE[dtype][0] <= int(value.min()) and int(value.max()) < INT_RANGE[dtype][1]):  # numpy would wrap
         raise ValueError(f"{op}: a numpy array of shape {value.shape} and dtype {value.dtype} holds values outside "
-                         f"int32 ([{value.min()}, {value.max()}]); use float64 for them")
+                         f"{dtype} ([{value.min()}, {value.max()}]); use a wider dtype for them")
     arr = np.asarray(value, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d 1-d)
     shape = _check_shape(arr.shape, op)
     t = empty(shape, dtype)
     if t.size:
         B.view(t._ptr, t.nbytes)[:] = memoryview(arr).cast("B")
     return t
+
+
+def _int_dtype(flat: list, op: str) -> str:
+    """int32 for Python ints, int64 when one does not fit (as tf.constant); ValueError beyond int64."""
+    lo, hi = (min(flat), max(flat)) if flat else (0, 0)
+    for dtype in INTS:
+        if INT_RANGE[dtype][0] <= lo and hi < INT_RANGE[dtype][1]:
+            return dtype
+    raise ValueError(f"{op}: integer values in [{lo}, {hi}] do not fit int64; use float64 for them")
 
 
 def array(value, dtype=None, _op: str = "array") -> Tensor:
@@ -357,27 +392,27 @@ def array(value, dtype=None, _op: str = "array") -> Tensor:
         return y
     if type(value).__module__ == "numpy" and hasattr(value, "dtype"):
         return _from_numpy(value, dtype, _op)
-    flat, shape, saw_float = _flatten(value, _op)
+    flat, shape, kind = _flatten(value, _op)
     shape = _check_shape(shape, _op)
     if dtype is None:
-        dtype = FLOAT32 if saw_float else INT32
-    if dtype == INT32 and saw_float:
-        return _to_int32(array(flat and [float(v) for v in flat], FLOAT64, _op), _op, shape)
+        dtype = FLOAT32 if kind == _REALS else BOOL if kind == _BOOLS else _int_dtype(flat, _op)
+    if kind == _REALS and dtype not in FLOATS:  # through the cast kernel: truncation, range checks, != 0
+        return _cast(array(flat and [float(v) for v in flat], FLOAT64, _op), dtype, _op, shape)
     t = empty(shape, dtype)
     if t.size:
         try:
-            data = _array.array(FORMAT[dtype], flat)
+            data = bytes(map(bool, flat)) if dtype == BOOL else _array.array(FORMAT[dtype], flat)
         except OverflowError:
             raise ValueError(f"{_op}: value out of range for {dtype} (shape {shape})") from None
         B.view(t._ptr, t.nbytes)[:] = memoryview(data).cast("B")
     return t
 
 
-def _to_int32(x: Tensor, op: str, shape: tuple | None = None) -> Tensor:
-    """float64 x as int32 of shape (default x's): the cast kernel truncates toward zero as numpy does, and
-    refuses NaN, inf and values out of range (as ad.cast does)."""
-    y = empty(x.shape if shape is None else shape, INT32)
-    check(op, _lib.ad_cast(CODE[FLOAT64], CODE[INT32], x.size, x._ptr, y._ptr), x, y)
+def _cast(x: Tensor, dtype: str, op: str, shape: tuple | None = None) -> Tensor:
+    """x as dtype, of shape (default x's): the cast kernel truncates floats toward zero as numpy does, and
+    refuses NaN, inf and values out of range for an integer dtype (as ad.cast does)."""
+    y = empty(x.shape if shape is None else shape, dtype)
+    check(op, _lib.ad_cast(CODE[x.dtype], CODE[dtype], x.size, x._ptr, y._ptr), x, y)
     return y
 
 

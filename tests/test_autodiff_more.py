@@ -274,5 +274,6 @@ def test_cumsum_cumprod_match_the_rule(exclusive, reverse):
     close(ad.cumprod(x, -1, exclusive=exclusive, reverse=reverse), [rule(r, lambda a, b: a * b, 1.0) for r in rows])
     close(ad.cumsum(x, 0, exclusive, reverse), [list(c) for c in zip(*[rule(list(c), lambda a, b: a + b, 0.0)
                                                                        for c in zip(*rows)])])
-    with pytest.raises(TypeError, match="cumsum: expects float"):
-        ad.cumsum(ad.array([1, 2]))
+    assert ad.cumsum(ad.array([1, 2])).tolist() == [1, 3]  # integers too (as TensorFlow), bool not
+    with pytest.raises(TypeError, match="cumsum: not defined for bool"):
+        ad.cumsum(ad.array([True, False]))

@@ -57,7 +57,9 @@ def test_bad_data():
     with pytest.raises(MemoryError):
         ad.zeros((2**40, 2**30))
     with pytest.raises(ValueError, match="out of range for int32"):
-        ad.array([2**40])
+        ad.array([2**40], "int32")
+    with pytest.raises(ValueError, match="do not fit int64"):
+        ad.array([2**70])
 
 
 def test_index_errors():

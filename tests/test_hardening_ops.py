@@ -143,7 +143,7 @@ def test_float_indices_are_rejected_everywhere():
     with pytest.raises(TypeError, match="scatter_add: indices must be int32"):
         ad.ops.scatter_add(ad.ones((2, 3)), [0.0, 1.0], 0, 5)
     emb = ad.layers.Embedding(5, 3, name="emb")
-    with pytest.raises(TypeError, match=r"Embedding 'emb': indices must be integers \(int32\), got \(2,\) float32"):
+    with pytest.raises(TypeError, match=r"Embedding 'emb': indices must be integers \(int32 or int64\), got \(2,\) float32"):
         emb(ad.array([1.7, 2.2]))
     assert emb(ad.array([1, 2])).shape == (2, 3)
 
@@ -153,7 +153,7 @@ def test_out_of_range_indices_raise():
     for bad in ([5], [-1], [2**31 - 1]):
         with pytest.raises(ValueError, match="gather: index out of range"):
             ad.gather(x, bad)
-    with pytest.raises(ValueError, match="gather: value out of range for int32"):
+    with pytest.raises(ValueError, match="gather: int64 indices of shape .* do not fit int32"):
         ad.gather(x, [2**33])
     with pytest.raises(ValueError, match="one_hot: index out of range"):
         ad.one_hot([3], 3)
@@ -163,9 +163,9 @@ def test_numpy_indices_beyond_int32_do_not_wrap():
     np = pytest.importorskip("numpy")
     x = ad.reshape(ad.array(list(range(15)), "float32"), (5, 3))
     for bad in (np.array([2**33]), np.array([2**32 + 1], np.uint64), np.array([-2**33])):
-        with pytest.raises(ValueError, match="gather: indices from .* do not fit int32"):
+        with pytest.raises(ValueError, match="gather: (int64 indices .* do not fit int32|.*outside int64)"):
             ad.gather(x, bad)
-    with pytest.raises(ValueError, match="one_hot: indices from .* do not fit int32"):
+    with pytest.raises(ValueError, match="one_hot: int64 indices .* do not fit int32"):
         ad.one_hot(np.array([2**32]), 3)
     with pytest.raises(TypeError, match="gather: indices must be integers, got a numpy array of dtype float64"):
         ad.gather(x, np.array([1.0]))
@@ -301,9 +301,9 @@ def test_shape_like_arguments_give_clear_errors():
         ad.reshape(x, (2, 3.0))
     with pytest.raises(TypeError, match="transpose: each entry of perm must be an int, got float 1.0"):
         ad.transpose(x, [1.0, 0.0])
-    with pytest.raises(TypeError, match="cast: dtype must be float32, float64 or int32, got None"):
+    with pytest.raises(TypeError, match="cast: dtype must be float32, float64, int32, int64 or bool, got None"):
         ad.cast(x, None)
-    with pytest.raises(TypeError, match="one_hot: dtype must be float32, float64 or int32, got None"):
+    with pytest.raises(TypeError, match="one_hot: dtype must be float32, float64, int32, int64 or bool, got None"):
         ad.one_hot([0], 2, None)
     with pytest.raises(TypeError, match="one_hot: depth must be an int, got bool True"):
         ad.one_hot([0], True)

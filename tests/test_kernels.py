@@ -295,7 +295,7 @@ def test_numpy_interop_zero_copy():
     v = np.asarray(t)
     assert v.dtype == np.float32 and v.shape == (2, 3)
     assert v.__array_interface__["data"][0] == ad._backend.address(t._ptr)
-    assert ad.array(np.arange(3)).dtype == "int32"
+    assert ad.array(np.arange(3)).dtype == "int64" and ad.array(np.arange(3, dtype=np.int32)).dtype == "int32"
     assert ad.array(np.arange(3.0)).dtype == "float64"
     assert t.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
     assert (np.float32(2) * t).dtype == "float32"

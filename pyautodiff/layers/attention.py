@@ -33,7 +33,7 @@ def _dropout_rate(layer, rate) -> float:
 
 
 def _keep(layer, mask, shape: tuple, what: str):
-    """A user's mask as 0/1 of `shape` (nonzero: attend), or None."""
+    """A user's mask as bool of `shape` (nonzero: attend), or None."""
     if mask is None:
         return None
     mask = as_tensor(mask, None, layer.name)
@@ -43,8 +43,8 @@ def _keep(layer, mask, shape: tuple, what: str):
 
 
 def _both(a, b):
-    """The logical and of two 0/1 masks (either may be None), broadcasting."""
-    return b if a is None else a if b is None else ops.multiply(a, b)
+    """The logical and of two bool masks (either may be None), broadcasting."""
+    return b if a is None else a if b is None else ops.logical_and(a, b)
 
 
 def _causal(tq: int, tv: int):

@@ -3,7 +3,7 @@
 from .. import constraints, ops, pytree, regularizers
 from ..ops import ACTIVATIONS
 from ..ops import nn as fused
-from ..dtypes import INT32
+from ..dtypes import INTS
 from ..initializers import resolve_seed
 from ..tensor import shape_size
 from .base import Layer, check_last_dim
@@ -137,8 +137,8 @@ class Embedding(Layer):
                                           constraint=self.embeddings_constraint)
 
     def call(self, inputs, training=False):
-        if inputs.dtype != INT32:  # a float index such as 1.7 names no row (Keras would truncate it to 1)
-            raise TypeError(f"Embedding {self.name!r}: indices must be integers (int32), got {inputs.shape} "
+        if inputs.dtype not in INTS:  # a float index such as 1.7 names no row (Keras would truncate it to 1)
+            raise TypeError(f"Embedding {self.name!r}: indices must be integers (int32 or int64), got {inputs.shape} "
                             f"{inputs.dtype}")
         try:
             return ops.gather(self.embeddings, inputs, axis=0)

@@ -92,7 +92,7 @@ def broadcast_shape(name: str, *shapes) -> tuple:
 
 
 def as_int(name: str, value, what: str = "axis") -> int:
-    """An int argument (axis, dimension, count...) as a Python int: ints, numpy integer scalars and int32
+    """An int argument (axis, dimension, count...) as a Python int: ints, numpy integer scalars and integer
     scalar tensors (anything with __index__), never bools, floats or strings."""
     if type(value) is int:
         return value
@@ -119,7 +119,7 @@ def as_ints(name: str, values, what: str = "shape") -> tuple:
 def need_dtype(name: str, dtype) -> str:
     """A dtype argument that must be given (None is not one)."""
     if dtype is None:
-        raise TypeError(f"{name}: dtype must be float32, float64 or int32, got None")
+        raise TypeError(f"{name}: dtype must be float32, float64, int32, int64 or bool, got None")
     return canonical(dtype, name)
 
 

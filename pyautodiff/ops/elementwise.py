@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import _backend as B
-from ..dtypes import FLOATS
+from ..dtypes import BOOL, FLOATS
 from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
                     i64, lib, need_float, out_like, public, register, run)
@@ -56,7 +56,7 @@ cos = unary("cos", lambda g, n, needs: (negative(multiply(g, sin(_x(n)))),))
 
 AFFINE = defop("affine", lambda g, n, needs: (scale(n.attrs["alpha"], g),))
 CLIP = defop("clip_by_value", lambda g, n, needs: (
-    multiply(g, multiply(greater_equal(_x(n), n.attrs["lo"]), less_equal(_x(n), n.attrs["hi"]))),))
+    where(logical_and(greater_equal(_x(n), n.attrs["lo"]), less_equal(_x(n), n.attrs["hi"])), g, 0.0),))
 
 
 @public
@@ -87,7 +87,8 @@ _UNIT = i64((1,))
 _BROADCASTS: dict = {}  # (shape a, shape b) -> (shape, ndim, and the int64 arrays the kernel takes)
 
 
-def _apply_binary(op, kid: int, a, b):
+def _apply_binary(op, kid: int, a, b, out=None):
+    """a op b broadcasting; the output has the operands' common dtype, or the dtype out (the predicates' bool)."""
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
         if isinstance(a, Tensor) and a.dtype in FLOATS and type(b) in (int, float):
             b = as_tensor(b, a.dtype)  # x * 2: the cached constant, no dtype search
@@ -96,7 +97,7 @@ def _apply_binary(op, kid: int, a, b):
         else:
             a, b = coerce(op.name, a, b)
     if a.shape == b.shape:  # the common case: one flat loop
-        y = out_like(a.shape, a.dtype)
+        y = out_like(a.shape, out or a.dtype)
         run(op.name, (a, b), lib.ad_binary, kid, code(a), 1, i64((a.size,)), a._ptr, _UNIT, b._ptr, _UNIT,
             y._ptr)
         return emit(op, (a, b), y)
@@ -108,18 +109,18 @@ def _apply_binary(op, kid: int, a, b):
         if len(_BROADCASTS) > 4096:
             _BROADCASTS.clear()
     shape, ndim, shape64, astrides, bstrides = plan
-    y = out_like(shape, a.dtype)
+    y = out_like(shape, out or a.dtype)
     run(op.name, (a, b), lib.ad_binary, kid, code(a), ndim, shape64, a._ptr, astrides, b._ptr, bstrides, y._ptr)
     return emit(op, (a, b), y)
 
 
-def binary(name: str, vjp=None, export: bool = True):
+def binary(name: str, vjp=None, export: bool = True, out=None):
     """The op `name` of two broadcasting tensors (vjp None: not differentiable), exported unless a wrapper
-    is."""
+    is; out: the output's dtype when it is not the operands' (a predicate's bool, as its C row says)."""
     op, kid = defop(name, vjp), B.BINARY[name]
 
     def apply(a, b):
-        return _apply_binary(op, kid, a, b)
+        return _apply_binary(op, kid, a, b, out)
     apply.__name__ = apply.__qualname__ = name
     return public(apply) if export else apply
 
@@ -145,15 +146,49 @@ _pow = binary("pow", export=False, vjp=lambda g, n, needs: _pair(
                               multiply(_y(n), log(maximum(n.inputs[0], 1e-300 if n.inputs[0].dtype == "float64"
                                                                      else 1e-38))), 0.0))))
 maximum = binary("maximum", lambda g, n, needs: _pair(
-    n, needs, lambda: multiply(g, greater_equal(*n.inputs)), lambda: multiply(g, less(*n.inputs))))
+    n, needs, lambda: where(greater_equal(*n.inputs), g, 0.0), lambda: where(less(*n.inputs), g, 0.0)))
 minimum = binary("minimum", lambda g, n, needs: _pair(
-    n, needs, lambda: multiply(g, less_equal(*n.inputs)), lambda: multiply(g, greater(*n.inputs))))
-equal = binary("equal")
-not_equal = binary("not_equal")
-less = binary("less")
-less_equal = binary("less_equal")
-greater = binary("greater")
-greater_equal = binary("greater_equal")
+    n, needs, lambda: where(less_equal(*n.inputs), g, 0.0), lambda: where(greater(*n.inputs), g, 0.0)))
+# the predicates: bool from any two numeric tensors (equal and not_equal also from bools)
+equal = binary("equal", out=BOOL)
+not_equal = binary("not_equal", out=BOOL)
+less = binary("less", out=BOOL)
+less_equal = binary("less_equal", out=BOOL)
+greater = binary("greater", out=BOOL)
+greater_equal = binary("greater_equal", out=BOOL)
+_logical_and = binary("logical_and", export=False, out=BOOL)
+_logical_or = binary("logical_or", export=False, out=BOOL)
+_logical_xor = binary("logical_xor", export=False, out=BOOL)
+
+
+def _truth(x):
+    """x as bool: a bool tensor itself, other values tested != 0 (as numpy's logical ops do)."""
+    x = as_tensor(x, None, "logical")
+    return x if x.dtype == BOOL else cast(x, BOOL)
+
+
+@public
+def logical_and(a, b):
+    """Elementwise a and b, broadcasting, as bool (non-bool operands are tested != 0)."""
+    return _logical_and(_truth(a), _truth(b))
+
+
+@public
+def logical_or(a, b):
+    """Elementwise a or b, as logical_and."""
+    return _logical_or(_truth(a), _truth(b))
+
+
+@public
+def logical_xor(a, b):
+    """Elementwise a xor b, as logical_and."""
+    return _logical_xor(_truth(a), _truth(b))
+
+
+@public
+def logical_not(x):
+    """Elementwise not x, as bool."""
+    return _logical_xor(_truth(x), True)
 
 
 @public
@@ -317,7 +352,7 @@ WHERE = defop("where", lambda g, n, needs: (
 
 @public
 def where(cond, a, b):
-    """Elementwise cond != 0 ? a : b, all three broadcasting."""
+    """Elementwise cond ? a : b, all three broadcasting; cond is bool, or of any dtype tested != 0."""
     cond = as_tensor(cond, None, "where")
     a, b = coerce("where", a, b)
     shape = broadcast_shape("where", cond.shape, a.shape, b.shape)

@@ -3,7 +3,7 @@ and top_k, numpy's indexing of tensors (None, integer arrays, boolean masks, all
 assignment of Variables (v[key] = value, v[1:3].assign(...), v.scatter_update(...)), as TensorFlow has them."""
 
 from .. import _backend as B
-from ..dtypes import INT32
+from ..dtypes import BOOL, INT32, INTS
 from ..tensor import Tensor, Variable, _check_shape, _unguarded, shape_size, zeros_like
 from ._core import (C, as_int, as_ints, as_tensor, broadcast_shape, code, defop, describe, emit, lib, new_output,
                     normalize_axis, out_like, public, register, run, view3)
@@ -162,8 +162,9 @@ def _all_bools(v) -> bool:
 
 
 def _is_mask(k) -> bool:
-    """Python bools in (nested) lists or a numpy bool array: a mask (tensors are masks for boolean_mask only:
-    comparisons give 1/0 in their operands' dtype, which as an index would be numbers)."""
+    """A bool tensor, a numpy bool array or Python bools in (nested) lists: a mask."""
+    if isinstance(k, Tensor):
+        return k.dtype == BOOL
     if type(k).__module__ == "numpy" and hasattr(k, "dtype"):
         return k.dtype.kind == "b"
     return isinstance(k, (list, tuple)) and _all_bools(k)
@@ -269,9 +270,9 @@ def _entry(k, name: str) -> tuple:
     if _is_mask(k):
         return "mask", as_tensor(k, INT32, name)
     if isinstance(k, (list, tuple)) or (getattr(k, "ndim", 0) and (isinstance(k, Tensor) or hasattr(k, "dtype"))):
-        if isinstance(k, Tensor) and k.dtype != INT32:
-            raise TypeError(f"{name}: a {k.shape} {k.dtype} tensor is no index: integer indices are int32; "
-                            f"for a mask of 1/0 values use ad.boolean_mask")
+        if isinstance(k, Tensor) and k.dtype not in INTS:
+            raise TypeError(f"{name}: a {k.shape} {k.dtype} tensor is no index: integer indices are int32 or int64, "
+                            f"masks bool; for a mask of 1/0 values use ad.boolean_mask")
         return "array", _indices(name, k)
     try:
         return "int", as_int(name, k, "index")

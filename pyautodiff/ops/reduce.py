@@ -1,13 +1,13 @@
 """Reductions over axis sets (sums, means, extremes, products, variances, norms, logsumexp), argmax / argmin,
 running sums and products, softmax (with a mask) and log_softmax."""
 
-from ..dtypes import INT32
+from ..dtypes import BOOL, INT32
 from ..tape import stop_gradient
 from ..tensor import shape_size
 from ._core import (ACTIVATIONS, C, as_tensor, code, defop, emit, i64, lib, need_float, normalize_axes, normalize_axis,
                     out_like, public, run, view3)
-from .elementwise import (abs, add, divide, equal, exp, greater, less, log, multiply, pow, scale, sqrt, square,
-                          subtract, where)
+from .elementwise import (_truth, abs, add, divide, equal, exp, greater, less, log, multiply, pow, scale, sqrt,
+                          square, subtract, where)
 from .shape import _inverse, broadcast_to, cast, reshape, transpose
 
 
@@ -29,7 +29,8 @@ def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
     kept = _kept(x.shape, axes)
     shape = kept if keepdims else tuple(d for i, d in enumerate(x.shape) if i not in axes)
     count = shape_size([x.shape[a] for a in axes])
-    if kernel_op in (C.AD_REDUCE_MAX, C.AD_REDUCE_MIN) and count == 0 and x.size == 0 and shape_size(shape) > 0:
+    if kernel_op in (C.AD_REDUCE_MAX, C.AD_REDUCE_MIN) and count == 0 and x.size == 0 and shape_size(shape) > 0 \
+            and x.dtype != BOOL:  # (any of nothing is False, all of nothing True)
         raise ValueError(f"{op.name}: cannot reduce an empty axis of shape {x.shape}")
     y = out_like(shape, x.dtype)
     ystrides, step = [0] * x.ndim, 1
@@ -52,13 +53,27 @@ def _max_vjp(g, n, needs):
     # the gradient goes to the maximal elements, shared equally between ties (as in TensorFlow)
     x, y = n.inputs[0], n.outputs[0]
     axes = n.attrs["axes"]
-    hit = equal(x, broadcast_to(reshape(y, _kept(x.shape, axes)), x.shape))
+    hit = cast(equal(x, broadcast_to(reshape(y, _kept(x.shape, axes)), x.shape)), x.dtype)
     count = reduce_sum(hit, axes, keepdims=True)
     return (multiply(_grad_to_input(g, n), divide(hit, count)),)
 
 
 REDUCE_MAX = defop("reduce_max", _max_vjp)
 REDUCE_MIN = defop("reduce_min", _max_vjp)
+REDUCE_ANY = defop("reduce_any")
+REDUCE_ALL = defop("reduce_all")
+
+
+@public
+def reduce_any(x, axis=None, keepdims: bool = False):
+    """Whether any element along axis is true, as bool (non-bool x is tested != 0, as numpy's any)."""
+    return _reduce(REDUCE_ANY, C.AD_REDUCE_MAX, _truth(x), axis, keepdims)
+
+
+@public
+def reduce_all(x, axis=None, keepdims: bool = False):
+    """Whether every element along axis is true, as reduce_any."""
+    return _reduce(REDUCE_ALL, C.AD_REDUCE_MIN, _truth(x), axis, keepdims)
 
 
 @public
@@ -199,7 +214,6 @@ CUMPROD = defop("cumprod", lambda g, n, needs: (divide(
 
 def _cumulate(op, prod: int, x, axis, exclusive, reverse):
     x = as_tensor(x)
-    need_float(op.name, x)
     if x.ndim == 0:
         raise ValueError(f"{op.name}: expects a tensor of rank >= 1, got a scalar")
     axis = normalize_axis(op.name, axis, x.ndim, x)

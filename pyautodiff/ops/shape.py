@@ -1,7 +1,7 @@
 """Shape ops: reshape, transpose, broadcast, concat/split, gather, indexing, casts and copies."""
 
 from .. import _backend as B
-from ..dtypes import CODE, FLOATS, INT32
+from ..dtypes import CODE, FLOATS, INT32, INT64, RANK
 from ..tensor import Tensor, Variable, _check_shape, shape_size
 from ._core import (FUNCTIONS, as_int, as_ints, as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides,
                     defop, describe, emit, i64, itemsize, lib, need_dtype, new_output, normalize_axis, out_like, public,
@@ -57,17 +57,17 @@ def cast(x, dtype) -> Tensor:
 def coerce(name: str, *values) -> list:
     """Make tensors of a common dtype: Python values take the dtype of the float tensor operands.
 
-    Two tensors of different float dtypes are an error (as in TensorFlow); without a float tensor,
-    values convert by their own kind and int32 meeting a float becomes float32, as Python's int/float
-    arithmetic does.
+    Two tensors of different float dtypes are an error (as in TensorFlow); otherwise mixed dtypes promote up
+    bool < int32 < int64 < float (numpy's order), int32 or int64 meeting a float becoming that float (float32 when
+    the float is a Python value), as Python's int/float arithmetic does.
     """
     tensors = [v for v in values if isinstance(v, Tensor)]
     floats = {t.dtype for t in tensors} & set(FLOATS)
     if len(floats) > 1:
         raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
     out = [as_tensor(v, next(iter(floats), None), name) for v in values]
-    dtype = next(iter(floats), None) or (FLOATS[0] if any(t.dtype in FLOATS for t in out) else None)
-    if dtype is not None and any(t.dtype != dtype for t in out):
+    dtype = next(iter(floats), None) or max((t.dtype for t in out), key=RANK.__getitem__)
+    if any(t.dtype != dtype for t in out):
         out = [cast(t, dtype) for t in out]
     return out
 
@@ -249,16 +249,24 @@ def stack(values, axis: int = 0) -> Tensor:
 # --- gather / scatter ------------------------------------------------------------------------------
 
 def _indices(name, indices, what: str = "indices") -> Tensor:
-    """Integer indices as an int32 tensor. Floats are no indices (1.7 would quietly become 1) and numpy
-    integers beyond int32 would wrap to other, valid-looking indices: both raise."""
-    if type(indices).__module__ == "numpy" and hasattr(indices, "dtype"):
-        if indices.dtype.kind not in "iu":
-            raise TypeError(f"{name}: {what} must be integers, got a numpy array of dtype {indices.dtype}")
-        if indices.size and not (-2**31 <= indices.min() and indices.max() < 2**31):
-            raise ValueError(f"{name}: {what} from {indices.min()} to {indices.max()} do not fit int32")
+    """Integer indices (int32 or int64) as the int32 tensor the kernels take: int64 ones are narrowed, and raise when
+    a value does not fit (it would otherwise wrap to another, valid-looking index). Floats and bools are no indices
+    (1.7 would quietly become 1)."""
+    if type(indices).__module__ == "numpy" and getattr(indices, "dtype", None) is not None \
+            and indices.dtype.kind not in "iu":
+        raise TypeError(f"{name}: {what} must be integers, got a numpy array of dtype {indices.dtype}")
     idx = as_tensor(indices, None, name)  # Python floats make a float tensor: rejected below
+    if idx.dtype == INT64:
+        y = out_like(idx.shape, INT32)
+        try:
+            run(name, (idx, y), lib.ad_cast, CODE[INT64], CODE[INT32], idx.size, idx._ptr, y._ptr)
+        except ValueError:
+            raise ValueError(f"{name}: int64 {what} of shape {idx.shape} hold values that do not fit int32 (the "
+                             f"kernels take int32 {what})") from None
+        idx = y
     if idx.dtype != INT32:
-        raise TypeError(f"{name}: {what} must be int32, got {idx.dtype} (shape {idx.shape}): floats are no indices")
+        raise TypeError(f"{name}: {what} must be int32 or int64, got {idx.dtype} (shape {idx.shape}): only "
+                        f"integers are indices")
     return idx
 
 
