@@ -132,7 +132,7 @@ int ad_gemm_blocking_override(int64_t out[3]) {
     if (state == -2) {
         const char *text = getenv("PYAUTODIFF_GEMM_BLOCKING");
         int64_t v[3] = {0, 0, 0};
-        state = text != NULL;
+        state = text != NULL && *text != 0; /* (empty: unset, as `PYAUTODIFF_GEMM_BLOCKING= cmd` means) */
         for (int i = 0; text && i < 3 && state == 1; i++, text++) {
             int digits = 0;
             for (; *text >= '0' && *text <= '9'; text++, digits++)

@@ -62,6 +62,7 @@ int ad_gemm_b_in_place(void);
  * values[9] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
  * 0 unset, -1 malformed: ignored); text (size >= 64) = "<variant> <source of the blocks>" */
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
+#define AD_GEMM_BLOCK_MAX 65536 /* PYAUTODIFF_GEMM_BLOCKING's largest block */
 
 int ad_fill(int dtype, int64_t n, double value, void *y);
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y);
