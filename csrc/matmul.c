@@ -148,13 +148,14 @@ typedef struct {
 
 /* The blocks after BLIS' analytical model (Low et al., "Analytical modeling is enough for high-performance BLIS",
  * 2016), from the caches cpu.c finds: KC so that a KC x NR panel of B, which every tile of a row block reuses, fills
- * half of L1d (the other half streams A's rows and c); MC so that the MC x KC block of A fills a quarter of L2 (half,
- * the model's bound, left B's panels and c too little: float64's 192 x 168 ran the MLP's products 20% slower than
- * 96 x 168 on Zen 3; a quarter gives BLIS' own Zen blocks); NC so that KC x NC of B fills half of the core's share
- * of L3, at most MM_NC_MAX (a larger panel only grows the scratch, and n is rarely larger). KC a multiple of 8
- * (whole cache lines of the packed panels), MC of MR (whole tiles), NC of 96 (every NR: a share of columns starts
- * on a panel of b packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB
- * L1d, 0.5-1 MiB L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (rounded down to whole tiles). */
+ * half of L1d (the other half streams A's rows and c), rounded up to a multiple of 128 (float64's 4 x 12 tile:
+ * 170 -> 256, as tuned: 168 ran 128x512 @ (784x512)^T 7-10% slower on Zen 3); MC so that the MC x KC block of A
+ * fills a quarter of L2 (half, the model's bound, left B's panels and c too little: float64's 192 x 168 ran the
+ * MLP's products 20% slower than 96 x 168 on Zen 3; a quarter gives about BLIS' own Zen blocks); NC so that KC x
+ * NC of B fills half of the core's share of L3, at most MM_NC_MAX (a larger panel only grows the scratch, and n is
+ * rarely larger). MC a multiple of MR (whole tiles), NC of 96 (every NR: a share of columns starts on a panel of b
+ * packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
+ * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
 #define MM_F32_MC 144
 #define MM_F64_MC 96
 #define MM_KC 256
@@ -167,7 +168,7 @@ static mm_plan mm_blocking(const mm_variant *v) {
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];
     } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
-        o.kc = MM_MAX(64, sizes[0] / 2 / (v->nr * es) / 8 * 8);
+        o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
         if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
         if (sizes[2] > 0) o.nc = MM_MIN(MM_NC_MAX, sizes[2] / 2 / (o.kc * es) / MM_NC_UNIT * MM_NC_UNIT);
     }

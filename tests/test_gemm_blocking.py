@@ -162,7 +162,7 @@ def test_backend_info_shows_the_blocking_and_its_model():
         assert b["mc"] % b["mr"] == 0 and b["nc"] % b["nr"] == 0 and b["kc"] >= 1, name
         es = 4 if name.startswith("f32") else 8
         if gemm["source"] in ("cpuid", "sysfs") and l1d:
-            kc = max(64, l1d // 2 // (b["nr"] * es) // 8 * 8)
+            kc = (l1d // 2 // (b["nr"] * es) + 127) // 128 * 128
             mc = l2 // 4 // (kc * es) if l2 else (144 if es == 4 else 96)
             nc = min(4032, l3 // 2 // (kc * es) // 96 * 96) if l3 else 4032
             assert (b["kc"], b["mc"], b["nc"]) == (kc, max(b["mr"], mc // b["mr"] * b["mr"]),
