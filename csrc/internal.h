@@ -232,4 +232,26 @@ static inline void ad_iter_next(ad_iter *it) {
     }
 }
 
+/* GEMM support (cpu.c, matmul.c). A core's caches: sizes[] = L1d, L2 and its share of L3 in bytes (0: unknown);
+ * returns where they came from. */
+#define AD_CACHES_UNKNOWN 0
+#define AD_CACHES_CPUID 1
+#define AD_CACHES_SYSFS 2
+int ad_cpu_caches(int64_t sizes[3]);
+/* PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" (each 1 .. AD_GEMM_BLOCK_MAX): 1 with out set, 0 unset, -1 malformed */
+int ad_gemm_blocking_override(int64_t out[3]);
+/* op(b) (k, n) packed once for many products op(a) (m, k) @ op(b) of these shapes (a recurrent layer's steps):
+ * ad_matmul_packed_b gives ad_matmul's results, bit for bit, without packing b each time (where ad_matmul
+ * would pack it; else packed stays NULL and b is read as ad_matmul reads it). b must outlive pb. */
+typedef struct {
+    const void *variant, *b;
+    void *packed;
+    int dtype, transpose_a, transpose_b;
+    int64_t m, n, k;
+} ad_packed_b;
+int ad_pack_b(ad_packed_b *pb, int dtype, int64_t m, int64_t n, int64_t k, int transpose_a, const void *b,
+              int transpose_b);
+int ad_matmul_packed_b(const ad_packed_b *pb, const void *a, void *c, double alpha, double beta);
+void ad_packed_b_free(ad_packed_b *pb);
+
 #endif

@@ -32,6 +32,7 @@ typedef float f32x16 __attribute__((vector_size(64)));
 /* Below this many multiply-adds (or with a side this thin) packing does not pay for itself. */
 #define MM_SMALL_MNK (32 * 32 * 32)
 #define MM_SMALL_SIDE 4
+#define MM_IS_SMALL(m, n, k) ((m) * (n) * (k) < MM_SMALL_MNK || (m) <= MM_SMALL_SIDE || (n) <= MM_SMALL_SIDE)
 /* Threads only for products with at least this many flops per thread (~20 us of work). Waking
  * a sleeping worker costs 30 us or more in a VM, but workers poll for a while after each job
  * (MM_SPIN), so in back-to-back products (training loops) they are already awake. */
@@ -75,18 +76,29 @@ typedef float f32x16 __attribute__((vector_size(64)));
 #define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC) && ad_gemm_b_in_place())
 #define MM_KC_IN_PLACE 2048
 
+/* How one product runs: its blocks (MC x KC of A, KC x NC of B, in elements: see mm_blocking), whether it goes
+ * deep (see ad_matmul) and b packed whole beforehand (ad_pack_b), or NULL. */
+typedef struct {
+    int64_t mc, kc, nc;
+    int deep;
+    const void *bp;
+} mm_plan;
+
 /* one GEMM of one matrix, any variant: untyped arguments so variants fit one function pointer type */
 typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa, int64_t csa,
                      const void *b, int64_t rsb, int64_t csb, void *c, int64_t rsc, int64_t csc,
-                     double alpha, double beta, int deep);
+                     double alpha, double beta, const mm_plan *o);
 
-/* Blocking for this class of machine (32 KB L1d, 0.5-1 MB L2 per core, large shared L3): a
- * KC x NR panel of B (~16 KB) stays in L1, the MC x KC block of A in L2, KC x NC of B in L3. */
-#define MM_F32_MC 144
-#define MM_F32_KC 256
-#define MM_F64_MC 96
-#define MM_F64_KC 256
-#define MM_NC 4032 /* a multiple of every NR (32, 16, 12, 8, 4) */
+/* a variant (stamped out by gemm_variant.inc): its GEMM, its whole-b packing for ad_pack_b, its name for
+ * ad.backend_info(), element and vector bytes, register tile */
+typedef struct {
+    mm_fn fn;
+    void (*pack)(int64_t n, int64_t k, const void *b, int64_t rsb, int64_t csb, void *out);
+    const char *name;
+    int esize, vbytes, mr, nr;
+} mm_variant;
+#define MM_NAME_(p) #p
+#define MM_NAME(p) MM_NAME_(p)
 
 /* AVX2: 6 x 16 floats; for doubles 4 x 12 rather than 6 x 8, as many accumulators but less
  * padding when n is narrow (n = 10 fills 10/12 instead of 10/16). 16-byte vectors: 4 x 2 vectors,
@@ -101,9 +113,6 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
 #define V f32x16
 #define MR 8
 #define NR 32
-#define MC MM_F32_MC
-#define KC MM_F32_KC
-#define NC MM_NC
 #include "gemm_variant.inc"
 #define P f32_avx2
 #define ATTR MM_AVX2
@@ -111,9 +120,6 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
 #define V f32x8
 #define MR 6
 #define NR 16
-#define MC MM_F32_MC
-#define KC MM_F32_KC
-#define NC MM_NC
 #include "gemm_variant.inc"
 #define P f64_avx2
 #define ATTR MM_AVX2
@@ -121,9 +127,6 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
 #define V f64x4
 #define MR 4
 #define NR 12
-#define MC MM_F64_MC
-#define KC MM_F64_KC
-#define NC MM_NC
 #include "gemm_variant.inc"
 #endif
 #define P f32_v16
@@ -132,9 +135,6 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
 #define V f32x4
 #define MR 4
 #define NR 8
-#define MC MM_F32_MC
-#define KC MM_F32_KC
-#define NC MM_NC
 #include "gemm_variant.inc"
 #define P f64_v16
 #define ATTR MM_BASE
@@ -142,36 +142,90 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
 #define V f64x2
 #define MR 4
 #define NR 4
-#define MC MM_F64_MC
-#define KC MM_F64_KC
-#define NC MM_NC
 #include "gemm_variant.inc"
 
 /* ---- run-time choices ---------------------------------------------------------------------- */
 
-/* the GEMM for a dtype at the chosen width, with its register tile (threads split c at tile edges)
- * and block of rows; AVX-512's 32 columns only where they pad about as well as 16 (n = 10 would do
- * 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed
- * (the kernel may then run along them: see gemm in gemm_variant.inc) */
-typedef struct {
-    mm_fn fn;
-    int mr, nr, mc;
-} mm_variant;
+/* The blocks after BLIS' analytical model (Low et al., "Analytical modeling is enough for high-performance BLIS",
+ * 2016), from the caches cpu.c finds: KC so that a KC x NR panel of B, which every tile of a row block reuses, fills
+ * half of L1d (the other half streams A's rows and c), rounded up to a multiple of 128 (float64's 4 x 12 tile:
+ * 170 -> 256, as tuned: 168 ran 128x512 @ (784x512)^T 7-10% slower on Zen 3); MC so that the MC x KC block of A
+ * fills a quarter of L2 (half, the model's bound, left B's panels and c too little: float64's 192 x 168 ran the
+ * MLP's products 20% slower than 96 x 168 on Zen 3; a quarter gives about BLIS' own Zen blocks); NC so that KC x
+ * NC of B fills half of the core's share of L3, at most MM_NC_MAX (a larger panel only grows the scratch, and n is
+ * rarely larger). MC a multiple of MR (whole tiles), NC of 96 (every NR: a share of columns starts on a panel of b
+ * packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
+ * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
+#define MM_F32_MC 144
+#define MM_F64_MC 96
+#define MM_KC 256
+#define MM_NC_MAX 4032
+#define MM_NC_UNIT 96
 
+static mm_plan mm_blocking(const mm_variant *v) {
+    int64_t sizes[3], set[3], es = v->esize;
+    mm_plan o = {.mc = es == 4 ? MM_F32_MC : MM_F64_MC, .kc = MM_KC, .nc = MM_NC_MAX};
+    if (ad_gemm_blocking_override(set) == 1) {
+        o.mc = set[0], o.kc = set[1], o.nc = set[2];
+    } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
+        o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
+        if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
+        if (sizes[2] > 0) o.nc = MM_MIN(MM_NC_MAX, sizes[2] / 2 / (o.kc * es) / MM_NC_UNIT * MM_NC_UNIT);
+    }
+    o.mc = MM_MAX(v->mr, o.mc / v->mr * v->mr);
+    o.nc = MM_MAX(v->nr, o.nc / v->nr * v->nr);
+    return o;
+}
+
+/* the x86 variants, widest first, then the 16-byte ones every build has */
+static const mm_variant *const mm_variants[] = {
+#if AD_X86
+    &f32_avx512_variant, &f32_avx2_variant, &f64_avx2_variant,
+#endif
+    &f32_v16_variant, &f64_v16_variant,
+};
+
+/* the GEMM for a dtype at the chosen width; AVX-512's 32 columns only where they pad about as well as 16 (n = 10
+ * would do 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed (the
+ * kernel may then run along them: see gemm in gemm_variant.inc) */
 #define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
 
-static mm_variant mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
+static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
     int bytes = ad_simd_bytes();
 #if AD_X86
     if (dtype == AD_FLOAT32 && bytes == 64 && MM_PADS_TO_32(n) && (!transpose_a || MM_PADS_TO_32(m)))
-        return (mm_variant){f32_avx512_gemm, 8, 32, MM_F32_MC};
-    if (dtype == AD_FLOAT32 && bytes >= 32) return (mm_variant){f32_avx2_gemm, 6, 16, MM_F32_MC};
-    if (bytes >= 32) return (mm_variant){f64_avx2_gemm, 4, 12, MM_F64_MC};
+        return &f32_avx512_variant;
+    if (dtype == AD_FLOAT32 && bytes >= 32) return &f32_avx2_variant;
+    if (bytes >= 32) return &f64_avx2_variant;
 #else
     (void)bytes, (void)m, (void)n, (void)transpose_a;
 #endif
-    return dtype == AD_FLOAT32 ? (mm_variant){f32_v16_gemm, 4, 8, MM_F32_MC}
-                               : (mm_variant){f64_v16_gemm, 4, 4, MM_F64_MC};
+    return dtype == AD_FLOAT32 ? &f32_v16_variant : &f64_v16_variant;
+}
+
+/* ad.backend_info()'s view of the variants this CPU runs (see pyautodiff.h) */
+int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
+    int count = 0;
+    if (!values || !text || size < 64) return AD_EINVAL;
+    for (size_t i = 0; i < sizeof mm_variants / sizeof *mm_variants; i++) {
+        const mm_variant *v = mm_variants[i];
+        int bytes = MM_MAX(16, ad_simd_bytes()); /* (mm_pick's choices at this width) */
+        if (v->vbytes > bytes || (v->vbytes == 16) != (bytes == 16) || count++ != variant) continue;
+        int64_t caches[3], set[3];
+        int from = ad_cpu_caches(caches), state = ad_gemm_blocking_override(set);
+        mm_plan o = mm_blocking(v);
+        const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
+                             : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
+        int64_t out[9] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state};
+        memcpy(values, out, sizeof out);
+        int64_t at = 0;
+        for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;
+        text[at++] = ' ';
+        for (const char *w = source; *w && at < size - 1;) text[at++] = *w++;
+        text[at] = 0;
+        return AD_OK;
+    }
+    return AD_EINVAL;
 }
 
 static inline int64_t mm_lcm(int64_t x, int64_t y) {
@@ -184,7 +238,8 @@ static inline int64_t mm_lcm(int64_t x, int64_t y) {
  * columns [j0, j1) of c. Shares are disjoint in c, so threads never synchronise. */
 typedef struct {
     mm_fn fn;
-    int esize, transpose_a, transpose_b, deep, status;
+    mm_plan plan;
+    int esize, transpose_a, transpose_b, status;
     int64_t m, n, k, stride_a, stride_b, b0, b1, i0, i1, j0, j1;
     const char *a, *b;
     char *c;
@@ -195,31 +250,31 @@ static void mm_run(mm_share *s) {
     int64_t m = s->m, n = s->n, k = s->k, es = s->esize;
     int64_t rsa = s->transpose_a ? 1 : k, csa = s->transpose_a ? m : 1;
     int64_t rsb = s->transpose_b ? 1 : n, csb = s->transpose_b ? k : 1;
+    mm_plan o = s->plan;
+    if (o.bp) o.bp = (const char *)o.bp + s->j0 * k * es; /* (panel j0 / NR: shares start on panels) */
     for (int64_t t = s->b0; t < s->b1 && s->status == AD_OK; t++)
         s->status = s->fn(s->i1 - s->i0, s->j1 - s->j0, k,
                           s->a + (t * s->stride_a + s->i0 * rsa) * es, rsa, csa,
                           s->b + (t * s->stride_b + s->j0 * csb) * es, rsb, csb,
                           s->c + (t * m * n + s->i0 * n + s->j0) * es, n, 1, s->alpha, s->beta,
-                          s->deep);
+                          &o);
 }
 
 static void mm_run_share(void *shares, int q) {
     mm_run((mm_share *)shares + q);
 }
 
-int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
-              const void *a, int64_t stride_a, int transpose_a,
-              const void *b, int64_t stride_b, int transpose_b,
-              void *c, double alpha, double beta) {
-    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
-    if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0) return AD_EINVAL;
-    if (batch == 0 || m == 0 || n == 0) return AD_OK;
-    if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
-    mm_variant v = mm_pick(dtype, m, n, transpose_a);
+/* the product with variant v and b packed whole (bp) or NULL, over threads */
+static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, int64_t k,
+                      const void *a, int64_t stride_a, int transpose_a,
+                      const void *b, int64_t stride_b, int transpose_b,
+                      void *c, double alpha, double beta, const void *bp) {
+    mm_plan o = mm_blocking(v);
+    o.deep = !transpose_a && !transpose_b && m <= o.mc && ad_gemm_b_in_place();
+    o.bp = bp;
     mm_share s = {
-        .fn = v.fn,
-        .esize = ad_dtype_size(dtype), .transpose_a = transpose_a, .transpose_b = transpose_b,
-        .deep = !transpose_a && !transpose_b && m <= v.mc && ad_gemm_b_in_place(),
+        .fn = v->fn, .plan = o,
+        .esize = v->esize, .transpose_a = transpose_a, .transpose_b = transpose_b,
         .m = m, .n = n, .k = k, .stride_a = stride_a, .stride_b = stride_b,
         .b0 = 0, .b1 = batch, .i0 = 0, .i1 = m, .j0 = 0, .j1 = n,
         .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,
@@ -240,7 +295,7 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
         mm_share sh[MM_MAX_THREADS * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * AD_TASKS_PER_THREAD;
-        int64_t unit = by_batch ? 1 : transpose_a ? mm_lcm(v.mr, v.nr) : by_rows ? v.mr : v.nr;
+        int64_t unit = by_batch ? 1 : transpose_a ? mm_lcm(v->mr, v->nr) : by_rows ? v->mr : v->nr;
         int guided = !by_rows && flops >= nt * MM_GUIDED_FLOPS_PER_THREAD;
         int64_t cap = guided ? (int64_t)nt * MM_GUIDED : ns;
         int count = 0;
@@ -263,4 +318,44 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     }
     mm_run(&s);
     return s.status;
+}
+
+int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
+              const void *a, int64_t stride_a, int transpose_a,
+              const void *b, int64_t stride_b, int transpose_b,
+              void *c, double alpha, double beta) {
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    if (batch < 0 || m < 0 || n < 0 || k < 0 || stride_a < 0 || stride_b < 0) return AD_EINVAL;
+    if (batch == 0 || m == 0 || n == 0) return AD_OK;
+    if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
+    return mm_product(mm_pick(dtype, m, n, transpose_a), batch, m, n, k, a, stride_a, transpose_a, b, stride_b,
+                      transpose_b, c, alpha, beta, NULL);
+}
+
+/* b is packed whole where the variant's GEMM would pack it per product: a large enough product (not the small
+ * path) that is not swapped (a row-major a with k > 1: see gemm in gemm_variant.inc) */
+int ad_pack_b(ad_packed_b *pb, int dtype, int64_t m, int64_t n, int64_t k, int transpose_a, const void *b,
+              int transpose_b) {
+    if (dtype != AD_FLOAT32 && dtype != AD_FLOAT64) return AD_EDTYPE;
+    if (!pb || m < 0 || n < 0 || k < 0 || (k > 0 && n > 0 && !b)) return AD_EINVAL;
+    const mm_variant *v = mm_pick(dtype, m, n, transpose_a);
+    *pb = (ad_packed_b){.variant = v, .b = b, .dtype = dtype, .transpose_a = transpose_a,
+                        .transpose_b = transpose_b, .m = m, .n = n, .k = k};
+    if (transpose_a || k < 2 || MM_IS_SMALL(m, n, k)) return AD_OK;
+    pb->packed = ad_alloc((n + v->nr - 1) / v->nr * v->nr * k * v->esize);
+    if (!pb->packed) return AD_ENOMEM;
+    v->pack(n, k, b, transpose_b ? 1 : n, transpose_b ? k : 1, pb->packed);
+    return AD_OK;
+}
+
+int ad_matmul_packed_b(const ad_packed_b *pb, const void *a, void *c, double alpha, double beta) {
+    if (!pb || !pb->variant) return AD_EINVAL;
+    if (pb->m == 0 || pb->n == 0) return AD_OK;
+    if (!c || (pb->k > 0 && !a)) return AD_EINVAL;
+    return mm_product(pb->variant, 1, pb->m, pb->n, pb->k, a, 0, pb->transpose_a, pb->b, 0, pb->transpose_b, c,
+                      alpha, beta, pb->packed);
+}
+
+void ad_packed_b_free(ad_packed_b *pb) {
+    if (pb) ad_free(pb->packed), pb->packed = NULL;
 }

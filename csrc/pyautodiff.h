@@ -61,6 +61,11 @@ int ad_simd_bytes(void);
 /* a core's L2 cache in bytes (0: unknown), and whether the GEMM reads a row-major b in place (1) or packs it */
 int64_t ad_l2_bytes(void);
 int ad_gemm_b_in_place(void);
+/* the GEMM's variant number `variant` (0, 1, ... of those the chosen SIMD width runs; AD_EINVAL past the last):
+ * values[9] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
+ * 0 unset, -1 malformed: ignored); text (size >= 64) = "<variant> <source of the blocks>" */
+int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
+#define AD_GEMM_BLOCK_MAX 65536 /* PYAUTODIFF_GEMM_BLOCKING's largest block */
 
 int ad_fill(int dtype, int64_t n, double value, void *y);
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y);

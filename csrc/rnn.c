@@ -69,7 +69,7 @@ static int rnn_taken(const rnn_t *p, int64_t t, int64_t b) {
                                                : ((const double *)p->mask)[i] != 0);
 }
 
-/* c (m, n) = a @ op(b) + beta * c */
+/* c (m, n) = op(a) @ op(b) + beta * c */
 static int rnn_mm(const rnn_t *p, int64_t m, int64_t n, int64_t k, const void *a, int ta, const void *b, int tb,
                   void *c, double beta) {
     return ad_matmul(p->dtype, 1, m, n, k, a, 0, ta, b, 0, tb, c, 1.0, beta);
@@ -185,21 +185,27 @@ int ad_rnn(int cell, int dtype, int act, int ract, int reverse, int64_t steps, i
         rnn_columns(es, U, GU, 0, 2 * U, r, rzr);
         rnn_columns(es, U, GU, 2 * U, U, r, rh);
     }
+    /* every step multiplies by the same kernels: packed once (ad_pack_b) */
+    ad_packed_b pr = {0}, prh = {0};
+    rc = ad_pack_b(&pr, dtype, batch, before ? 2 * U : GU, U, 0, before ? rzr : r, 0);
+    if (!rc && before) rc = ad_pack_b(&prh, dtype, batch, U, U, 0, rh, 0);
     for (int64_t s = 0; s < steps && !rc; s++) {
         int64_t t = rnn_time(&p, s);
         const char *hp = s ? (char *)h + (s - 1) * BU * es : h0, *cp = lstm ? (s ? (char *)c + (s - 1) * BU * es : c0) : 0;
         const char *xw_t = (const char *)xw + t * batch * GU * es;
         char *ws = work ? (char *)work + s * batch * 4 * U * es : 0;
         rc = rnn_hin(&p, hp, hin);
-        if (!rc) rc = rnn_mm(&p, batch, before ? 2 * U : GU, U, hin, 0, before ? rzr : r, 0, in, 0.0);
+        if (!rc) rc = ad_matmul_packed_b(&pr, hin, in, 1.0, 0.0);
         if (!rc && before) {
             rc = rnn_gru_reset(&p, xw_t, in, hin, ws, rhin);
-            if (!rc) rc = rnn_mm(&p, batch, U, U, rhin, 0, rh, 0, ih, 0.0);
+            if (!rc) rc = ad_matmul_packed_b(&prh, rhin, ih, 1.0, 0.0);
         }
         if (!rc)
             rc = rnn_step(&p, t, xw_t, in, ih, rb, hp, cp, (char *)h + s * BU * es, lstm ? (char *)c + s * BU * es : 0,
                           ws);
     }
+    ad_packed_b_free(&pr);
+    ad_packed_b_free(&prh);
     free(scratch);
     return rc;
 }
@@ -357,6 +363,9 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
         rnn_columns(es, U, GU, 2 * U, U, r, rh);
     }
     void *dh = gh0, *dc = gc0; /* the running gradients of the state, which end as those of the initial state */
+    ad_packed_b prt = {0}, prht = {0}; /* the kernels transposed, for every step's product */
+    rc = ad_pack_b(&prt, dtype, batch, U, DU, 0, before ? rzr : r, 1);
+    if (!rc && before) rc = ad_pack_b(&prht, dtype, batch, U, U, 0, rh, 1);
     for (int64_t s = steps - 1; s >= 0 && !rc; s--) {
         int64_t t = rnn_time(&p, s);
         const char *hp = s ? (const char *)h + (s - 1) * BU * es : h0;
@@ -372,10 +381,10 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
                                ws, dh, dc, gx, di, dih, tmp);
         if (!rc && before) {
             rnn_columns(es, batch, 4 * U, 3 * U, U, ws, rhins + t * BU * es);
-            rc = rnn_mm(&p, batch, U, U, dih, 0, rh, 1, drh, 0.0);
+            rc = ad_matmul_packed_b(&prht, dih, drh, 1.0, 0.0);
             if (!rc) rc = rnn_back_reset(&p, t, hin, ws, dih, drh, gx, di);
         }
-        if (!rc) rc = rnn_mm(&p, batch, U, DU, di, 0, before ? rzr : r, 1, din, 0.0);
+        if (!rc) rc = ad_matmul_packed_b(&prt, di, din, 1.0, 0.0);
         if (!rc) rc = rnn_back_state(&p, t, din, before ? drh : 0, dh);
     }
     if (!rc && before) {
@@ -389,6 +398,8 @@ int ad_rnn_backward(int cell, int dtype, int act, int ract, int reverse, int64_t
         rc = rnn_mm(&p, U, GU, steps * batch, hins, 1, dis, 0, gr, 0.0);
     }
     if (!rc && grb) rc = rnn_column_sums(dtype, steps * batch, GU, dis, grb);
+    ad_packed_b_free(&prt);
+    ad_packed_b_free(&prht);
     free(scratch);
     return rc;
 }
