@@ -295,7 +295,7 @@ int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y)
     AD_DISPATCH_MOVE(dtype, {
         T *out = y;
         memset(out, 0, (size_t)(n * depth) * sizeof(T));
-        for (int64_t i = 0; i < n; i++) out[i * depth + idx[i]] = dtype == AD_FLOAT16 ? (T)0x3c00 : (T)1; /* 1.0 */
+        for (int64_t i = 0; i < n; i++) out[i * depth + idx[i]] = dtype == AD_FLOAT16 ? (T)0x3c00 : (T)1; /* (float16 1.0) */
     })
     return AD_OK;
 }

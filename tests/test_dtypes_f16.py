@@ -4,6 +4,7 @@ float16, saving and Function replays. Without numpy the references are Python's 
 rounding to nearest even) and the same ops in float32; with numpy, numpy's float16 too."""
 
 import copy
+import itertools
 import math
 import pickle
 import struct
@@ -63,7 +64,7 @@ def _midpoints() -> list:
     """The values halfway between consecutive positive finite halves: each rounds to the one with an even
     last bit (in float32 and float64 alike: they need 12 significant bits)."""
     halves = [struct.unpack("<e", struct.pack("<H", b))[0] for b in range(0x7c00)]
-    return [(a + b) / 2 for a, b in zip(halves, halves[1:])]
+    return [(a + b) / 2 for a, b in itertools.pairwise(halves)]
 
 
 def _float32_neighbours(v: float) -> tuple:
@@ -214,6 +215,7 @@ def test_index_outputs_and_masks_from_float16():
     assert ad.argsort(x).tolist() == [4, 0, 1, 5, 2, 3]  # NaN last, -0.0 and 0.0 in their order (stable)
     assert ad.top_k(x, 2)[1].tolist() == [3, 2]
     assert ad.boolean_mask(ad.array([1, 2, 3, 4, 5, 6]), x).tolist() == [3, 4, 5, 6]  # nonzero: -0.0 is zero
+    assert ad.where(x, 1, 0).tolist() == [0, 0, 1, 1, 1, 1] and ad.logical_not(x).tolist()[:3] == [True, True, False]
     assert ad.one_hot(ad.array([2, 0]), 3, dtype="float16").tolist() == [[0, 0, 1], [1, 0, 0]]
 
 
@@ -331,7 +333,8 @@ def test_float16_weights_round_trip_through_safetensors(tmp_path):
     _np()
     safetensors = pytest.importorskip("safetensors.numpy")
     data = safetensors.load_file(path)
-    assert [str(v.dtype) for v in data.values()] == ["float16"] and list(data.values())[0][0] == _half(0.1)
+    (table,) = data.values()
+    assert str(table.dtype) == "float16" and table[0] == _half(0.1)
 
 
 def test_function_replays_float16_moves():
