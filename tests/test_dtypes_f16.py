@@ -233,6 +233,11 @@ def test_variables_store_and_assign_float16():
     with pytest.raises(TypeError, match="assign_add.*float16"):
         v.assign_add(ad.array([1.0, 2.0], "float16"))
     assert pickle.loads(pickle.dumps(v)).tolist() == v.tolist()
+    inits = (ad.initializers.GlorotUniform(seed=5), ad.initializers.HeNormal(seed=5),
+             ad.initializers.TruncatedNormal(seed=5), ad.initializers.Orthogonal(seed=5), ad.initializers.Ones())
+    for init in inits:  # drawn in float32, then rounded
+        w = init((3, 2), "float16")
+        assert w.dtype == "float16" and w.tolist() == ad.cast(init((3, 2)), "float16").tolist(), init
 
 
 # --- errors and gradients -----------------------------------------------------------------------------------
