@@ -78,8 +78,9 @@ void ad_free(void *p) {
 
 int ad_fill(int dtype, int64_t n, double value, void *y) {
     if (n < 0 || (n > 0 && !y)) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
-        T v = dtype == AD_BOOL ? (T)(value != 0) : AD_IS_FLOAT(T) ? (T)value : (T)to_int64(value);
+    AD_DISPATCH_MOVE(dtype, {
+        T v = dtype == AD_BOOL ? (T)(value != 0) : dtype == AD_FLOAT16 ? (T)ad_double_to_half(value)
+              : AD_IS_FLOAT(T) ? (T)value : (T)to_int64(value);
         T *out = y;
         for (int64_t i = 0; i < n; i++) out[i] = v;
     })
@@ -97,22 +98,29 @@ int ad_fill(int dtype, int64_t n, double value, void *y) {
                     : ((bad) |= (int64_t)(s) < (LO) || (int64_t)(s) > (HI),                                \
                        (D)((int64_t)(s) < (LO) ? (LO) : (int64_t)(s) > (HI) ? (HI) : (int64_t)(s))))
 
-/* x of element type S to dst_dtype: to a float rounds, to an integer as AD_TO_INT (AD_ERANGE when one is out of
- * range), to bool tests != 0 (NaN is true, as numpy) */
-#define AD_CAST_TO(S)                                                                                   \
+/* the value of element i of x: of element type S itself, or a float16's as a double (exact) */
+#define AD_PLAIN_AT(S, i) (((const S *)x)[i])
+#define AD_HALF_AT(S, i) ad_half_to_double(((const uint16_t *)x)[i])
+/* one element of type S to float16: a float32 narrows from its own bits (a signalling NaN stays one), the rest
+ * from a double (exact for every value below 2^53, and from there on float16 is inf) */
+#define AD_HALF_OF_ANY(S, v) (AD_IS_FLOAT(S) && sizeof(S) == 4 ? ad_float_to_half((float)(v)) : ad_double_to_half((double)(v)))
+
+/* x's elements, read as S by AT, to dst_dtype: to a float rounds, to an integer as AD_TO_INT (AD_ERANGE when one
+ * is out of range), to bool tests != 0 (NaN is true, as numpy) */
+#define AD_CAST_TO(S, AT)                                                                               \
     {                                                                                                   \
-        const S *src = x;                                                                               \
         int bad = 0;                                                                                    \
         switch (dst_dtype) {                                                                            \
-        case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)src[i]; break;        \
-        case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)src[i]; break;      \
+        case AD_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)AT(S, i); break;      \
+        case AD_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)y)[i] = (double)AT(S, i); break;    \
         case AD_INT32:                                                                                  \
-            for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = AD_TO_INT(S, int32_t, INT32_MIN, INT32_MAX, src[i], bad); \
+            for (int64_t i = 0; i < n; i++) ((int32_t *)y)[i] = AD_TO_INT(S, int32_t, INT32_MIN, INT32_MAX, AT(S, i), bad); \
             break;                                                                                      \
         case AD_INT64:                                                                                  \
-            for (int64_t i = 0; i < n; i++) ((int64_t *)y)[i] = AD_TO_INT(S, int64_t, INT64_MIN, INT64_MAX, src[i], bad); \
+            for (int64_t i = 0; i < n; i++) ((int64_t *)y)[i] = AD_TO_INT(S, int64_t, INT64_MIN, INT64_MAX, AT(S, i), bad); \
             break;                                                                                      \
-        case AD_BOOL: for (int64_t i = 0; i < n; i++) ((uint8_t *)y)[i] = src[i] != 0; break;           \
+        case AD_BOOL: for (int64_t i = 0; i < n; i++) ((uint8_t *)y)[i] = AT(S, i) != 0; break;         \
+        case AD_FLOAT16: for (int64_t i = 0; i < n; i++) ((uint16_t *)y)[i] = AD_HALF_OF_ANY(S, AT(S, i)); break; \
         default: return AD_EDTYPE;                                                                      \
         }                                                                                               \
         if (bad) return AD_ERANGE;                                                                      \
@@ -120,7 +128,13 @@ int ad_fill(int dtype, int64_t n, double value, void *y) {
 
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y) {
     if (n < 0 || (n > 0 && (!x || !y))) return AD_EINVAL;
-    AD_DISPATCH_ALL(src_dtype, AD_CAST_TO(T))
+    if (src_dtype == AD_FLOAT16 && dst_dtype == AD_FLOAT32) { /* from the bits: a signalling NaN stays one */
+        for (int64_t i = 0; i < n; i++) ((float *)y)[i] = ad_half_to_float(((const uint16_t *)x)[i]);
+    } else if (src_dtype == AD_FLOAT16) {
+        AD_CAST_TO(double, AD_HALF_AT)
+    } else {
+        AD_DISPATCH_ALL(src_dtype, AD_CAST_TO(T, AD_PLAIN_AT))
+    }
     return AD_OK;
 }
 
@@ -170,7 +184,7 @@ int ad_copy(int dtype, int ndim, const int64_t *shape, const void *x, const int6
     if (total == 0) return AD_OK;
     if (!x || !y) return AD_EINVAL;
     int64_t inner = it.shape[it.ndim - 1], sx = it.strides[0][it.ndim - 1], sy = it.strides[1][it.ndim - 1];
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *src = x;
         T *dst = y;
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
@@ -245,7 +259,7 @@ int ad_gather(int dtype, int64_t outer, int64_t n, int64_t inner, const void *x,
     if (rc) return rc;
     if (outer * nidx * inner == 0) return AD_OK;
     if (!x || !y) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *src = x;
         T *dst = y;
         for (int64_t o = 0; o < outer; o++)
@@ -278,10 +292,10 @@ int ad_one_hot(int dtype, int64_t n, const int32_t *idx, int64_t depth, void *y)
     if (n < 0 || depth < 0 || (n > 0 && (!idx || (depth > 0 && !y)))) return AD_EINVAL;
     for (int64_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= depth) return AD_EINDEX;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         T *out = y;
         memset(out, 0, (size_t)(n * depth) * sizeof(T));
-        for (int64_t i = 0; i < n; i++) out[i * depth + idx[i]] = (T)1;
+        for (int64_t i = 0; i < n; i++) out[i * depth + idx[i]] = dtype == AD_FLOAT16 ? (T)0x3c00 : (T)1; /* (float16 1.0) */
     })
     return AD_OK;
 }
@@ -304,7 +318,7 @@ int ad_repeat(int dtype, int adjoint, int64_t outer, int64_t n, int64_t inner, i
     if (ad_dtype_size(dtype) == 0 || (adjoint && dtype != AD_FLOAT32 && dtype != AD_FLOAT64)) return AD_EDTYPE;
     if (outer * inner * (adjoint ? n : m) == 0) return AD_OK;
     if (!dst || (outer * inner * m > 0 && !src)) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *s = src;
         T *d = dst;
         if (adjoint) memset(d, 0, (size_t)(outer * n * inner) * sizeof(T));

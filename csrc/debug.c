@@ -16,6 +16,7 @@ int ad_all_finite(int dtype, int64_t n, const void *x) {
     switch (dtype) {
     case AD_FLOAT32: { AD_ANY_NONFINITE(uint32_t, 0x7f800000u) }
     case AD_FLOAT64: { AD_ANY_NONFINITE(uint64_t, 0x7ff0000000000000ull) }
+    case AD_FLOAT16: { AD_ANY_NONFINITE(uint16_t, 0x7c00u) }
     case AD_INT32: case AD_INT64: case AD_BOOL: return AD_OK;
     default: return AD_EDTYPE;
     }

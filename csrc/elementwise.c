@@ -204,7 +204,7 @@ int ad_where(int dtype, int cond_dtype, int ndim, const int64_t *shape, const vo
     if (!cond || !a || !b || !y) return AD_EINVAL;
     int64_t inner = it.shape[it.ndim - 1];
     int64_t sc = it.strides[0][it.ndim - 1], sa = it.strides[1][it.ndim - 1], sb = it.strides[2][it.ndim - 1];
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *A = a, *B = b;
         T *Y = y;
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
@@ -221,7 +221,7 @@ int ad_bandpart(int dtype, int64_t batch, int64_t m, int64_t n, int64_t lower, i
                 void *y) {
     if (batch < 0 || m < 0 || n < 0) return AD_EINVAL;
     if (batch * m * n > 0 && (!x || !y)) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, { /* ((T)0 is float16's +0 too) */
         const T *X = x;
         T *Y = y;
         for (int64_t b = 0; b < batch; b++)

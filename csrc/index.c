@@ -40,13 +40,13 @@ int ad_gather_nd(int mode, int dtype, int64_t batch, int64_t nidx, int depth, co
                  int wrap, const int32_t *idx, void *table, void *rows) {
     int64_t bad, cells = 1;
     if (batch < 0 || nidx < 0 || inner < 0 || mode < AD_ND_GATHER || mode > AD_ND_SCATTER_UPDATE) return AD_EINVAL;
-    if (ad_dtype_size(dtype) == 0 || (mode == AD_ND_SCATTER_ADD && dtype == AD_BOOL)) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (mode == AD_ND_SCATTER_ADD && !ad_is_num(dtype))) return AD_EDTYPE;
     int rc = ad_index_check(batch * nidx, depth, dims, wrap, idx, &bad);
     if (rc) return rc;
     for (int d = 0; d < depth; d++) cells *= dims[d];
     if (batch * nidx * inner == 0) return AD_OK;
     if (!table || !rows) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         T *t = table, *r = rows;
         for (int64_t b = 0; b < batch; b++)
             for (int64_t j = 0; j < nidx; j++) {
@@ -64,14 +64,14 @@ int ad_gather_nd(int mode, int dtype, int64_t batch, int64_t nidx, int depth, co
 int ad_take_along(int adjoint, int dtype, int64_t outer, int64_t n, int64_t inner, int64_t k, const int32_t *idx,
                   const void *src, void *dst) {
     if (outer < 0 || n < 0 || inner < 0 || k < 0) return AD_EINVAL;
-    if (ad_dtype_size(dtype) == 0 || (adjoint && dtype == AD_BOOL)) return AD_EDTYPE;
+    if (ad_dtype_size(dtype) == 0 || (adjoint && !ad_is_num(dtype))) return AD_EDTYPE;
     int64_t count = outer * k * inner;
     if (count > 0 && !idx) return AD_EINVAL;
     for (int64_t e = 0; e < count; e++)
         if (idx[e] < 0 || idx[e] >= n) return AD_EINDEX;
     if (outer * inner * (adjoint ? n : k) == 0) return AD_OK;
     if (!dst || (count > 0 && !src)) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *s = src;
         T *d = dst;
         if (adjoint) memset(d, 0, (size_t)(outer * n * inner) * sizeof(T));
@@ -135,13 +135,14 @@ int ad_argsort(int dtype, int descending, int64_t outer, int64_t n, int64_t inne
         free(order);
         return AD_ENOMEM;
     }
-    AD_DISPATCH_ALL(dtype, {
+    AD_DISPATCH_MOVE(dtype, {
         const T *X = x;
         for (int64_t o = 0; o < outer; o++)
             for (int64_t i = 0; i < inner; i++) {
                 for (int64_t j = 0; j < n; j++) {
                     T v = X[(o * n + j) * inner + i];
-                    keys[j] = AD_IS_FLOAT(T) ? float_key((double)v) : int_key((int64_t)v);
+                    keys[j] = dtype == AD_FLOAT16 ? float_key(ad_half_to_double((uint16_t)v))
+                              : AD_IS_FLOAT(T) ? float_key((double)v) : int_key((int64_t)v);
                     order[j] = (int32_t)j;
                 }
                 merge_sort(keys, order, order + n, n, descending);
@@ -155,16 +156,14 @@ int ad_argsort(int dtype, int descending, int64_t outer, int64_t n, int64_t inne
 
 int ad_nonzero(int dtype, int64_t n, const void *x, int64_t capacity, int32_t *positions, int64_t *count) {
     if (n < 0 || n > INT32_MAX || !count) return AD_EINVAL;
-    AD_DISPATCH_ALL(dtype, {
-        const T *X = x;
-        int64_t found = 0;
-        for (int64_t i = 0; i < n; i++) found += !X || X[i] != 0; /* (NaN is nonzero, as in numpy) */
-        *count = found;
-        if (positions) {
-            if (found != capacity) return AD_EINVAL;
-            for (int64_t i = 0, at = 0; i < n; i++)
-                if (!X || X[i] != 0) positions[at++] = (int32_t)i;
-        }
-    })
+    if (ad_dtype_size(dtype) == 0) return AD_EDTYPE;
+    int64_t found = 0;
+    for (int64_t i = 0; i < n; i++) found += !x || ad_nonzero_at(dtype, x, i); /* (NaN is nonzero, as in numpy) */
+    *count = found;
+    if (positions) {
+        if (found != capacity) return AD_EINVAL;
+        for (int64_t i = 0, at = 0; i < n; i++)
+            if (!x || ad_nonzero_at(dtype, x, i)) positions[at++] = (int32_t)i;
+    }
     return AD_OK;
 }

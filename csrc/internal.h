@@ -148,6 +148,15 @@ int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b,
     case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }  \
     default: return AD_EDTYPE;                                \
     }
+/* ALL and float16's bits (T uint16_t), for the kernels that only move elements (a body that writes a constant
+ * other than 0 or reads a value converts with the ad_half functions below) */
+#define AD_DISPATCH_MOVE(dtype, ...)                          \
+    switch (dtype) {                                          \
+    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
+    case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }  \
+    case AD_FLOAT16: { typedef uint16_t T; __VA_ARGS__; break; } \
+    default: return AD_EDTYPE;                                \
+    }
 /* whether the element type T is a floating-point one (a constant the compiler folds) */
 #define AD_IS_FLOAT(T) ((T)0.5 != 0)
 /* a op b (+, - or *) for element type T, the integers' wrapping around (as numpy's) through unsigned arithmetic */
@@ -155,6 +164,10 @@ int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b,
     (AD_IS_FLOAT(T) ? (T)((a) op (b)) : (T)((uint64_t)(int64_t)(a) op (uint64_t)(int64_t)(b)))
 static inline int ad_is_int(int dtype) {
     return dtype == AD_INT32 || dtype == AD_INT64;
+}
+/* the dtypes with arithmetic (AD_DISPATCH_NUM's) */
+static inline int ad_is_num(int dtype) {
+    return dtype == AD_FLOAT32 || dtype == AD_FLOAT64 || ad_is_int(dtype);
 }
 
 /* The pool (threads.c). task(ctx, q) for every q in [0, ntasks), taken dynamically by the caller and up to
@@ -191,17 +204,55 @@ static inline int ad_dtype_size(int dtype) {
     case AD_FLOAT32: case AD_INT32: return 4;
     case AD_FLOAT64: case AD_INT64: return 8;
     case AD_BOOL: return 1;
+    case AD_FLOAT16: return 2;
     default: return 0;
     }
 }
 
-/* element i of x (of dtype) != 0, for the conditions and masks that take any dtype (NaN counts as nonzero) */
+/* IEEE binary16 <-> float / double in integer and plain float arithmetic (no _Float16 or F16C: the same bits
+ * natively and in wasm32), branch-free so that loops over them vectorize. Widening is exact; narrowing rounds
+ * to nearest even, overflows to inf and keeps a NaN's sign and top payload bits (as numpy's npy_half). Both are
+ * written once for a wide format of M mantissa bits and exponent bias B, its bits in U. */
+static inline uint32_t ad_float_bits(float f) { union { float f; uint32_t u; } v = {.f = f}; return v.u; }
+static inline float ad_bits_float(uint32_t u) { union { uint32_t u; float f; } v = {.u = u}; return v.f; }
+static inline uint64_t ad_double_bits(double d) { union { double d; uint64_t u; } v = {.d = d}; return v.u; }
+static inline double ad_bits_double(uint64_t u) { union { uint64_t u; double d; } v = {.u = u}; return v.d; }
+#define AD_INF_BITS(U, M) (~(U)0 >> 1 & ~(((U)1 << (M)) - 1))
+
+/* the magnitude's bits moved into the wide format's places and scaled by 2^(B - 15): right for normal and
+ * subnormal halves alike; inf and NaN take the all-ones exponent instead (a NaN's payload kept) */
+#define AD_HALF_TO(U, M, B, bits_of, of_bits, h)                                                            \
+    U mag = (U)((h) & 0x7fff) << ((M) - 10);                                                                 \
+    U bits = mag >= (U)0x7c00 << ((M) - 10) ? mag | AD_INF_BITS(U, M)                                        \
+                                            : bits_of(of_bits(mag) * of_bits((U)(2 * (B) - 15) << (M)));     \
+    return of_bits(bits | (U)((h) & 0x8000) << (8 * sizeof(U) - 16));
+
+/* Below 2^-14 (subnormal halves) adding 2^(M - 24), whose last place is 2^-24, rounds in the FPU; from there up
+ * the exponent is rebiased and half an ulp minus one plus the kept lowest bit added (ties to even), a carry
+ * moving into the exponent (up to inf); from 2^16 on inf; NaN keeps its top payload bits (at least one). */
+#define AD_HALF_OF(U, M, B, bits_of, of_bits, x)                                                            \
+    U mag = bits_of(x) & (~(U)0 >> 1), sign = bits_of(x) >> (8 * sizeof(U) - 1);                             \
+    U sig = (mag & (((U)1 << (M)) - 1)) >> ((M) - 10), magic = (U)((B) + (M) - 24) << (M);                   \
+    U sub = bits_of(of_bits(mag) + of_bits(magic)) - magic;                                                  \
+    U big = (mag - ((U)((B) - 15) << (M)) + ((U)1 << ((M) - 11)) - 1 + ((mag >> ((M) - 10)) & 1)) >> ((M) - 10); \
+    U h = mag > AD_INF_BITS(U, M) ? 0x7c00 | sig | (sig == 0) : mag >= (U)((B) + 16) << (M) ? 0x7c00          \
+        : mag < (U)((B) - 14) << (M) ? sub : big;                                                            \
+    return (uint16_t)(h | sign << 15);
+
+static inline float ad_half_to_float(uint16_t h) { AD_HALF_TO(uint32_t, 23, 127, ad_float_bits, ad_bits_float, h) }
+static inline double ad_half_to_double(uint16_t h) { AD_HALF_TO(uint64_t, 52, 1023, ad_double_bits, ad_bits_double, h) }
+static inline uint16_t ad_float_to_half(float x) { AD_HALF_OF(uint32_t, 23, 127, ad_float_bits, ad_bits_float, x) }
+static inline uint16_t ad_double_to_half(double x) { AD_HALF_OF(uint64_t, 52, 1023, ad_double_bits, ad_bits_double, x) }
+
+/* element i of x (of dtype) != 0, for the conditions and masks that take any dtype (NaN counts as nonzero; so
+ * does float16's, its bits without the sign) */
 static inline int ad_nonzero_at(int dtype, const void *x, int64_t i) {
     switch (dtype) {
     case AD_FLOAT32: return ((const float *)x)[i] != 0;
     case AD_FLOAT64: return ((const double *)x)[i] != 0;
     case AD_INT32: return ((const int32_t *)x)[i] != 0;
     case AD_INT64: return ((const int64_t *)x)[i] != 0;
+    case AD_FLOAT16: return (((const uint16_t *)x)[i] & 0x7fff) != 0;
     default: return ((const uint8_t *)x)[i] != 0;
     }
 }

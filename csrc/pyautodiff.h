@@ -24,6 +24,9 @@
 #define AD_INT64 3
 /* bool: one byte per element, 0 or 1 */
 #define AD_BOOL 4
+/* float16: IEEE binary16 bits (uint16_t), a storage dtype: kernels move, convert and compare positions of it,
+ * none computes on it */
+#define AD_FLOAT16 5
 
 #define AD_MAX_NDIM 16
 

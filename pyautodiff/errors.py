@@ -15,7 +15,10 @@ def describe(*tensors) -> str:
 
 
 def not_float(op: str, *tensors) -> TypeError:
-    """The error of an op that takes float32 or float64 tensors only."""
+    """The error of an op that takes float32 or float64 tensors only (float16 ones are stored, not computed on)."""
+    if any(getattr(t, "dtype", None) == "float16" for t in tensors):
+        return TypeError(f"{op}: float16 tensors are storage only here (no op computes in half precision), got "
+                         f"{describe(*tensors)}; cast them first: ad.cast(x, \"float32\")")
     return TypeError(f"{op}: expects float32 or float64 tensors, got {describe(*tensors)}")
 
 
@@ -30,7 +33,7 @@ def check(op: str, status: int, *operands) -> None:
     if status == B.C.AD_EDTYPE and "bool" in dtypes:  # (as TensorFlow, no arithmetic on bool)
         raise TypeError(f"{op}: not defined for bool tensors ({desc}); cast them to a number first (ad.cast), or use "
                         f"the logical ops")
-    if status == B.C.AD_EDTYPE and dtypes & {"int32", "int64"}:
+    if status == B.C.AD_EDTYPE and dtypes & {"int32", "int64", "float16"}:
         raise not_float(op, *operands)
     kind = {B.C.AD_EDTYPE: TypeError, B.C.AD_ENOMEM: MemoryError}.get(status, ValueError)
     what = {B.C.AD_EINDEX: "index out of range", B.C.AD_EDTYPE: "unsupported dtype",

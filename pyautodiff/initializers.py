@@ -6,7 +6,7 @@ import numbers
 import threading
 
 from . import _backend as B, ops
-from .dtypes import CODE, FLOAT32, FLOAT64, FLOATS, ITEMSIZE, canonical
+from .dtypes import CODE, FLOAT16, FLOAT32, FLOAT64, FLOATS, ITEMSIZE, canonical
 from .errors import check
 from .tensor import Tensor, empty, full, shape_size
 
@@ -70,6 +70,8 @@ class _Random(Initializer):
 
     def __call__(self, shape, dtype=FLOAT32) -> Tensor:
         shape, dtype = tuple(shape), canonical(dtype, type(self).__name__)
+        if dtype == FLOAT16:  # stored only: drawn in float32 and rounded (as Orthogonal draws in float64)
+            return ops.cast(self(shape, FLOAT32), FLOAT16)
         if dtype not in FLOATS:
             raise TypeError(f"{type(self).__name__}: expects a float dtype, got {dtype}")
         t = empty(shape, dtype)

@@ -27,12 +27,12 @@ from . import optimizers as optimizers_module
 from .callbacks import CallbackList, History
 from .data import NDArrayDataset, _Batches, _structure, yields_batches
 from .function import Function
-from .dtypes import FLOATS, ITEMSIZE
+from .dtypes import ALL_FLOATS, FLOATS, ITEMSIZE
 from .layers.base import Layer
 from .tape import GradientTape
 from .tensor import Tensor, as_tensor, empty, shape_size
 
-_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "bool": "BOOL"}
+_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "bool": "BOOL", "float16": "F16"}
 _ST_NAMES = {v: k for k, v in _ST_DTYPES.items()}
 _MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors package itself enforces
 _MAX_DEPTH = 128  # the JSON nesting serde_json (the safetensors package's parser) accepts; ours is 3 deep
@@ -669,12 +669,12 @@ def _read_checked(f, file_size: int, expect, bad) -> dict:
             raise bad(f"entry {name!r} is not an object")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
         if not isinstance(dtype, str) or dtype not in _ST_NAMES:
-            raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F32, F64, I32, I64 or BOOL)")
+            raise bad(f"weight {name!r} has unsupported dtype {dtype!r} (F16, F32, F64, I32, I64 or BOOL)")
         if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
             raise bad(f"weight {name!r} has an invalid shape {shape!r}")
         if var is not None and tuple(shape) != var.shape:
             raise bad(f"weight {name!r} has shape {tuple(shape)}, the model's has shape {var.shape}")
-        if var is not None and (_ST_NAMES[dtype] in FLOATS) != (var.dtype in FLOATS):
+        if var is not None and (_ST_NAMES[dtype] in ALL_FLOATS) != (var.dtype in ALL_FLOATS):
             raise bad(f"weight {name!r} is {dtype} in the file but {var.dtype} in the model")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
             raise bad(f"weight {name!r} has invalid data_offsets {offsets!r}")

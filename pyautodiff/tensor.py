@@ -10,8 +10,8 @@ from . import _backend as B
 from ._state import state as _state
 from .engine import run
 from .errors import check
-from .dtypes import (BOOL, CODE, CTYPE, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, INT64, INT_RANGE, INTS, ITEMSIZE,
-                     TYPESTR, canonical)
+from .dtypes import (ALL_FLOATS, BOOL, CODE, CTYPE, FLOAT16, FLOAT32, FLOAT64, FLOATS, FORMAT, INT32, INT64,
+                     INT_RANGE, INTS, ITEMSIZE, TYPESTR, canonical)
 
 _lib = B.lib
 
@@ -77,14 +77,21 @@ class Tensor(_Slots):
     def _memview(self) -> memoryview:
         return B.view(self._ptr, self.nbytes).cast(FORMAT[self.dtype])
 
+    def _values(self):
+        """The flat values as Python numbers: the typed memoryview, or for float16 (no memoryview format) a tuple
+        struct unpacks."""
+        if self.dtype == FLOAT16:
+            return _struct.unpack(f"<{self.size}e", B.view(self._ptr, self.nbytes))
+        return self._memview()
+
     def tolist(self):
-        flat = self._memview().tolist() if self.size else []
+        flat = list(self._values()) if self.size else []
         return _nest(flat, self.shape)
 
     def item(self):
         if self.size != 1:
             raise ValueError(f"item: tensor of shape {self.shape} has {self.size} elements, not 1")
-        return self._memview()[0]
+        return self._values()[0]
 
     def __float__(self) -> float:
         return float(self.item())
@@ -118,7 +125,8 @@ class Tensor(_Slots):
         if not self.size:
             return "[]"
         edge = 3 if self.size > 1000 else None
-        return _format(self._memview(), self.shape, contiguous_strides(self.shape), 0, edge)
+        digits = 4 if self.dtype == FLOAT16 else 7  # (a half's 11 bits are about 3.3 decimal digits)
+        return _format(self._values(), self.shape, contiguous_strides(self.shape), 0, edge, digits)
 
     def __format__(self, spec: str) -> str:
         return format(self.item(), spec) if spec and self.size == 1 else str(self)
@@ -217,18 +225,18 @@ def _walk(x: "Tensor", shape: tuple) -> tuple:
     return len(shape), B.i64(shape), broadcast_strides(x.shape, shape), B.i64(contiguous_strides(shape))
 
 
-def _format(values: memoryview, shape: tuple, strides: tuple, at: int, edge: int | None) -> str:
+def _format(values, shape: tuple, strides: tuple, at: int, edge: int | None, digits: int) -> str:
     """The nested list of the values from flat index at on, reading only what is shown: with edge, axes longer
-    than 2 * edge show their first and last edge entries around '...'."""
+    than 2 * edge show their first and last edge entries around '...'; floats with digits significant digits."""
     if not shape:
         v = values[at]
         if isinstance(v, float):
-            return f"{v:.7g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
+            return f"{v:.{digits}g}" if not v.is_integer() or abs(v) >= 1e16 else str(int(v))
         return str(v)
     n = shape[0]
     rows = [*range(edge), None, *range(n - edge, n)] if edge and n > 2 * edge else range(n)
-    return "[" + ", ".join("..." if i is None else _format(values, shape[1:], strides[1:], at + i * strides[0], edge)
-                           for i in rows) + "]"
+    return "[" + ", ".join("..." if i is None else _format(values, shape[1:], strides[1:], at + i * strides[0], edge,
+                                                           digits) for i in rows) + "]"
 
 
 def _rebuild(data: bytes, shape: tuple, dtype: str) -> Tensor:
@@ -335,19 +343,19 @@ def _flatten(value, op: str):
     if isinstance(value, numbers.Real):
         return [float(value)], (), _REALS
     if isinstance(value, Tensor):
-        kind = _REALS if value.dtype in FLOATS else _BOOLS if value.dtype == BOOL else _INTEGERS
+        kind = _REALS if value.dtype in ALL_FLOATS else _BOOLS if value.dtype == BOOL else _INTEGERS
         return value.tolist() if value.shape else [value.item()], value.shape, kind
     raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} value {value!r}")
 
 
 def _numpy_dtype(value) -> str:
-    """The dtype a numpy array becomes (as tf.convert_to_tensor): bool, float64, int64 (and uint32 / uint64, which
-    int32 cannot hold), the other floats float32 and the other integers int32."""
+    """The dtype a numpy array becomes (as tf.convert_to_tensor): bool, float64, float16, int64 (and uint32 / uint64,
+    which int32 cannot hold), the other floats float32 and the other integers int32."""
     kind, size = value.dtype.kind, value.dtype.itemsize
     if kind == "b":
         return BOOL
     if kind == "f":
-        return FLOAT64 if size == 8 else FLOAT32
+        return FLOAT64 if size == 8 else FLOAT16 if size == 2 else FLOAT32
     return INT64 if size == 8 or (kind == "u" and size == 4) else INT32
 
 
@@ -396,7 +404,9 @@ def array(value, dtype=None, _op: str = "array") -> Tensor:
     shape = _check_shape(shape, _op)
     if dtype is None:
         dtype = FLOAT32 if kind == _REALS else BOOL if kind == _BOOLS else _int_dtype(flat, _op)
-    if kind == _REALS and dtype not in FLOATS:  # through the cast kernel: truncation, range checks, != 0
+    # reals to a non-float, and anything to float16 (array.array has none), go through the cast kernel: truncation,
+    # range checks, != 0, float16's rounding
+    if (kind == _REALS and dtype not in FLOATS) or dtype == FLOAT16:
         return _cast(array(flat and [float(v) for v in flat], FLOAT64, _op), dtype, _op, shape)
     t = empty(shape, dtype)
     if t.size:

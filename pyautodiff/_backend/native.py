@@ -14,7 +14,7 @@ NULL = _NULL = ffi.NULL
 
 
 _new_uninit = ffi.new_allocator(should_clear_after_alloc=False)
-_ARRAY = {c: (ffi.typeof(c + "[]"), ffi.sizeof(c)) for c in ("float", "double", "int32_t", "int64_t", "uint8_t")}
+_ARRAY = {c: (ffi.typeof(c + "[]"), ffi.sizeof(c)) for c in ("float", "double", "int32_t", "int64_t", "uint8_t", "uint16_t")}
 SMALL = 4096  # below this cffi's own owning malloc is 4x cheaper than ad_alloc + ffi.gc (kernels need no alignment)
 
 

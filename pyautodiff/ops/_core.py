@@ -8,7 +8,7 @@ import os
 import sys
 
 from .. import _backend as B
-from ..dtypes import CODE, CTYPE, FLOATS, ITEMSIZE, canonical
+from ..dtypes import ALL_FLOATS, CODE, CTYPE, FLOATS, ITEMSIZE, canonical
 # (re-exported for the op modules: the kernel call, the op table, the tensor helpers they use)
 from ..engine import run  # noqa: F401
 from ..errors import NumericsError, check, describe, not_float
@@ -53,7 +53,7 @@ def emit(op: Op, inputs: tuple, out, attrs: dict | None = None):
 def nonfinite(what: str, t) -> bool:
     """Whether float tensor t holds a NaN or an infinity. A Function tracing records the check, so its
     replays check too (and fail naming `what`)."""
-    if not isinstance(t, Tensor) or t.dtype not in FLOATS or not t.size:
+    if not isinstance(t, Tensor) or t.dtype not in ALL_FLOATS or not t.size:
         return False
     args = (CODE[t.dtype], t.size, t._ptr)
     status = lib.ad_all_finite(*args)
@@ -66,7 +66,7 @@ def nonfinite(what: str, t) -> bool:
 
 
 def _numerics_error(name: str, inputs: tuple, out: Tensor):
-    bad = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.dtype in FLOATS and t.size
+    bad = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.dtype in ALL_FLOATS and t.size
            and lib.ad_all_finite(CODE[t.dtype], t.size, t._ptr)]
     origin = f"input {bad[0]} already held NaN or inf" if bad else "its inputs were finite"
     raise NumericsError(f"check_numerics: op {name!r} produced NaN or inf in its output {out.shape} {out.dtype} "

@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import _backend as B
-from ..dtypes import BOOL, FLOATS
+from ..dtypes import ALL_FLOATS, BOOL, FLOATS
 from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
                     i64, lib, need_float, out_like, public, register, run)
@@ -194,7 +194,7 @@ def logical_not(x):
 @public
 def divide(a, b):
     a, b = coerce("divide", a, b)
-    if a.dtype not in FLOATS:  # true division, as Python's / on ints
+    if a.dtype not in ALL_FLOATS:  # true division, as Python's / on ints
         a, b = cast(a, "float32"), cast(b, "float32")
     return _divide(a, b)
 

@@ -1,7 +1,7 @@
 """Shape ops: reshape, transpose, broadcast, concat/split, gather, indexing, casts and copies."""
 
 from .. import _backend as B
-from ..dtypes import CODE, FLOATS, INT32, INT64, RANK
+from ..dtypes import ALL_FLOATS, CODE, FLOATS, INT32, INT64, RANK
 from ..tensor import Tensor, Variable, _check_shape, shape_size
 from ._core import (FUNCTIONS, as_int, as_ints, as_tensor, broadcast_shape, broadcast_strides, code, contiguous_strides,
                     defop, describe, emit, i64, itemsize, lib, need_dtype, new_output, normalize_axis, out_like, public,
@@ -62,7 +62,7 @@ def coerce(name: str, *values) -> list:
     the float is a Python value), as Python's int/float arithmetic does.
     """
     tensors = [v for v in values if isinstance(v, Tensor)]
-    floats = {t.dtype for t in tensors} & set(FLOATS)
+    floats = {t.dtype for t in tensors} & set(ALL_FLOATS)
     if len(floats) > 1:
         raise TypeError(f"{name}: dtype mismatch: {describe(*tensors)}; cast one operand first")
     out = [as_tensor(v, next(iter(floats), None), name) for v in values]
