@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import common
 
 SQUARE = [64, 128, 256, 512, 1024]
@@ -11,6 +13,9 @@ MLP_SHAPES = [(128, 784, 512), (128, 512, 10)]  # (m, k, n): the MLP's first and
 BACKWARD = [(784, 128, 512, "T", ""), (128, 512, 784, "", "T")]
 # issue 18: no leading dimension may fall off a cliff: powers of two (b's rows 2-8 KiB apart) and odd ones
 LEADING = [(128, 256, n) for n in (512, 1024, 2048, 1000, 1023)] + [(128, 2048, 256)]
+# issue 18: the narrower kernels a CPU without AVX-512 (or without AVX2) runs, forced with PYAUTODIFF_SIMD on this one
+# (one thread; the products from 256 up and the MLP's), by vector width in bytes
+SIMD_LEVELS = {"avx2": 32, "baseline": 16}
 
 
 def label(m: int, k: int, n: int, ta: str = "", tb: str = "") -> str:
@@ -26,8 +31,14 @@ def measure_child(args) -> None:
     rng = np.random.default_rng(0)
     sizes = QUICK_SQUARE if args.quick else SQUARE
     rows = []
-    shapes = [(s, s, s, "", "") for s in sizes] + [(*mkn, "", "") for mkn in MLP_SHAPES] + BACKWARD
-    for m, k, n, tra, trb in shapes + ([] if args.quick else [(*mkn, "", "") for mkn in LEADING]):
+    level = os.environ.get("PYAUTODIFF_SIMD")  # set: a run of the narrower kernels, numpy measured by the others
+    ours_name = f"pyautodiff {level}" if level else "pyautodiff"
+    if level:
+        notes.append(f"{ours_name}: PYAUTODIFF_SIMD={level}, {ad.backend_info()['simd_bytes']}-byte vectors, as on a "
+                     f"CPU without wider ones (no goal: numpy keeps this CPU's widest kernels)")
+    shapes = [(s, s, s, "", "") for s in sizes if not level or s >= 256] + [(*mkn, "", "") for mkn in MLP_SHAPES] + \
+        BACKWARD
+    for m, k, n, tra, trb in shapes + ([] if args.quick or level else [(*mkn, "", "") for mkn in LEADING]):
         # stored as the product reads them: a (k, m) when transposed, b (n, k); numpy multiplies the .T views
         a = rng.standard_normal((k, m) if tra else (m, k), dtype=np.float32)
         b = rng.standard_normal((n, k) if trb else (k, n), dtype=np.float32)
@@ -42,11 +53,12 @@ def measure_child(args) -> None:
         if err > 1e-4:
             notes.append(f"{name}: ad.matmul is off by {err:.2e} (relative to max |c|)")
         flops = 2.0 * m * k * n
-        timings = common.measure_many({"pyautodiff": ours, "numpy": lambda na=na, nb=nb: np.matmul(na, nb)},
-                                      args.mode)
+        timings = common.measure_many({ours_name: ours} if level else
+                                      {ours_name: ours, "numpy": lambda na=na, nb=nb: np.matmul(na, nb)}, args.mode)
         for impl, t in timings.items():
             rows.append(common.row(name, threads, impl, flops / t["median_s"] / 1e9, t,
-                                   **({"max_rel_err": err} if impl == "pyautodiff" else {})))
+                                   **({"max_rel_err": err, "simd_bytes": ad.backend_info()["simd_bytes"]}
+                                      if impl == ours_name else {})))
             print(f"  {name:>20} {threads}t {impl:>10}: {rows[-1]['value']:7.1f} GFLOP/s", flush=True)
     common.write_child(args.child, rows, notes)
 
@@ -72,6 +84,11 @@ def main() -> None:
         return measure_child(args)
     payloads = common.run_children(__file__, args)
     rows = [r for p in payloads for r in p["rows"]]
+    widest = max((r.get("simd_bytes", 0) for r in rows), default=0)
+    for level, width in SIMD_LEVELS.items():  # the narrower kernels this CPU also has
+        if width < widest and 1 in args.thread_counts:
+            payloads += common.run_children(__file__, args, [1], {"PYAUTODIFF_SIMD": level})
+            rows += payloads[-1]["rows"]
 
     notes = [n for p in payloads for n in p["notes"]]
     threads = {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}

@@ -208,16 +208,19 @@ def child_env(n: int) -> dict:
     return env
 
 
-def run_children(script: str, args: argparse.Namespace) -> list[dict]:
-    """Run `script --child` once per thread count, each in a fresh process whose BLAS/OpenMP thread
-    env is set before numpy/torch load. Returns each child's payload (rows, notes, threads)."""
+def run_children(script: str, args: argparse.Namespace, thread_counts: list | None = None,
+                 env: dict | None = None) -> list[dict]:
+    """Run `script --child` once per thread count (args.thread_counts unless given), each in a fresh process whose
+    BLAS/OpenMP thread env (plus `env`) is set before numpy/torch load. Returns each child's payload (rows, notes,
+    threads)."""
     payloads = []
-    for n in args.thread_counts:
+    for n in thread_counts or args.thread_counts:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             out = f.name
         cmd = [sys.executable, script, "--threads", str(n), "--child", out] + (["--quick"] if args.quick else [])
-        print(f"--- {Path(script).name}: {n} thread(s)", flush=True)
-        proc = subprocess.run(cmd, check=False, env=child_env(n))
+        print(f"--- {Path(script).name}: {n} thread(s){''.join(f', {k}={v}' for k, v in (env or {}).items())}",
+              flush=True)
+        proc = subprocess.run(cmd, check=False, env={**child_env(n), **(env or {})})
         try:
             if proc.returncode:
                 raise RuntimeError(f"child exited with status {proc.returncode}")
