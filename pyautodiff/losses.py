@@ -13,7 +13,7 @@ from . import ops
 from .dtypes import FLOATS, INT32
 from .ops import nn as fused
 from .ops._core import broadcast_shape
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, array, as_tensor
 
 EPSILON = 1e-7
 
@@ -118,7 +118,7 @@ def sparse_labels(name: str, y_true: Tensor, y_pred: Tensor) -> Tensor:
     if y_true.shape not in (rows, rows + (1,)):
         raise ValueError(f"{name}: labels of shape {y_true.shape} do not match y_pred of shape {y_pred.shape} "
                          f"(expected one class index per row: {rows} or {rows + (1,)})")
-    return ops.reshape(ops.cast(y_true, INT32), rows)
+    return ops.reshape(array(y_true, INT32, name), rows)  # (NaN or huge float labels: an error naming the loss)
 
 
 def _clipped_log(p, lo=EPSILON, hi=1.0 - EPSILON):

@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import _backend as B
-from ..dtypes import ALL_FLOATS, BOOL, FLOATS
+from ..dtypes import ALL_FLOATS, BOOL, FLOAT32, FLOATS, INTS
 from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
                     i64, lib, need_float, out_like, public, register, run)
@@ -59,17 +59,23 @@ CLIP = defop("clip_by_value", lambda g, n, needs: (
     where(logical_and(greater_equal(_x(n), n.attrs["lo"]), less_equal(_x(n), n.attrs["hi"])), g, 0.0),))
 
 
+def _affine(name: str, x, alpha, beta):
+    """alpha * x + beta (the affine kernel) for the op `name`, which errors name."""
+    x, alpha, beta = as_tensor(x), float(alpha), float(beta)
+    need_float(name, x)
+    return _apply_unary(AFFINE, B.UNARY["affine"], x, alpha, beta, {"alpha": alpha})
+
+
 @public
 def scale(alpha, x):
     """alpha * x for a Python number alpha."""
-    return increment(x, 0.0, alpha)
+    return _affine("scale", x, alpha, 0.0)
 
 
 @public
 def increment(x, beta, alpha=1.0):
     """alpha * x + beta for Python numbers alpha, beta."""
-    alpha, beta = float(alpha), float(beta)
-    return _apply_unary(AFFINE, B.UNARY["affine"], as_tensor(x), alpha, beta, {"alpha": alpha})
+    return _affine("increment", x, alpha, beta)
 
 
 @public
@@ -78,6 +84,8 @@ def clip_by_value(x, lo, hi):
     lo, hi = float(lo), float(hi)
     if lo > hi:
         raise ValueError(f"clip_by_value: lo ({lo}) must not exceed hi ({hi})")
+    if x.dtype in INTS and not all(v.is_integer() or math.isinf(v) for v in (lo, hi)):
+        x = cast(x, FLOAT32)  # a fractional bound promotes integers, as int32 + 2.5 does (numpy's, PyTorch's)
     return _apply_unary(CLIP, B.UNARY["clip_by_value"], x, lo, hi, {"lo": lo, "hi": hi})
 
 
