@@ -19,6 +19,9 @@ import sys
 import pytest
 
 import pyautodiff as ad
+from pyautodiff import _backend as B
+from pyautodiff._backend import header
+from pyautodiff.dtypes import CODE as CODES
 
 try:
     import numpy as np
@@ -504,6 +507,50 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
 for _name, _call in EDGES.items():
     _ref, _ex = EDGE_REFS.get(_name, (None, None))
     case("edges", _name, _call, _ref, _ex, _ref is not None)
+
+
+# the kernels themselves: every one taking a dtype code returns a status for a code that is no dtype, and for
+# float16 only the kernels that move elements (or test them != 0) return OK; the other arguments are small valid-
+# looking ones over zeroed 64 KB buffers, so a kernel that ignored its dtype would still stay in bounds
+HEADER = os.path.join(os.path.dirname(__file__), "..", "csrc", "pyautodiff.h")
+MOVING_KERNELS = {"ad_fill", "ad_cast", "ad_copy", "ad_where", "ad_bandpart", "ad_gather", "ad_argsort",
+                  "ad_one_hot", "ad_all_finite", "ad_nonzero", "ad_repeat"}
+
+
+def _kernel_call(name, params, which, code):
+    keep, args = [], []
+    for ctype, pname in params:
+        if "*" in ctype:
+            base = header.plain(ctype).rstrip("*")
+            if base == "int64_t":
+                keep.append(B.i64_array((1,) * 64))
+                args.append(keep[-1])
+            else:
+                owner, ptr = B.alloc(1 << 16, None if base in ("void", "char") else base)
+                keep.append(owner)
+                args.append(ptr)
+        else:
+            args.append(B.C.AD_FLOAT32 if pname.endswith("dtype") else 0.5 if ctype == "double" else 1)
+    args[which] = code
+    return getattr(B.lib, name)(*args)
+
+
+def _kernel_case(name, params, which, code):
+    def call():
+        status = _kernel_call(name, params, which, code)
+        if status == 0 and not (code == B.C.AD_FLOAT16 and name in MOVING_KERNELS):
+            raise AssertionError(f"{name}: status 0 for {params[which][1]} {code}")
+    return call
+
+
+if os.path.exists(HEADER):
+    with open(HEADER) as f:
+        _PROTOS = header.prototypes(f.read())
+    for _name, _ret, _params in _PROTOS:
+        for _i, (_t, _p) in enumerate(_params):
+            if _p.endswith("dtype"):
+                for _code in (-1, 99, max(CODES.values()) + 1, B.C.AD_FLOAT16):
+                    case("kernels", f"{_name}[{_p} {_code}]", _kernel_case(_name, _params, _i, _code))
 
 
 # --- running one case ---
