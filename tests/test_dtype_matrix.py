@@ -509,8 +509,8 @@ for _name, _call in EDGES.items():
     case("edges", _name, _call, _ref, _ex, _ref is not None)
 
 
-# the kernels themselves: every one taking a dtype code returns a status for a code that is no dtype, and for
-# float16 only the kernels that move elements (or test them != 0) return OK; the other arguments are small valid-
+# the kernels themselves: every one taking a dtype code returns AD_EDTYPE for a code that is no dtype, and for
+# float16 unless it moves elements (or tests them != 0); the other arguments are small valid-
 # looking ones over zeroed 64 KB buffers, so a kernel that ignored its dtype would still stay in bounds
 HEADER = os.path.join(os.path.dirname(__file__), "..", "csrc", "pyautodiff.h")
 MOVING_KERNELS = {"ad_fill", "ad_cast", "ad_copy", "ad_where", "ad_bandpart", "ad_gather", "ad_argsort",
@@ -527,6 +527,7 @@ def _kernel_call(name, params, which, code):
                 args.append(keep[-1])
             else:
                 owner, ptr = B.alloc(1 << 16, None if base in ("void", "char") else base)
+                B.view(ptr, 1 << 16)[:] = bytes(1 << 16)
                 keep.append(owner)
                 args.append(ptr)
         else:
@@ -537,9 +538,10 @@ def _kernel_call(name, params, which, code):
 
 def _kernel_case(name, params, which, code):
     def call():
-        status = _kernel_call(name, params, which, code)
-        if status == 0 and not (code == B.C.AD_FLOAT16 and name in MOVING_KERNELS):
-            raise AssertionError(f"{name}: status 0 for {params[which][1]} {code}")
+        status, valid = _kernel_call(name, params, which, code), _kernel_call(name, params, which, B.C.AD_FLOAT32)
+        want = 0 if code == B.C.AD_FLOAT16 and name in MOVING_KERNELS else B.C.AD_EDTYPE
+        if (status != want) if valid == 0 else (status == 0):  # (arguments float32 refuses: any refusal)
+            raise AssertionError(f"{name}: status {status} for {params[which][1]} {code} (float32: {valid})")
     return call
 
 
