@@ -78,6 +78,10 @@ void ad_free(void *p) {
 
 int ad_fill(int dtype, int64_t n, double value, void *y) {
     if (n < 0 || (n > 0 && !y)) return AD_EINVAL;
+    /* an integer holds the value truncated toward zero; NaN and values beyond its range are refused, not wrapped */
+    if ((dtype == AD_INT32 && !(value > -2147483649.0 && value < 2147483648.0))
+        || (dtype == AD_INT64 && !(value >= -9223372036854775808.0 && value < 9223372036854775808.0)))
+        return AD_ERANGE;
     AD_DISPATCH_MOVE(dtype, {
         T v = dtype == AD_BOOL ? (T)(value != 0) : dtype == AD_FLOAT16 ? (T)ad_double_to_half(value)
               : AD_IS_FLOAT(T) ? (T)value : (T)to_int64(value);

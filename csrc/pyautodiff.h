@@ -70,6 +70,7 @@ int ad_gemm_b_in_place(void);
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
 #define AD_GEMM_BLOCK_MAX 65536 /* PYAUTODIFF_GEMM_BLOCKING's largest block */
 
+/* y[0..n) = value; an integer dtype truncates it toward zero and refuses NaN or a value beyond its range (AD_ERANGE) */
 int ad_fill(int dtype, int64_t n, double value, void *y);
 int ad_cast(int src_dtype, int dst_dtype, int64_t n, const void *x, void *y);
 /* y[index . ystrides] = x[index . xstrides] over every index of shape */

@@ -277,27 +277,38 @@ def _check_shape(shape, op: str) -> tuple:
     return shape
 
 
-def _filled(shape: tuple, value: float, dtype: str) -> Tensor:
-    t = empty(shape, dtype)
-    check("full", _lib.ad_fill(CODE[dtype], t.size, value, t._ptr), t)
-    return t
+def fill_value(value, dtype: str, op: str):
+    """value as a constant of dtype (full's value, pad's constant_values): a real number (numpy scalars too), in
+    range for an integer dtype (which truncates it toward zero); TypeError / ValueError naming op otherwise."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and value.dtype.kind in "biuf":
+        value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
+    if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
+        raise TypeError(f"{op}: value must be a real number, got {type(value).__name__} {value!r}")
+    if dtype in INTS and not INT_RANGE[dtype][0] <= value < INT_RANGE[dtype][1]:
+        raise ValueError(f"{op}: value {value!r} is out of range for {dtype}")
+    return value
+
+
+def fill(t: Tensor, value, op: str) -> None:
+    """Every element of t = value (checked by fill_value), as a kernel call traces record."""
+    if t.dtype == INT64 and float(int(value)) != value:  # the fill kernel takes a double, exact below 2^53
+        one = array(int(value), INT64, op)
+        ndim, shape64, ones, strides = _walk(one, t.shape)
+        run(op, (one, t), _lib.ad_copy, CODE[INT64], ndim, shape64, one._ptr, ones, t._ptr, strides)
+    else:
+        run(op, (t,), _lib.ad_fill, CODE[t.dtype], t.size, float(value), t._ptr)
 
 
 def full(shape, value, dtype=None) -> Tensor:
     dtype = canonical(dtype, "full") or FLOAT32
-    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and value.dtype.kind in "biuf":
-        value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
-    if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
-        raise TypeError(f"full: value must be a real number, got {type(value).__name__} {value!r}")
-    if dtype in INTS and not INT_RANGE[dtype][0] <= value < INT_RANGE[dtype][1]:
-        raise ValueError(f"full: value {value!r} is out of range for {dtype}")
-    shape = _check_shape(shape, "full")
-    if dtype == INT64 and float(int(value)) != value:  # the fill kernel takes a double, exact below 2^53
-        one, t = array(int(value), INT64, "full"), empty(shape, INT64)
-        ndim, shape64, ones, strides = _walk(one, shape)
-        check("full", _lib.ad_copy(CODE[INT64], ndim, shape64, one._ptr, ones, t._ptr, strides), t)
-        return t
-    return _filled(shape, float(value), dtype)
+    value = fill_value(value, dtype, "full")
+    return _filled(_check_shape(shape, "full"), value, dtype, "full")
+
+
+def _filled(shape: tuple, value, dtype: str, op: str) -> Tensor:
+    t = empty(shape, dtype)
+    fill(t, value, op)
+    return t
 
 
 def zeros(shape, dtype="float32") -> Tensor:
@@ -310,12 +321,12 @@ def ones(shape, dtype="float32") -> Tensor:
 
 def zeros_like(x, dtype=None) -> Tensor:
     x = as_tensor(x)
-    return _filled(x.shape, 0.0, canonical(dtype, "zeros_like") or x.dtype)
+    return _filled(x.shape, 0.0, canonical(dtype, "zeros_like") or x.dtype, "zeros_like")
 
 
 def ones_like(x, dtype=None) -> Tensor:
     x = as_tensor(x)
-    return _filled(x.shape, 1.0, canonical(dtype, "ones_like") or x.dtype)
+    return _filled(x.shape, 1.0, canonical(dtype, "ones_like") or x.dtype, "ones_like")
 
 
 # the kinds of Python values in a nested list, ranked: the result's dtype follows the highest (numpy's rule)

@@ -105,10 +105,11 @@ CASES = {}
 GROUPS = {}
 
 
-def case(group, name, call, ref=None, expect=None, must=False):
+def case(group, name, call, ref=None, expect=None, must=False, refused=False):
     """ref(np) -> the numpy value; expect: the result dtype the docs give (checked on success); must: the docs say
-    these operands are supported, so a refusal is a failure too."""
-    CASES[name] = (call, ref, expect, must)
+    these operands are supported, so a refusal is a failure too; refused: the docs (or a value beyond the dtype)
+    say they are not, so a result is the failure."""
+    CASES[name] = (call, ref, expect, must, refused)
     GROUPS.setdefault(group, []).append(name)
 
 
@@ -437,6 +438,20 @@ EDGES = {
     "pad[float16 constant 0.1]": lambda: ad.pad(T("float16", (3,)), [[1, 1]], constant_values=0.1),
     "pad[int64 constant 2**40]": lambda: ad.pad(T("int64", (3,)), [[1, 1]], constant_values=2 ** 40),
     "pad[int32 constant 2.5]": lambda: ad.pad(T("int32", (3,)), [[1, 1]], constant_values=2.5),
+    "pad[int64 constant 2.5]": lambda: ad.pad(T("int64", (3,)), [[1, 1]], constant_values=2.5),
+    "pad[int32 constant 2**40]": lambda: ad.pad(T("int32", (3,)), [[1, 1]], constant_values=2 ** 40),
+    "pad[int32 constant 2**31]": lambda: ad.pad(T("int32", (3,)), [[1, 1]], constant_values=2 ** 31),
+    "pad[int32 constant nan]": lambda: ad.pad(T("int32", (3,)), [[1, 1]], constant_values=math.nan),
+    "pad[int64 constant 2**63]": lambda: ad.pad(T("int64", (3,)), [[1, 1]], constant_values=2 ** 63),
+    "pad[int64 constant 2**62 + 1]": lambda: ad.pad(T("int64", (3,)), [[1, 1]], constant_values=2 ** 62 + 1),
+    "pad[int64 constant 2**62 + 1, replayed]": lambda: _replayed(
+        lambda x: ad.pad(x, [[1, 0]], constant_values=2 ** 62 + 1), T("int64", (3,))),
+    "full[int32 nan]": lambda: ad.full((2,), math.nan, "int32"),
+    "full[int64 2**62 + 1]": lambda: ad.full((2,), 2 ** 62 + 1, "int64"),
+    "ad_fill[int32 2**40]": lambda: _fill_kernel("int32", 2.0 ** 40),
+    "ad_fill[int32 nan]": lambda: _fill_kernel("int32", math.nan),
+    "ad_fill[int64 2**63]": lambda: _fill_kernel("int64", 2.0 ** 63),
+    "ad_fill[int64 -2**63]": lambda: _fill_kernel("int64", -2.0 ** 63),
     "clip_by_value[int32 fractional bounds]": lambda: ad.clip_by_value(idx("int32", [0, 2, 5]), 0.5, 2.5),
     "clip_by_value[int64 fractional bounds]": lambda: ad.clip_by_value(idx("int64", [0, 2, 5]), -0.5, 2.5),
     "clip_by_value[int64 0, inf]": lambda: ad.clip_by_value(idx("int64", [-BIG, BIG]), 0, math.inf),
@@ -479,6 +494,10 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
     "cast[float64 -2**63->int64]": (lambda: np.array([-2 ** 63], "int64"), "int64"),
     "full[float16 70000]": (lambda: np.array([np.inf, np.inf], np.float16), "float16"),
     "full[int64 2**62]": (lambda: np.array([2 ** 62] * 2, "int64"), "int64"),
+    "full[int64 2**62 + 1]": (lambda: np.array([2 ** 62 + 1] * 2, "int64"), "int64"),
+    "pad[int64 constant 2**62 + 1]": (lambda: np.pad(A("int64", (3,)), 1, constant_values=2 ** 62 + 1), "int64"),
+    "pad[int64 constant 2**62 + 1, replayed]": (lambda: np.array([2 ** 62 + 1, 1, -2, 3]), "int64"),
+    "ad_fill[int64 -2**63]": (lambda: np.array([-2 ** 63] * 2), "int64"),
     "pad[bool constant True]": (lambda: np.pad(A("bool", (3,)), 1, constant_values=True), "bool"),
     "pad[float16 constant 0.1]": (lambda: np.pad(A("float16", (3,)), 1, constant_values=0.1), "float16"),
     "pad[int64 constant 2**40]": (lambda: np.pad(A("int64", (3,)), 1, constant_values=2 ** 40), "int64"),
@@ -504,9 +523,31 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
     "pickle[float16 var]": (lambda: A("float16"), "float16"),
     "deepcopy[int64]": (lambda: np.array([BIG, -BIG]), "int64"),
 }
+REFUSED = ("pad[int64 constant 2.5]", "pad[int32 constant 2**40]", "pad[int32 constant 2**31]", "pad[int32 constant nan]",
+           "pad[int64 constant 2**63]", "full[int32 nan]", "full[int32 2**40]", "ad_fill[int32 2**40]",
+           "ad_fill[int32 nan]", "ad_fill[int64 2**63]", "cast[float64 2**63->int64]", "cast[float16 inf->int64]",
+           "SparseCategoricalCrossentropy[float32 label nan]", "SparseCategoricalCrossentropy[int64 label 2**33]",
+           "gather[int64 index 2**33]", "getitem[int64 index 2**33]", "scatter_update[int64 index 2**33]")
 for _name, _call in EDGES.items():
     _ref, _ex = EDGE_REFS.get(_name, (None, None))
-    case("edges", _name, _call, _ref, _ex, _ref is not None)
+    case("edges", _name, _call, _ref, _ex, _ref is not None, refused=_name in REFUSED)
+
+
+def _replayed(fn, x):
+    """fn(x) through an ad.Function, its plan replayed once more."""
+    f = ad.function(fn)
+    f(x)
+    return f(x)
+
+
+def _fill_kernel(dtype, value):
+    """ad_fill called directly: AD_ERANGE (no write) for a value the integer dtype cannot hold, else the tensor."""
+    t = ad.zeros((2,), dtype)
+    status = B.lib.ad_fill(CODES[dtype], 2, value, t._ptr)
+    if status == B.C.AD_ERANGE and t.tolist() == [0, 0]:
+        raise ValueError(f"ad_fill: status {status}")
+    assert status == 0, status
+    return t
 
 
 # the kernels themselves: every one taking a dtype code returns AD_EDTYPE for a code that is no dtype, and for
@@ -569,7 +610,7 @@ def close(got, want, dtype):
 
 def run_case(name):
     """None when the case behaves, else what went wrong."""
-    call, ref, expect, must = CASES[name]
+    call, ref, expect, must, refused = CASES[name]
     op = name.split("[")[0].split("(")[0].replace("loss ", "")
     try:
         out = call()
@@ -580,6 +621,8 @@ def run_case(name):
         return None if _names_op(op, msg) else f"{type(e).__name__} does not name the op: {msg}"
     except Exception as e:  # noqa: BLE001 (anything else is the bug we look for)
         return f"unclear {type(e).__name__}: {e}"
+    if refused:
+        return f"accepted operands it must refuse: {out!r}"
     if isinstance(out, ad.Tensor):
         out.tolist()  # every element readable
         if expect is not None and out.dtype != expect:

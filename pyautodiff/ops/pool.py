@@ -6,10 +6,10 @@ tensor) and adjoint (each window sends a gradient back), each the other's vjp. M
 first maximum *of x*, so its ops take x and the tensor selected from: max_pool(x) selects from x itself, and its
 gradient with respect to the selecting x is zero (almost everywhere), as for any max."""
 
-import numbers
 
 from .. import _backend as B
-from ..tensor import Tensor, contiguous_strides, shape_size
+from ..dtypes import INTS
+from ..tensor import Tensor, contiguous_strides, fill, fill_value, shape_size
 from ._core import (C, as_ints, as_tensor, code, defop, describe, emit, i64, lib, need_float, new_output, out_like,
                     public, run)
 from .reduce import reduce_max, reduce_mean
@@ -156,12 +156,12 @@ def pad(x, paddings, constant_values=0) -> Tensor:
     if len(pairs) != x.ndim:
         raise ValueError(f"pad: paddings must hold one (before, after) pair per axis of {describe(x)}, "
                          f"got {len(pairs)}: {paddings!r}")
-    if not isinstance(constant_values, numbers.Real) or (x.dtype == "int32" and
-                                                         constant_values != int(constant_values)):
+    value = fill_value(constant_values, x.dtype, "pad")
+    if x.dtype in INTS and value != int(value):
         raise TypeError(f"pad: constant_values must be a number {x.dtype} holds, got {constant_values!r}")
     shape = tuple(b + dim + a for (b, a), dim in zip(pairs, x.shape))
     y = new_output("pad", shape, x.dtype)
-    run("pad", (x,), lib.ad_fill, code(x), y.size, float(constant_values), y._ptr)
+    fill(y, value, "pad")
     strides = contiguous_strides(shape)
     start = sum(b * s for (b, _), s in zip(pairs, strides))
     if x.size:
