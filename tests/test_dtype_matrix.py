@@ -456,6 +456,10 @@ EDGES = {
     "clip_by_value[int64 fractional bounds]": lambda: ad.clip_by_value(idx("int64", [0, 2, 5]), -0.5, 2.5),
     "clip_by_value[int64 0, inf]": lambda: ad.clip_by_value(idx("int64", [-BIG, BIG]), 0, math.inf),
     "clip_by_value[int32 0, 2**40]": lambda: ad.clip_by_value(idx("int32", [-5, 5]), 0, 2 ** 40),
+    "clip_by_value[int64 bounds beyond 2**53]": lambda: ad.clip_by_value(
+        idx("int64", [2 ** 62 + 1, 2 ** 62 + 3, -2 ** 62 - 3]), -2 ** 62 - 1, 2 ** 62 + 1),
+    "clip_by_value[int64 -inf, 0-d int64 2**62 + 1]": lambda: ad.clip_by_value(
+        idx("int64", [2 ** 62 + 1, 2 ** 62 + 3, -2 ** 63]), -math.inf, idx("int64", 2 ** 62 + 1)),
     "scale[int32]": lambda: ad.scale(2, T("int32")), "increment[bool]": lambda: ad.increment(T("bool"), 1),
     "int64 + 2**62": lambda: idx("int64", [1]) + 2 ** 62, "int32 + 2**40": lambda: idx("int32", [1]) + 2 ** 40,
     "top_k[int64 large]": lambda: ad.top_k(idx("int64", [BIG, 3, 2 * BIG]), 2)[0],
@@ -505,6 +509,9 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
     "clip_by_value[int64 fractional bounds]": (lambda: np.array([0, 2, 2.5]), "float32"),
     "clip_by_value[int64 0, inf]": (lambda: np.array([0, BIG]), "int64"),
     "clip_by_value[int32 0, 2**40]": (lambda: np.array([0, 5]), "int32"),
+    "clip_by_value[int64 bounds beyond 2**53]": (lambda: np.array([2 ** 62 + 1, 2 ** 62 + 1, -2 ** 62 - 1]), "int64"),
+    "clip_by_value[int64 -inf, 0-d int64 2**62 + 1]": (lambda: np.array([2 ** 62 + 1, 2 ** 62 + 1, -2 ** 63]),
+                                                       "int64"),
     "int64 + 2**62": (lambda: np.array([2 ** 62 + 1]), "int64"),
     "int32 + 2**40": (lambda: np.array([2 ** 40 + 1]), "int64"),
     "top_k[int64 large]": (lambda: np.array([2 * BIG, BIG]), "int64"),

@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import _backend as B
-from ..dtypes import ALL_FLOATS, BOOL, FLOAT32, FLOATS, INTS
+from ..dtypes import ALL_FLOATS, BOOL, FLOAT32, FLOATS, INT64, INTS
 from ..tensor import Tensor
 from ._core import (ACTIVATIONS, EXPORTED, GRAD_DY, as_tensor, broadcast_shape, broadcast_strides, code, defop, emit,
                     i64, lib, need_float, out_like, public, register, run)
@@ -81,11 +81,17 @@ def increment(x, beta, alpha=1.0):
 @public
 def clip_by_value(x, lo, hi):
     x = as_tensor(x)
+    given = [v.item() if isinstance(v, Tensor) else v for v in (lo, hi)]
     lo, hi = float(lo), float(hi)
     if lo > hi:
         raise ValueError(f"clip_by_value: lo ({lo}) must not exceed hi ({hi})")
     if x.dtype in INTS and not all(v.is_integer() or math.isinf(v) for v in (lo, hi)):
         x = cast(x, FLOAT32)  # a fractional bound promotes integers, as int32 + 2.5 does (numpy's, PyTorch's)
+    elif x.dtype == INT64 and not all(abs(v) <= 2 ** 53 or math.isinf(v) for v in (lo, hi)):
+        # the kernel's bounds are doubles, exact up to 2^53: beyond, int64's own maximum and minimum clip exactly
+        lo, hi = (min(max(int(g) if math.isfinite(v) else int(math.copysign(2 ** 63, v)), -2 ** 63), 2 ** 63 - 1)
+                  for g, v in zip(given, (lo, hi)))
+        return minimum(maximum(x, lo), hi)
     return _apply_unary(CLIP, B.UNARY["clip_by_value"], x, lo, hi, {"lo": lo, "hi": hi})
 
 
