@@ -280,8 +280,8 @@ def _check_shape(shape, op: str) -> tuple:
 def fill_value(value, dtype: str, op: str):
     """value as a constant of dtype (full's value, pad's constant_values): a real number (numpy scalars too), in
     range for an integer dtype (which truncates it toward zero); TypeError / ValueError naming op otherwise."""
-    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and value.dtype.kind in "biuf":
-        value = value.item()  # numpy's scalars (np.True_ is no numbers.Real)
+    if (isinstance(value, Tensor) or type(value).__module__ == "numpy") and getattr(value, "shape", None) == ():
+        value = value.item()  # 0-d tensors and numpy's scalars (np.True_ is no numbers.Real)
     if not isinstance(value, numbers.Real):  # (bool is a number, as in numpy)
         raise TypeError(f"{op}: value must be a real number, got {type(value).__name__} {value!r}")
     if dtype in INTS and not INT_RANGE[dtype][0] <= value < INT_RANGE[dtype][1]:

@@ -446,6 +446,10 @@ EDGES = {
     "pad[int64 constant 2**62 + 1]": lambda: ad.pad(T("int64", (3,)), [[1, 1]], constant_values=2 ** 62 + 1),
     "pad[int64 constant 2**62 + 1, replayed]": lambda: _replayed(
         lambda x: ad.pad(x, [[1, 0]], constant_values=2 ** 62 + 1), T("int64", (3,))),
+    "pad[int64 constant 0-d tensor 2**62 + 1]": lambda: ad.pad(T("int64", (3,)), [[1, 1]],
+                                                          constant_values=idx("int64", 2 ** 62 + 1)),
+    "full[float16 0-d tensor]": lambda: ad.full((2,), T("float16", ()), "float16"),
+    "clip_by_value[float32 list bound]": lambda: ad.clip_by_value(T("float32"), [0], 5),
     "full[int32 nan]": lambda: ad.full((2,), math.nan, "int32"),
     "full[int64 2**62 + 1]": lambda: ad.full((2,), 2 ** 62 + 1, "int64"),
     "ad_fill[int32 2**40]": lambda: _fill_kernel("int32", 2.0 ** 40),
@@ -499,6 +503,9 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
     "full[float16 70000]": (lambda: np.array([np.inf, np.inf], np.float16), "float16"),
     "full[int64 2**62]": (lambda: np.array([2 ** 62] * 2, "int64"), "int64"),
     "full[int64 2**62 + 1]": (lambda: np.array([2 ** 62 + 1] * 2, "int64"), "int64"),
+    "pad[int64 constant 0-d tensor 2**62 + 1]": (
+        lambda: np.pad(A("int64", (3,)), 1, constant_values=2 ** 62 + 1), "int64"),
+    "full[float16 0-d tensor]": (lambda: np.array([2.5, 2.5], np.float16), "float16"),
     "pad[int64 constant 2**62 + 1]": (lambda: np.pad(A("int64", (3,)), 1, constant_values=2 ** 62 + 1), "int64"),
     "pad[int64 constant 2**62 + 1, replayed]": (lambda: np.array([2 ** 62 + 1, 1, -2, 3]), "int64"),
     "ad_fill[int64 -2**63]": (lambda: np.array([-2 ** 63] * 2), "int64"),
@@ -530,7 +537,7 @@ EDGE_REFS = {  # numpy's values where the op is documented for these operands (d
     "pickle[float16 var]": (lambda: A("float16"), "float16"),
     "deepcopy[int64]": (lambda: np.array([BIG, -BIG]), "int64"),
 }
-REFUSED = ("pad[int64 constant 2.5]", "pad[int32 constant 2**40]", "pad[int32 constant 2**31]", "pad[int32 constant nan]",
+REFUSED = ("clip_by_value[float32 list bound]", "pad[int64 constant 2.5]", "pad[int32 constant 2**40]", "pad[int32 constant 2**31]", "pad[int32 constant nan]",
            "pad[int64 constant 2**63]", "full[int32 nan]", "full[int32 2**40]", "ad_fill[int32 2**40]",
            "ad_fill[int32 nan]", "ad_fill[int64 2**63]", "cast[float64 2**63->int64]", "cast[float16 inf->int64]",
            "SparseCategoricalCrossentropy[float32 label nan]", "SparseCategoricalCrossentropy[int64 label 2**33]",

@@ -82,6 +82,8 @@ def increment(x, beta, alpha=1.0):
 def clip_by_value(x, lo, hi):
     x = as_tensor(x)
     given = [v.item() if isinstance(v, Tensor) else v for v in (lo, hi)]
+    if not all(isinstance(v, numbers.Real) for v in given):
+        raise TypeError(f"clip_by_value: lo and hi must be numbers or one-element tensors, got {lo!r} and {hi!r}")
     lo, hi = float(lo), float(hi)
     if lo > hi:
         raise ValueError(f"clip_by_value: lo ({lo}) must not exceed hi ({hi})")
