@@ -84,9 +84,9 @@ def to_bool(*dts):
     return "bool" if promote(*dts) is not None else None
 
 
-def div_rule(a, b):  # true division: integers and bools give float32 (as PyTorch's)
+def div_rule(a, b):  # true division: integers give float32 (as PyTorch's); two bools are refused, as by add
     t = promote(a, b)
-    return None if t is None else (t if t in FLOATS else "float32")
+    return None if t in (None, "bool") else (t if t in FLOATS else "float32")
 
 
 def ordered(a, b):  # the order predicates: numbers, not two bools

@@ -210,7 +210,7 @@ def logical_not(x):
 @public
 def divide(a, b):
     a, b = coerce("divide", a, b)
-    if a.dtype not in ALL_FLOATS:  # true division, as Python's / on ints
+    if a.dtype not in ALL_FLOATS and a.dtype != BOOL:  # true division, as Python's / on ints (two bools: refused)
         a, b = cast(a, "float32"), cast(b, "float32")
     return _divide(a, b)
 
