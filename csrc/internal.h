@@ -142,18 +142,19 @@ int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b,
     AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
     default: return AD_EDTYPE;                                \
     }
+#define AD_DISPATCH_ALL_CASES(...)                            \
+    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
+    case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }
 #define AD_DISPATCH_ALL(dtype, ...)                           \
     switch (dtype) {                                          \
-    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
-    case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }  \
+    AD_DISPATCH_ALL_CASES(__VA_ARGS__)                        \
     default: return AD_EDTYPE;                                \
     }
 /* ALL and float16's bits (T uint16_t), for the kernels that only move elements (a body that writes a constant
  * other than 0 or reads a value converts with the ad_half functions below) */
 #define AD_DISPATCH_MOVE(dtype, ...)                          \
     switch (dtype) {                                          \
-    AD_DISPATCH_NUM_CASES(__VA_ARGS__)                        \
-    case AD_BOOL: { typedef uint8_t T; __VA_ARGS__; break; }  \
+    AD_DISPATCH_ALL_CASES(__VA_ARGS__)                        \
     case AD_FLOAT16: { typedef uint16_t T; __VA_ARGS__; break; } \
     default: return AD_EDTYPE;                                \
     }

@@ -6,7 +6,6 @@ tensor) and adjoint (each window sends a gradient back), each the other's vjp. M
 first maximum *of x*, so its ops take x and the tensor selected from: max_pool(x) selects from x itself, and its
 gradient with respect to the selecting x is zero (almost everywhere), as for any max."""
 
-
 from .. import _backend as B
 from ..dtypes import INTS
 from ..tensor import Tensor, contiguous_strides, fill, fill_value, shape_size

@@ -257,13 +257,11 @@ def _indices(name, indices, what: str = "indices") -> Tensor:
         raise TypeError(f"{name}: {what} must be integers, got a numpy array of dtype {indices.dtype}")
     idx = as_tensor(indices, None, name)  # Python floats make a float tensor: rejected below
     if idx.dtype == INT64:
-        y = out_like(idx.shape, INT32)
         try:
-            run(name, (idx, y), lib.ad_cast, CODE[INT64], CODE[INT32], idx.size, idx._ptr, y._ptr)
+            idx = cast(idx, INT32)
         except ValueError:
             raise ValueError(f"{name}: int64 {what} of shape {idx.shape} hold values that do not fit int32 (the "
                              f"kernels take int32 {what})") from None
-        idx = y
     if idx.dtype != INT32:
         raise TypeError(f"{name}: {what} must be int32 or int64, got {idx.dtype} (shape {idx.shape}): only "
                         f"integers are indices")
