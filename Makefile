@@ -178,8 +178,9 @@ $(VENV)/.bench: $(VENV)/.stamp bench/requirements.txt
 	$(PIP) install -r bench/requirements.txt || sed -e 's/#.*//' bench/requirements.txt | xargs -n1 $(PIP) install || true
 	touch $@
 
+RUNS ?= 1
 bench: build web web-test-deps $(VENV)/.bench
-	$(PY) bench/run_all.py --wait-idle 120
+	$(PY) bench/run_all.py --wait-idle 120 --runs $(RUNS)
 
 bench-quick: build web web-test-deps $(VENV)/.bench
 	$(PY) bench/run_all.py --quick

@@ -365,9 +365,12 @@ def load_results(directory: Path) -> list[dict]:
     results = []
     for path in sorted(directory.glob("*.json")):
         try:
-            results.append(json.loads(path.read_text()))
+            result = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as e:
             print(f"skipping {path}: {e}", file=sys.stderr)
+            continue
+        if isinstance(result, dict) and "rows" in result:  # (runs.json, run_all's summary, is not one)
+            results.append(result)
     rank = {n: i for i, n in enumerate(ORDER)}
     return sorted(results, key=lambda r: (rank.get(r.get("name"), len(ORDER)), r.get("name", "")))
 
