@@ -106,7 +106,9 @@ typedef struct {
  * as without FMA each product needs a scratch register (V8: 6 x 2 is ~30% slower, SSE2 equal).
  * AVX-512 (32 registers): 8 x 32 floats, 3-5% faster than 6 x 16 even on Zen 4, whose 512-bit FMAs
  * are no wider than two 256-bit ones (half the instructions, a batch of 128 rows fills whole tiles);
- * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). */
+ * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). Floats with n <= 12
+ * (the MLP's 10 classes): 8 x 8, its one vector per row doing half the 6 x 16 tile's work on 10 columns, whose
+ * last two go to the small path (see the packed driver). */
 #if AD_X86
 #define P f32_avx512
 #define ATTR MM_AVX512
@@ -121,6 +123,13 @@ typedef struct {
 #define V f32x8
 #define MR 6
 #define NR 16
+#include "gemm_variant.inc"
+#define P f32_avx2_8x8
+#define ATTR MM_AVX2
+#define T float
+#define V f32x8
+#define MR 8
+#define NR 8
 #include "gemm_variant.inc"
 #define P f64_avx2
 #define ATTR MM_AVX2
@@ -166,7 +175,7 @@ typedef struct {
 /* the x86 variants, widest first, then the 16-byte ones every build has */
 static const mm_variant *const mm_variants[] = {
 #if AD_X86
-    &f32_avx512_variant, &f32_avx2_variant, &f64_avx2_variant,
+    &f32_avx512_variant, &f32_avx2_variant, &f32_avx2_8x8_variant, &f64_avx2_variant,
 #endif
     &f32_v16_variant, &f64_v16_variant,
 };
@@ -218,6 +227,7 @@ static mm_plan mm_blocking(const mm_variant *v) {
 /* the GEMM for a dtype at the chosen width; AVX-512's 32 columns only where they pad about as well as 16 (n = 10
  * would do 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed (the
  * kernel may then run along them: see gemm in gemm_variant.inc) */
+#define MM_NARROW 12
 #define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
 
 static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
@@ -225,7 +235,7 @@ static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_
 #if AD_X86
     if (dtype == AD_FLOAT32 && bytes == 64 && MM_PADS_TO_32(n) && (!transpose_a || MM_PADS_TO_32(m)))
         return &f32_avx512_variant;
-    if (dtype == AD_FLOAT32 && bytes >= 32) return &f32_avx2_variant;
+    if (dtype == AD_FLOAT32 && bytes >= 32) return n <= MM_NARROW ? &f32_avx2_8x8_variant : &f32_avx2_variant;
     if (bytes >= 32) return &f64_avx2_variant;
 #else
     (void)bytes, (void)m, (void)n, (void)transpose_a;

@@ -232,3 +232,25 @@ def test_the_machine_key_names_the_cpu_and_what_plans_depend_on():
     assert f"simd {ad.backend_info()['simd_bytes']}" in key
     if platform.machine() in ("x86_64", "AMD64"):  # (cpuid's vendor, family, model, stepping and brand)
         assert key.startswith(("GenuineIntel family", "AuthenticAMD family")) or " family " in key.split(" | ")[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_narrow_products_and_narrow_last_panels_with_alpha_and_beta(dtype):
+    """The 8 x 8 float tile (n <= 12) and the small path's last few columns, under alpha and beta (the kernels'
+    callers accumulate: rnn, conv), every transpose, against numpy."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    code = C.AD_FLOAT32 if dtype == "float32" else C.AD_FLOAT64
+    for m, k, n in [(128, 512, 10), (128, 10, 512), (512, 128, 10), (131, 77, 9), (40, 600, 12), (96, 64, 8),
+                    (200, 90, 20), (70, 300, 514), (33, 40, 26)]:
+        a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+        c0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
+        for ta in (0, 1):
+            for tb in (0, 1):
+                for alpha, beta in [(1.0, 0.0), (0.5, 2.0), (-1.0, 1.0)]:
+                    x, y = (ad.array(np.ascontiguousarray(t.T) if tr else t) for t, tr in ((a, ta), (b, tb)))
+                    z = ad.array(c0)
+                    assert lib.ad_matmul(code, 1, m, n, k, x._ptr, 0, ta, y._ptr, 0, tb, z._ptr, alpha, beta) == 0
+                    want = alpha * (a.astype(np.float64) @ b) + beta * c0
+                    bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b) + np.abs(c0))
+                    assert np.all(np.abs(np.asarray(z) - want) <= bound), (dtype, m, k, n, ta, tb, alpha, beta)
