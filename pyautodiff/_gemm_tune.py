@@ -19,10 +19,12 @@ from . import _backend
 
 # products of at least this many multiply-adds start the tuning (~50 us at 1 thread: what a model's layers do)
 THRESHOLD = 1 << 21
-# (m, k, n): the MLP's first layers (b read in place at leading dimensions 512) and a square product
+# (m, k, n) per variant: the MLP's first layers (b read in place at leading dimensions 512) and a square product;
+# for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like
 SHAPES = [(128, 784, 512), (128, 512, 512), (256, 256, 256)]
-ROUNDS = 3  # best of this many timings per candidate and shape, the candidates interleaved
-BUDGET_S = 0.3  # fewer rounds once this is spent (a slow machine)
+NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
+ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
+BUDGET_S = 0.25  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
 FORMAT = 1  # of the cache file
 
@@ -130,7 +132,7 @@ def candidates(plan: dict, es: int) -> list:
 
 
 def tune() -> dict:
-    """{variant: [mc, kc, nc, b in place]}: each variant's fastest candidate at one thread on SHAPES, the model's unless
+    """{variant: [mc, kc, nc, b in place]}: each variant's fastest candidate at one thread on its shapes, the model's unless
     another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
     lib, C = _backend.lib, _backend.C
     for variant in range(len(blocking()[0]["blocking"])):  # (the model's plans to start from)
@@ -140,15 +142,15 @@ def tune() -> dict:
     for variant, (name, plan) in enumerate(model.items()):
         es = 4 if name.startswith("f32") else 8
         dtype = C.AD_FLOAT32 if es == 4 else C.AD_FLOAT64
-        cands = candidates(plan, es)
+        cands, shapes = candidates(plan, es), NARROW_SHAPES if name.endswith("_8x8") else SHAPES
         buffers = []
-        for m, k, n in SHAPES:
+        for m, k, n in shapes:
             owners_ptrs = [_backend.alloc(size * es, None) for size in (m * k, k * n, m * n)]
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
             buffers.append(((m, k, n), owners_ptrs))
-        best = [[float("inf")] * len(SHAPES) for _ in cands]
-        for rnd in range(ROUNDS + 1):  # (round 0 warms caches and pages up, untimed)
+        best = [[float("inf")] * len(shapes) for _ in cands]
+        for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
             for c, cand in enumerate(cands):
                 lib.ad_gemm_set_plan(variant, *cand)
                 for s, ((m, k, n), ((_, a), (_, b), (_, out))) in enumerate(buffers):
@@ -157,9 +159,9 @@ def tune() -> dict:
                         raise MemoryError("ad_gemm_run_variant failed")
                     if rnd:
                         best[c][s] = min(best[c][s], time.perf_counter() - t)
-            if rnd and time.perf_counter() - start > BUDGET_S * (variant + 1) / len(model):
+            if rnd >= ROUNDS[0] and time.perf_counter() - start > BUDGET_S * (variant + 1) / len(model):
                 break
-        fastest = [min(best[c][s] for c in range(len(cands))) for s in range(len(SHAPES))]
+        fastest = [min(best[c][s] for c in range(len(cands))) for s in range(len(shapes))]
         scores = [sum(t / f for t, f in zip(times, fastest)) for times in best]
         pick = min(range(len(cands)), key=scores.__getitem__)
         chosen[name] = list(cands[pick] if scores[pick] < scores[0] * (1 - MARGIN) else cands[0])
