@@ -166,10 +166,7 @@ typedef struct {
  * rarely larger). MC a multiple of MR (whole tiles), NC of 96 (every NR: a share of columns starts on a panel of b
  * packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
  * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
-#define MM_F32_MC 144
-#define MM_F64_MC 96
-#define MM_KC 256
-#define MM_NC_MAX 4032
+#define MM_NC_MAX AD_GEMM_NC
 #define MM_NC_UNIT 96
 
 /* the x86 variants, widest first, then the 16-byte ones every build has */
@@ -206,7 +203,8 @@ static int mm_variant_at(int variant) {
  * cache model */
 static mm_plan mm_blocking(const mm_variant *v) {
     int64_t sizes[3], set[3], es = v->esize, *tuned = mm_tuned[mm_slot(v)];
-    mm_plan o = {.mc = es == 4 ? MM_F32_MC : MM_F64_MC, .kc = MM_KC, .nc = MM_NC_MAX, .in_place = ad_gemm_b_in_place()};
+    mm_plan o = {.mc = es == 4 ? AD_GEMM_F32_MC : AD_GEMM_F64_MC, .kc = AD_GEMM_KC, .nc = AD_GEMM_NC,
+                 .in_place = ad_gemm_b_in_place()};
     int64_t tuned_mc = __atomic_load_n(&tuned[0], __ATOMIC_ACQUIRE);
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];

@@ -70,6 +70,11 @@ int ad_gemm_b_in_place(void);
  * blocks>": "PYAUTODIFF_GEMM_BLOCKING", "set" (ad_gemm_set_plan), "cpuid", "sysfs" or "fixed" */
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
 #define AD_GEMM_BLOCK_MAX 65536 /* PYAUTODIFF_GEMM_BLOCKING's largest block */
+/* the fixed blocks (tuned on Zen 3/4) where the caches are unknown, a candidate of the tuning elsewhere */
+#define AD_GEMM_F32_MC 144
+#define AD_GEMM_F64_MC 96
+#define AD_GEMM_KC 256
+#define AD_GEMM_NC 4032
 /* the tuning's plan for variant number `variant` (as above): blocks mc, kc, nc (1 .. AD_GEMM_BLOCK_MAX; mc and nc
  * rounded down to whole tiles) and b_in_place (0 or 1), below PYAUTODIFF_GEMM_BLOCKING and _B_IN_PLACE; all zero
  * and b_in_place -1: back to the cache model's */

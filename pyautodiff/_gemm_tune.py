@@ -119,7 +119,8 @@ def candidates(plan: dict, es: int) -> list:
     """(mc, kc, nc, b in place) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the model's with
     depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in place flipped."""
     mc, kc, nc, ip = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"])
-    fixed = (144 if es == 4 else 96, 256, 4032)
+    C = _backend.C
+    fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
     out = [(mc, kc, nc, ip), (*fixed, ip)]
     out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip) for depth in (128, 256, 384)]
     out += [(mc, kc, nc, 1 - ip), (*fixed, 1 - ip)]
@@ -131,12 +132,16 @@ def candidates(plan: dict, es: int) -> list:
     return seen
 
 
+def _clear(count: int) -> None:
+    for variant in range(count):  # (back to the model's plans)
+        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1)
+
+
 def tune() -> dict:
     """{variant: [mc, kc, nc, b in place]}: each variant's fastest candidate at one thread on its shapes, the model's unless
     another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
     lib, C = _backend.lib, _backend.C
-    for variant in range(len(blocking()[0]["blocking"])):  # (the model's plans to start from)
-        lib.ad_gemm_set_plan(variant, 0, 0, 0, -1)
+    _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
     model = blocking()[0]["blocking"]
     chosen, start = {}, time.perf_counter()
     for variant, (name, plan) in enumerate(model.items()):
@@ -165,7 +170,7 @@ def tune() -> dict:
         scores = [sum(t / f for t, f in zip(times, fastest)) for times in best]
         pick = min(range(len(cands)), key=scores.__getitem__)
         chosen[name] = list(cands[pick] if scores[pick] < scores[0] * (1 - MARGIN) else cands[0])
-        lib.ad_gemm_set_plan(variant, 0, 0, 0, -1)
+    _clear(len(model))
     return chosen
 
 
@@ -188,6 +193,7 @@ def first_product(macs: int) -> None:
     try:
         plans = tune()
     except MemoryError:  # (the model's plans stay)
+        _clear(len(names))
         return
     _install(plans)
     source = "autotune"
