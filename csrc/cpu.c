@@ -184,7 +184,8 @@ int ad_cpu_identity(char *text, int64_t size) {
     if (family == 15) family += (a >> 20) & 255;
     if (family == 6 || family >= 15) model += ((a >> 16) & 15) << 4;
     if (__get_cpuid_max(0x80000000, 0) >= 0x80000004)
-        for (unsigned l = 0; l < 3; l++) __get_cpuid(0x80000002 + l, &r[4 * l], &r[4 * l + 1], &r[4 * l + 2], &r[4 * l + 3]);
+        for (unsigned l = 0; l < 3; l++)
+            __get_cpuid(0x80000002 + l, &r[4 * l], &r[4 * l + 1], &r[4 * l + 2], &r[4 * l + 3]);
     memcpy(brand, r, 48);
     char *start = brand;
     while (*start == ' ') start++;

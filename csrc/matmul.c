@@ -249,7 +249,8 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     int64_t caches[3], set[3];
     int from = ad_cpu_caches(caches), state = ad_gemm_blocking_override(set);
     mm_plan o = mm_blocking(v);
-    const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING" : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
+    const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
+                         : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
                          : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
     int64_t out[10] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place};
     memcpy(values, out, sizeof out);

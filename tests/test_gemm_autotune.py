@@ -123,8 +123,8 @@ def corrupt(plans: dict) -> list:
                                                          [144, 256.0, 4032, 0], [144, True, 4032, 0], "144,256,4032",
                                                          [144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0])]
     bad += [{"f32_other": [144, 256, 4032, 0]}, dict(list(plans.items())[1:]), {**plans, "f64_extra": [1, 1, 1, 0]}]
-    return (["", "{", "[]", "null", json.dumps({"plans": {key: plans}}), json.dumps({"format": 2, "plans": {key: plans}}),
-             json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
+    return (["", "{", "[]", "null", json.dumps({"plans": {key: plans}}),
+             json.dumps({"format": 2, "plans": {key: plans}}), json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
             [json.dumps({"format": _gemm_tune.FORMAT, "plans": {key: b}}) for b in bad])
 
 
