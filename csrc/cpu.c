@@ -149,16 +149,60 @@ int ad_gemm_blocking_override(int64_t out[3]) {
 /* Whether the GEMM reads a row-major b in place (see gemm_variant.inc) rather than packing it: that pays where a
  * core's L2 holds the deep panels it streams (1 MiB, Zen 4: 128x784 @ 784x512 104 -> 113 GFLOP/s) and loses where
  * it does not (512 KiB, Zen 3: 62 instead of 84 GFLOP/s). Unknown L2: in place, as before this choice existed.
- * PYAUTODIFF_GEMM_B_IN_PLACE=0 or 1 decides instead (tests reach both paths on any CPU). */
+ * PYAUTODIFF_GEMM_B_IN_PLACE=0 or 1 decides instead (tests reach both paths on any CPU; -1 when unset). A plan set
+ * by the tuning (matmul.c) decides per variant, unless forced. */
 #define GEMM_L2_FOR_B_IN_PLACE (1 << 20)
 static int b_in_place = -1;
+
+int ad_gemm_b_in_place_forced(void) {
+    const char *force = getenv("PYAUTODIFF_GEMM_B_IN_PLACE");
+    return force && (force[0] == '0' || force[0] == '1') ? force[0] == '1' : -1;
+}
 
 int ad_gemm_b_in_place(void) {
     int in_place = __atomic_load_n(&b_in_place, __ATOMIC_RELAXED);
     if (in_place >= 0) return in_place;
-    const char *force = getenv("PYAUTODIFF_GEMM_B_IN_PLACE");
     int64_t l2 = ad_l2_bytes();
-    in_place = force && (force[0] == '0' || force[0] == '1') ? force[0] == '1' : l2 == 0 || l2 >= GEMM_L2_FOR_B_IN_PLACE;
+    in_place = ad_gemm_b_in_place_forced();
+    if (in_place < 0) in_place = l2 == 0 || l2 >= GEMM_L2_FOR_B_IN_PLACE;
     __atomic_store_n(&b_in_place, in_place, __ATOMIC_RELAXED);
     return in_place;
+}
+
+/* The CPU's identity for the GEMM's tuning cache: "<vendor> family F model M stepping S <brand>" from cpuid
+ * (leaves 0, 1, 0x80000002-4), "" elsewhere (the caller adds what the platform tells). */
+int ad_cpu_identity(char *text, int64_t size) {
+    if (!text || size < 128) return AD_EINVAL;
+    text[0] = 0;
+#if AD_X86
+    unsigned r[12] = {0}, a, b, c, d;
+    char vendor[13] = {0}, brand[49] = {0};
+    __get_cpuid(0, &a, &r[0], &r[2], &r[1]); /* (ebx, edx, ecx spell the vendor) */
+    memcpy(vendor, r, 12);
+    __get_cpuid(1, &a, &b, &c, &d);
+    unsigned family = (a >> 8) & 15, model = (a >> 4) & 15;
+    if (family == 15) family += (a >> 20) & 255;
+    if (family == 6 || family >= 15) model += ((a >> 16) & 15) << 4;
+    if (__get_cpuid_max(0x80000000, 0) >= 0x80000004)
+        for (unsigned l = 0; l < 3; l++)
+            __get_cpuid(0x80000002 + l, &r[4 * l], &r[4 * l + 1], &r[4 * l + 2], &r[4 * l + 3]);
+    memcpy(brand, r, 48);
+    char *start = brand;
+    while (*start == ' ') start++;
+    snprintf(text, (size_t)size, "%s family %u model %u stepping %u %s", vendor, family, model, a & 15, start);
+#endif
+    return AD_OK;
+}
+
+/* Whether timing the GEMM tells anything: not under a sanitizer (instrumented loads and stores, not the kernels'
+ * speed) nor in WebAssembly (the engine's compiler decides, and its clock is coarse). */
+int ad_gemm_can_tune(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+    return 0;
+#endif
+#endif
+    return !AD_WASM;
 }

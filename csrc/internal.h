@@ -292,6 +292,8 @@ static inline void ad_iter_next(ad_iter *it) {
 int ad_cpu_caches(int64_t sizes[3]);
 /* PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" (each 1 .. AD_GEMM_BLOCK_MAX): 1 with out set, 0 unset, -1 malformed */
 int ad_gemm_blocking_override(int64_t out[3]);
+/* PYAUTODIFF_GEMM_B_IN_PLACE: 1 or 0 when set so, else -1 */
+int ad_gemm_b_in_place_forced(void);
 /* op(b) (k, n) packed once for many products op(a) (m, k) @ op(b) of these shapes (a recurrent layer's steps):
  * ad_matmul_packed_b gives ad_matmul's results, bit for bit, without packing b each time (where ad_matmul
  * would pack it; else packed stays NULL and b is read as ad_matmul reads it). b must outlive pb. */

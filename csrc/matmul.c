@@ -72,15 +72,16 @@ typedef float f32x16 __attribute__((vector_size(64)));
         MM_DEPTH(V, MR, NV, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \
     }
 
-/* a row-major b is read in place (see the packed driver in gemm_variant.inc) where cpu.c says it pays */
-#define MM_B_IN_PLACE(m, csb, MC) ((csb) == 1 && (m) <= (MC) && ad_gemm_b_in_place())
+/* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays */
+#define MM_B_IN_PLACE(m, csb, o) ((csb) == 1 && (m) <= (o)->mc && (o)->in_place)
 #define MM_KC_IN_PLACE 2048
 
-/* How one product runs: its blocks (MC x KC of A, KC x NC of B, in elements: see mm_blocking), whether it goes
- * deep (see ad_matmul) and b packed whole beforehand (ad_pack_b), or NULL. */
+/* How one product runs: its blocks (MC x KC of A, KC x NC of B, in elements: see mm_blocking), whether a
+ * row-major b may be read in place (cpu.c's ad_gemm_b_in_place, or the tuned plan), whether it goes deep (see
+ * ad_matmul) and b packed whole beforehand (ad_pack_b), or NULL. */
 typedef struct {
     int64_t mc, kc, nc;
-    int deep;
+    int in_place, deep;
     const void *bp;
 } mm_plan;
 
@@ -105,7 +106,9 @@ typedef struct {
  * as without FMA each product needs a scratch register (V8: 6 x 2 is ~30% slower, SSE2 equal).
  * AVX-512 (32 registers): 8 x 32 floats, 3-5% faster than 6 x 16 even on Zen 4, whose 512-bit FMAs
  * are no wider than two 256-bit ones (half the instructions, a batch of 128 rows fills whole tiles);
- * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). */
+ * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). Floats with n <= 12
+ * (the MLP's 10 classes): 8 x 8, its one vector per row doing half the 6 x 16 tile's work on 10 columns, whose
+ * last two go to the small path (see the packed driver). */
 #if AD_X86
 #define P f32_avx512
 #define ATTR MM_AVX512
@@ -120,6 +123,13 @@ typedef struct {
 #define V f32x8
 #define MR 6
 #define NR 16
+#include "gemm_variant.inc"
+#define P f32_avx2_8x8
+#define ATTR MM_AVX2
+#define T float
+#define V f32x8
+#define MR 8
+#define NR 8
 #include "gemm_variant.inc"
 #define P f64_avx2
 #define ATTR MM_AVX2
@@ -156,17 +166,52 @@ typedef struct {
  * rarely larger). MC a multiple of MR (whole tiles), NC of 96 (every NR: a share of columns starts on a panel of b
  * packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
  * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
-#define MM_F32_MC 144
-#define MM_F64_MC 96
-#define MM_KC 256
-#define MM_NC_MAX 4032
+#define MM_NC_MAX AD_GEMM_NC
 #define MM_NC_UNIT 96
 
+/* the x86 variants, widest first, then the 16-byte ones every build has */
+static const mm_variant *const mm_variants[] = {
+#if AD_X86
+    &f32_avx512_variant, &f32_avx2_variant, &f32_avx2_8x8_variant, &f64_avx2_variant,
+#endif
+    &f32_v16_variant, &f64_v16_variant,
+};
+#define MM_VARIANTS ((int)(sizeof mm_variants / sizeof *mm_variants))
+
+/* Plans set by the tuning (ad_gemm_set_plan: mc, kc, nc, b in place; mc 0: none), per entry of mm_variants. A
+ * product racing a change may read a mix of two plans: each value is valid alone, so the product still is. */
+static int64_t mm_tuned[MM_VARIANTS][4];
+
+static int mm_slot(const mm_variant *v) {
+    int i = 0;
+    while (mm_variants[i] != v) i++;
+    return i;
+}
+
+/* the entry of mm_variants that is number `variant` of those the chosen SIMD width runs (mm_pick's choices), or
+ * -1 past the last */
+static int mm_variant_at(int variant) {
+    int bytes = MM_MAX(16, ad_simd_bytes()), count = 0;
+    for (int i = 0; i < MM_VARIANTS; i++) {
+        const mm_variant *v = mm_variants[i];
+        if (v->vbytes <= bytes && (v->vbytes == 16) == (bytes == 16) && count++ == variant) return i;
+    }
+    return -1;
+}
+
+/* the plan's blocks and b in place, by precedence: PYAUTODIFF_GEMM_BLOCKING (and _B_IN_PLACE), the tuned plan, the
+ * cache model */
 static mm_plan mm_blocking(const mm_variant *v) {
-    int64_t sizes[3], set[3], es = v->esize;
-    mm_plan o = {.mc = es == 4 ? MM_F32_MC : MM_F64_MC, .kc = MM_KC, .nc = MM_NC_MAX};
+    int64_t sizes[3], set[3], es = v->esize, *tuned = mm_tuned[mm_slot(v)];
+    mm_plan o = {.mc = es == 4 ? AD_GEMM_F32_MC : AD_GEMM_F64_MC, .kc = AD_GEMM_KC, .nc = AD_GEMM_NC,
+                 .in_place = ad_gemm_b_in_place()};
+    int64_t tuned_mc = __atomic_load_n(&tuned[0], __ATOMIC_ACQUIRE);
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];
+    } else if (tuned_mc > 0) {
+        o.mc = tuned_mc, o.kc = __atomic_load_n(&tuned[1], __ATOMIC_RELAXED);
+        o.nc = __atomic_load_n(&tuned[2], __ATOMIC_RELAXED);
+        if (ad_gemm_b_in_place_forced() < 0) o.in_place = (int)__atomic_load_n(&tuned[3], __ATOMIC_RELAXED);
     } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
         o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
         if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
@@ -177,17 +222,10 @@ static mm_plan mm_blocking(const mm_variant *v) {
     return o;
 }
 
-/* the x86 variants, widest first, then the 16-byte ones every build has */
-static const mm_variant *const mm_variants[] = {
-#if AD_X86
-    &f32_avx512_variant, &f32_avx2_variant, &f64_avx2_variant,
-#endif
-    &f32_v16_variant, &f64_v16_variant,
-};
-
 /* the GEMM for a dtype at the chosen width; AVX-512's 32 columns only where they pad about as well as 16 (n = 10
  * would do 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed (the
  * kernel may then run along them: see gemm in gemm_variant.inc) */
+#define MM_NARROW 12
 #define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
 
 static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
@@ -195,7 +233,7 @@ static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_
 #if AD_X86
     if (dtype == AD_FLOAT32 && bytes == 64 && MM_PADS_TO_32(n) && (!transpose_a || MM_PADS_TO_32(m)))
         return &f32_avx512_variant;
-    if (dtype == AD_FLOAT32 && bytes >= 32) return &f32_avx2_variant;
+    if (dtype == AD_FLOAT32 && bytes >= 32) return n <= MM_NARROW ? &f32_avx2_8x8_variant : &f32_avx2_variant;
     if (bytes >= 32) return &f64_avx2_variant;
 #else
     (void)bytes, (void)m, (void)n, (void)transpose_a;
@@ -205,27 +243,37 @@ static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_
 
 /* ad.backend_info()'s view of the variants this CPU runs (see pyautodiff.h) */
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
-    int count = 0;
-    if (!values || !text || size < 64) return AD_EINVAL;
-    for (size_t i = 0; i < sizeof mm_variants / sizeof *mm_variants; i++) {
-        const mm_variant *v = mm_variants[i];
-        int bytes = MM_MAX(16, ad_simd_bytes()); /* (mm_pick's choices at this width) */
-        if (v->vbytes > bytes || (v->vbytes == 16) != (bytes == 16) || count++ != variant) continue;
-        int64_t caches[3], set[3];
-        int from = ad_cpu_caches(caches), state = ad_gemm_blocking_override(set);
-        mm_plan o = mm_blocking(v);
-        const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
-                             : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
-        int64_t out[9] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state};
-        memcpy(values, out, sizeof out);
-        int64_t at = 0;
-        for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;
-        text[at++] = ' ';
-        for (const char *w = source; *w && at < size - 1;) text[at++] = *w++;
-        text[at] = 0;
-        return AD_OK;
-    }
-    return AD_EINVAL;
+    int slot = mm_variant_at(variant);
+    if (!values || !text || size < 64 || slot < 0) return AD_EINVAL;
+    const mm_variant *v = mm_variants[slot];
+    int64_t caches[3], set[3];
+    int from = ad_cpu_caches(caches), state = ad_gemm_blocking_override(set);
+    mm_plan o = mm_blocking(v);
+    const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
+                         : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
+                         : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
+    int64_t out[10] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place};
+    memcpy(values, out, sizeof out);
+    int64_t at = 0;
+    for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;
+    text[at++] = ' ';
+    for (const char *w = source; *w && at < size - 1;) text[at++] = *w++;
+    text[at] = 0;
+    return AD_OK;
+}
+
+int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place) {
+    int slot = mm_variant_at(variant), clear = mc == 0 && kc == 0 && nc == 0 && b_in_place == -1;
+    if (slot < 0) return AD_EINVAL;
+    if (!clear && (mc < 1 || kc < 1 || nc < 1 || mc > AD_GEMM_BLOCK_MAX || kc > AD_GEMM_BLOCK_MAX ||
+                   nc > AD_GEMM_BLOCK_MAX || (b_in_place != 0 && b_in_place != 1)))
+        return AD_EINVAL;
+    int64_t *tuned = mm_tuned[slot];
+    __atomic_store_n(&tuned[1], kc, __ATOMIC_RELAXED);
+    __atomic_store_n(&tuned[2], nc, __ATOMIC_RELAXED);
+    __atomic_store_n(&tuned[3], b_in_place, __ATOMIC_RELAXED);
+    __atomic_store_n(&tuned[0], mc, __ATOMIC_RELEASE);
+    return AD_OK;
 }
 
 static inline int64_t mm_lcm(int64_t x, int64_t y) {
@@ -264,13 +312,13 @@ static void mm_run_share(void *shares, int q) {
     mm_run((mm_share *)shares + q);
 }
 
-/* the product with variant v and b packed whole (bp) or NULL, over threads */
+/* the product with variant v and b packed whole (bp) or NULL, over at most nt threads */
 static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, int64_t k,
                       const void *a, int64_t stride_a, int transpose_a,
                       const void *b, int64_t stride_b, int transpose_b,
-                      void *c, double alpha, double beta, const void *bp) {
+                      void *c, double alpha, double beta, const void *bp, int nt) {
     mm_plan o = mm_blocking(v);
-    o.deep = !transpose_a && !transpose_b && m <= o.mc && ad_gemm_b_in_place();
+    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place;
     o.bp = bp;
     mm_share s = {
         .fn = v->fn, .plan = o,
@@ -280,7 +328,6 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
         .a = a, .b = b, .c = c, .alpha = alpha, .beta = beta, .status = AD_OK,
     };
     double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
-    int nt = ad_get_num_threads();
     if (flops < nt * MM_FLOPS_PER_THREAD) nt = (int)(flops / MM_FLOPS_PER_THREAD);
     if (nt > MM_MAX_THREADS) nt = MM_MAX_THREADS;
     if (nt > 1) {
@@ -329,7 +376,15 @@ int ad_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,
     if (batch == 0 || m == 0 || n == 0) return AD_OK;
     if (!c || (k > 0 && (!a || !b))) return AD_EINVAL;
     return mm_product(mm_pick(dtype, m, n, transpose_a), batch, m, n, k, a, stride_a, transpose_a, b, stride_b,
-                      transpose_b, c, alpha, beta, NULL);
+                      transpose_b, c, alpha, beta, NULL, ad_get_num_threads());
+}
+
+int ad_gemm_run_variant(int variant, int64_t m, int64_t n, int64_t k, const void *a, int transpose_a,
+                        const void *b, int transpose_b, void *c) {
+    int slot = mm_variant_at(variant);
+    if (slot < 0 || m < 0 || n < 0 || k < 0 || (m > 0 && n > 0 && (!c || (k > 0 && (!a || !b))))) return AD_EINVAL;
+    if (m == 0 || n == 0) return AD_OK;
+    return mm_product(mm_variants[slot], 1, m, n, k, a, 0, transpose_a, b, 0, transpose_b, c, 1.0, 0.0, NULL, 1);
 }
 
 /* b is packed whole where the variant's GEMM would pack it per product: a large enough product (not the small
@@ -353,7 +408,7 @@ int ad_matmul_packed_b(const ad_packed_b *pb, const void *a, void *c, double alp
     if (pb->m == 0 || pb->n == 0) return AD_OK;
     if (!c || (pb->k > 0 && !a)) return AD_EINVAL;
     return mm_product(pb->variant, 1, pb->m, pb->n, pb->k, a, 0, pb->transpose_a, pb->b, 0, pb->transpose_b, c,
-                      alpha, beta, pb->packed);
+                      alpha, beta, pb->packed, ad_get_num_threads());
 }
 
 void ad_packed_b_free(ad_packed_b *pb) {

@@ -4,7 +4,6 @@ The public API is documented in docs/api.md; `import pyautodiff as ad`.
 """
 
 import os as _os
-import struct as _struct
 import tomllib as _tomllib
 from importlib.metadata import version as _installed_version
 
@@ -23,7 +22,7 @@ def _version() -> str:
 
 __version__ = _version()
 
-from . import _backend
+from . import _backend, _gemm_tune
 from .ops import *  # noqa: F401,F403 - the op table is the API
 from .ops import __all__ as _ops_all
 from .ops._core import as_int as _as_int
@@ -33,26 +32,13 @@ from .autodiff import custom_gradient, jvp
 from .tensor import Tensor, Variable, array, constant, full, ones, ones_like, zeros, zeros_like
 
 
-def _gemm_blocking() -> tuple:
-    """({"blocking": per variant, "caches": bytes, "source": of the blocks}, PYAUTODIFF_GEMM_BLOCKING's state: 1 used,
-    0 unset, -1 malformed) as the C side chose them (ad_gemm_blocking)."""
-    values = _backend.i64_array((0,) * 9)
-    _owner, text = _backend.alloc(64, None)  # (the owners keep both buffers alive until we return)
-    blocking, source = {}, "fixed"
-    while _backend.lib.ad_gemm_blocking(len(blocking), values, text, 64) == 0:
-        name, source = bytes(_backend.view(text, 64)).split(b"\0", 1)[0].decode().split(" ")
-        mr, nr, mc, kc, nc, l1d, l2, l3, state = _struct.unpack("9q", _backend.view(values, 72))
-        blocking[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc}
-    return {"blocking": blocking, "caches": {"l1d": l1d, "l2": l2, "l3": l3}, "source": source}, state
-
-
 def backend_info() -> dict:
     return {**_backend.info, "simd": _backend.lib.ad_simd_bytes() > 0, "simd_bytes": _backend.lib.ad_simd_bytes(),
             "l2_bytes": _backend.lib.ad_l2_bytes(), "gemm_b_in_place": bool(_backend.lib.ad_gemm_b_in_place()),
-            "gemm": _gemm_blocking()[0], "threads": _backend.lib.ad_get_num_threads(), "version": __version__}
+            "gemm": _gemm_tune.blocking()[0], "threads": _backend.lib.ad_get_num_threads(), "version": __version__}
 
 
-if _gemm_blocking()[1] < 0:  # read once by the kernels: a typo must not pass for the cache model's blocks
+if _gemm_tune.blocking()[1] < 0:  # read once by the kernels: a typo must not pass for the cache model's blocks
     raise ValueError(f"PYAUTODIFF_GEMM_BLOCKING={_os.environ.get('PYAUTODIFF_GEMM_BLOCKING')!r}: expects the GEMM's "
                      f"blocks as three integers 'mc,kc,nc' from 1 to {_backend.C.AD_GEMM_BLOCK_MAX} (e.g. "
                      f"'144,256,4032'), or leave it unset for the blocks derived from this CPU's caches")

@@ -1,10 +1,15 @@
 """Shared test helpers: gradcheck (central finite differences in float64) and random inputs."""
 
+import os
 import random
 
 import pytest
 
-import pyautodiff as ad
+# the GEMM's tuning at the first large product (~0.3 s, plans that depend on the machine's load): off for the suite,
+# whose children inherit this; tests/test_gemm_autotune.py turns it on where it tests it
+os.environ.setdefault("PYAUTODIFF_GEMM_AUTOTUNE", "0")
+
+import pyautodiff as ad  # noqa: E402
 
 
 def _flat(t):

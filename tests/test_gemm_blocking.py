@@ -14,9 +14,11 @@ from pyautodiff.ops import rnn as rnn_ops
 from test_recurrent import numpy_rnn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# (m, k, n): power-of-two leading dimensions (b's rows 2-8 KiB apart) and odd ones, none a multiple of any block
+# (m, k, n): power-of-two leading dimensions (b's rows 2-8 KiB apart) and odd ones, none a multiple of any block;
+# narrow ones (the 8 x 8 float tile, n <= 12) and last panels of a few columns (the small path: n = 515, 67, 26)
 PRODUCTS = [(128, 256, 512), (100, 130, 1024), (33, 2048, 70), (130, 257, 1023), (513, 129, 67), (9, 20, 30),
-            (6, 700, 2048), (260, 1000, 515)]
+            (6, 700, 2048), (260, 1000, 515), (128, 512, 10), (130, 515, 11), (600, 200, 12), (77, 300, 5),
+            (50, 300, 26)]
 # blockings to run the checks under: the smallest (every block one tile, depth 1), odd sizes (ragged blocks of
 # every kind), the old fixed ones, larger than every product (one block, deep)
 BLOCKINGS = ["1,1,1", "13,37,100", "144,256,4032", "4000,3000,8000"]
@@ -156,7 +158,8 @@ def test_backend_info_shows_the_blocking_and_its_model():
     if info["simd_bytes"] <= 16:
         assert set(gemm["blocking"]) == {"f32_v16", "f64_v16"}
     else:
-        assert {"f32_avx2", "f64_avx2"} <= set(gemm["blocking"]) <= {"f32_avx512", "f32_avx2", "f64_avx2"}
+        assert {"f32_avx2", "f32_avx2_8x8", "f64_avx2"} <= set(gemm["blocking"]) <= {"f32_avx512", "f32_avx2",
+                                                                                      "f32_avx2_8x8", "f64_avx2"}
     l1d, l2, l3 = (gemm["caches"][c] for c in ("l1d", "l2", "l3"))
     for name, b in gemm["blocking"].items():
         assert b["mc"] % b["mr"] == 0 and b["nc"] % b["nr"] == 0 and b["kc"] >= 1, name

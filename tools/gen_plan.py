@@ -23,7 +23,8 @@ PY_OUT = os.path.join(ROOT, "pyautodiff", "_plan_table.py")
 
 # functions of the header that are not kernels a recorded graph can contain
 NOT_KERNELS = {"ad_alloc", "ad_free", "ad_set_num_threads", "ad_get_num_threads", "ad_simd_bytes", "ad_op_name",
-               "ad_gemm_b_in_place", "ad_l2_bytes", "ad_gemm_blocking"}
+               "ad_gemm_b_in_place", "ad_l2_bytes", "ad_gemm_blocking", "ad_gemm_set_plan", "ad_gemm_run_variant",
+               "ad_cpu_identity", "ad_gemm_can_tune"}
 _INTS = {"int", "int64_t", "uint64_t", "int32_t"}
 _FLOATS = {"double", "float"}
 

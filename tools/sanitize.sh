@@ -15,7 +15,7 @@ TESTS=(tests/test_kernels.py tests/test_gradients.py tests/test_tape.py tests/te
        tests/test_weights_fuzz.py tests/test_sanitize_support.py
        tests/test_pool.py tests/test_conv.py tests/test_conv_more.py tests/test_conv_speed.py
        tests/test_indexing.py tests/test_random.py tests/test_recurrent.py tests/test_rnn_speed.py
-       tests/test_gemm_blocking.py tests/test_dtypes_ext.py tests/test_dtypes_f16.py
+       tests/test_gemm_blocking.py tests/test_gemm_autotune.py tests/test_dtypes_ext.py tests/test_dtypes_f16.py
        tests/test_dtype_matrix.py tests/test_hardening_function.py)  # Function replays after churn: a plan that lost a buffer reads freed memory
 [ $# -gt 0 ] && TESTS=("$@")
 START=$(date +%s)

@@ -1,5 +1,6 @@
 """matmul: 2-D and batched (numpy broadcasting over the batch dims), with transposes; einsum on top of it."""
 
+from .. import _gemm_tune
 from ..tensor import Tensor, shape_size
 from ._core import FUNCTIONS, broadcast_shape, code, defop, describe, emit, lib, need_float, out_like, public, run
 from .shape import broadcast_to, coerce, reshape, transpose, unbroadcast
@@ -53,6 +54,8 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     ea = a if sa == 0 or a.shape[:-2] == batch else broadcast_to(a, batch + a.shape[-2:])
     eb = b if sb == 0 or b.shape[:-2] == batch else broadcast_to(b, batch + b.shape[-2:])
     y = out_like(shape, a.dtype)
+    if _gemm_tune.pending:
+        _gemm_tune.first_product(nbatch * m * n * k)
     run("matmul", (a, b), lib.ad_matmul, code(a), nbatch, m, n, k, ea._ptr, sa, int(transpose_a),
         eb._ptr, sb, int(transpose_b), y._ptr, 1.0, 0.0)
     return emit(MATMUL, (a, b), y, {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)})

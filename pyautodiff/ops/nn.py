@@ -8,6 +8,7 @@ so nested tapes still give higher-order derivatives. The forwards save what thei
 import numbers
 
 from .. import _backend as B
+from .. import _gemm_tune
 from ..dtypes import CODE, INT32
 from ..tensor import Tensor, as_tensor, shape_size
 from .elementwise import add, multiply, negative, scale, sigmoid, sigmoid_grad, subtract
@@ -86,6 +87,8 @@ def dense(x, kernel, bias=None, activation: str = "linear", name: str = "dense")
     x2 = x if x.ndim == 2 else reshape(x, (shape_size(lead), kernel.shape[0]))
     act = FUSED[activation]
     y = out_like((x2.shape[0], units), x.dtype)
+    if _gemm_tune.pending:
+        _gemm_tune.first_product(x2.shape[0] * units * kernel.shape[0])
     run(name, operands, lib.ad_dense, CODE[x.dtype], act, x2.shape[0], units, kernel.shape[0], x2._ptr, kernel._ptr,
         NULL if bias is None else operands[2]._ptr, y._ptr)
     y = emit(DENSE, (x2,) + operands[1:], y, {"act": act})

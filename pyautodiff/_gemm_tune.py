@@ -1,0 +1,200 @@
+"""The GEMM's plan per machine (issue 18): at the first float product large enough to matter, a few candidate plans
+per GEMM variant are timed and the fastest installed (ad_gemm_set_plan), the choice cached in a JSON file per CPU
+(as FFTW's wisdom), so CPUs nobody measured run what is fastest on them rather than what the cache model guessed.
+
+Precedence: PYAUTODIFF_GEMM_BLOCKING / PYAUTODIFF_GEMM_B_IN_PLACE (explicit: no tuning) > the cache file or the
+tuning > the cache model (cpu.c, matmul.c). PYAUTODIFF_GEMM_AUTOTUNE=0 keeps the model. No tuning where timing tells
+nothing (WebAssembly, sanitizer builds: ad_gemm_can_tune). A cache file that cannot be read or written only means
+tuning again; a user's product never fails for it.
+"""
+
+import json
+import os
+import platform
+import struct
+import sys
+import time
+
+from . import _backend
+
+# products of at least this many multiply-adds start the tuning (~50 us at 1 thread: what a model's layers do)
+THRESHOLD = 1 << 21
+# (m, k, n) per variant: the MLP's first layers (b read in place at leading dimensions 512) and a square product;
+# for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like
+SHAPES = [(128, 784, 512), (128, 512, 512), (256, 256, 256)]
+NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
+ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
+BUDGET_S = 0.25  # rounds stop once a variant's share of this is spent
+MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
+FORMAT = 1  # of the cache file
+
+pending = True  # no float product large enough has run yet (ops test this before calling first_product)
+source = None  # "autotune" or "cache file" once a plan is installed
+
+
+def blocking() -> tuple:
+    """({"blocking": per variant, "caches": bytes, "source": of the plans}, PYAUTODIFF_GEMM_BLOCKING's state: 1 used,
+    0 unset, -1 malformed) as the C side chose them (ad_gemm_blocking)."""
+    values = _backend.i64_array((0,) * 10)
+    _owner, text = _backend.alloc(64, None)  # (the owners keep both buffers alive until we return)
+    plans, where = {}, "fixed"
+    while _backend.lib.ad_gemm_blocking(len(plans), values, text, 64) == 0:
+        name, where = bytes(_backend.view(text, 64)).split(b"\0", 1)[0].decode().split(" ")
+        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place = struct.unpack("10q", _backend.view(values, 80))
+        plans[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc, "b_in_place": bool(in_place)}
+    return {"blocking": plans, "caches": {"l1d": l1d, "l2": l2, "l3": l3},
+            "source": (source or "set") if where == "set" else where}, state
+
+
+def enabled() -> bool:
+    return (os.environ.get("PYAUTODIFF_GEMM_AUTOTUNE", "1") != "0" and bool(_backend.lib.ad_gemm_can_tune())
+            and not os.environ.get("PYAUTODIFF_GEMM_BLOCKING") and not os.environ.get("PYAUTODIFF_GEMM_B_IN_PLACE"))
+
+
+def cache_path() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pyautodiff", "gemm.json")
+
+
+def machine_key() -> str:
+    """What a plan depends on: the CPU (cpuid's names, else the platform's), its caches, the SIMD width in use (so
+    PYAUTODIFF_SIMD=avx2 has its own plans) and the library's version (its kernels)."""
+    _owner, text = _backend.alloc(256, None)
+    _backend.lib.ad_cpu_identity(text, 256)
+    cpu = bytes(_backend.view(text, 256)).split(b"\0", 1)[0].decode(errors="replace")
+    caches = blocking()[0]["caches"]
+    version = getattr(sys.modules.get(__package__), "__version__", "?")
+    return (f"{cpu or platform.machine() + ' ' + platform.processor()} | caches {caches['l1d']},{caches['l2']},"
+            f"{caches['l3']} | simd {_backend.lib.ad_simd_bytes()} | pyautodiff {version}")
+
+
+def _install(plans: dict) -> None:
+    for variant, (mc, kc, nc, in_place) in enumerate(plans.values()):
+        if _backend.lib.ad_gemm_set_plan(variant, mc, kc, nc, in_place):
+            raise ValueError(f"ad_gemm_set_plan refused {mc, kc, nc, in_place}")
+
+
+def _valid(plans, names: list) -> bool:
+    return (isinstance(plans, dict) and list(plans) == names and all(
+        isinstance(p, list) and len(p) == 4 and all(type(x) is int for x in p) and
+        all(1 <= x <= _backend.C.AD_GEMM_BLOCK_MAX for x in p[:3]) and p[3] in (0, 1) for p in plans.values()))
+
+
+def read_cache(path: str, key: str, names: list):
+    """The plans cached for this machine, or None (no file, no entry, or anything malformed)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        plans = data["plans"][key] if data.get("format") == FORMAT else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return plans if _valid(plans, names) else None
+
+
+def write_cache(path: str, key: str, plans: dict) -> None:
+    """Adds this machine's plans to the file, atomically (another process may be writing it: last one wins, a reader
+    sees one whole file or the other). Silent when the file cannot be written."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("plans"), dict):
+            raise ValueError("not a plan cache")
+    except (OSError, ValueError):
+        data = {"format": FORMAT, "plans": {}}
+    data["plans"][key] = plans
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+
+
+def candidates(plan: dict, es: int) -> list:
+    """(mc, kc, nc, b in place) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the model's with
+    depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in place flipped."""
+    mc, kc, nc, ip = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"])
+    C = _backend.C
+    fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
+    out = [(mc, kc, nc, ip), (*fixed, ip)]
+    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip) for depth in (128, 256, 384)]
+    out += [(mc, kc, nc, 1 - ip), (*fixed, 1 - ip)]
+    seen = []
+    for c in out:  # (mc rounded to whole tiles, as the kernel will)
+        c = (max(plan["mr"], c[0] // plan["mr"] * plan["mr"]),) + c[1:]
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def _clear(count: int) -> None:
+    for variant in range(count):  # (back to the model's plans)
+        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1)
+
+
+def tune() -> dict:
+    """{variant: [mc, kc, nc, b in place]}: each variant's fastest candidate at one thread on its shapes, the model's
+    unless another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
+    lib, C = _backend.lib, _backend.C
+    _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
+    model = blocking()[0]["blocking"]
+    chosen, start = {}, time.perf_counter()
+    for variant, (name, plan) in enumerate(model.items()):
+        es = 4 if name.startswith("f32") else 8
+        dtype = C.AD_FLOAT32 if es == 4 else C.AD_FLOAT64
+        cands, shapes = candidates(plan, es), NARROW_SHAPES if name.endswith("_8x8") else SHAPES
+        buffers = []
+        for m, k, n in shapes:
+            owners_ptrs = [_backend.alloc(size * es, None) for size in (m * k, k * n, m * n)]
+            for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
+                lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
+            buffers.append(((m, k, n), owners_ptrs))
+        best = [[float("inf")] * len(shapes) for _ in cands]
+        for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
+            for c, cand in enumerate(cands):
+                lib.ad_gemm_set_plan(variant, *cand)
+                for s, ((m, k, n), ((_, a), (_, b), (_, out))) in enumerate(buffers):
+                    t = time.perf_counter()
+                    if lib.ad_gemm_run_variant(variant, m, n, k, a, 0, b, 0, out):
+                        raise MemoryError("ad_gemm_run_variant failed")
+                    if rnd:
+                        best[c][s] = min(best[c][s], time.perf_counter() - t)
+            if rnd >= ROUNDS[0] and time.perf_counter() - start > BUDGET_S * (variant + 1) / len(model):
+                break
+        fastest = [min(best[c][s] for c in range(len(cands))) for s in range(len(shapes))]
+        scores = [sum(t / f for t, f in zip(times, fastest)) for times in best]
+        pick = min(range(len(cands)), key=scores.__getitem__)
+        chosen[name] = list(cands[pick] if scores[pick] < scores[0] * (1 - MARGIN) else cands[0])
+    _clear(len(model))
+    return chosen
+
+
+def first_product(macs: int) -> None:
+    """Called by the ops before a float product of `macs` multiply-adds while `pending`: from the first one of at
+    least THRESHOLD, the plans come from the cache file, or are tuned (then cached), unless tuning is off."""
+    global pending, source
+    if macs < THRESHOLD:
+        return
+    pending = False
+    if not enabled():
+        return
+    path, key = cache_path(), machine_key()
+    names = list(blocking()[0]["blocking"])
+    plans = read_cache(path, key, names)
+    if plans is not None:
+        _install(plans)
+        source = "cache file"
+        return
+    try:
+        plans = tune()
+    except MemoryError:  # (the model's plans stay)
+        _clear(len(names))
+        return
+    _install(plans)
+    source = "autotune"
+    write_cache(path, key, plans)
