@@ -7,6 +7,7 @@ import itertools
 import numbers
 
 from . import _backend as B
+from . import _state as _shared
 from ._state import state as _state
 from .engine import run
 from .errors import check
@@ -489,6 +490,11 @@ class Variable(Tensor):
         return type(self), (self.value(), self.name, self.trainable), (None, {"constraint": self.constraint})
 
     __copy__ = None
+
+    def __setattr__(self, name: str, value) -> None:
+        Tensor.__setattr__(self, name, value)
+        if name == "trainable":  # layers cache their lists of trainable variables
+            _shared.weights_changed()
 
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""

@@ -6,10 +6,11 @@ how a model finds its weights; each weight gets a stable path such as "dense1.ke
 """
 
 import inspect
+import operator
 import re
 import threading
 
-from .. import constraints, initializers, pytree, regularizers
+from .. import _state as _shared, constraints, initializers, pytree, regularizers
 from ..dtypes import FLOAT32, canonical
 from ..functional import call_symbolic, is_symbolic, shapes_of
 from ..ops import cast, scale
@@ -73,10 +74,12 @@ class Layer(metaclass=_BuildWithInputShape):
         else:
             tracked.pop(key, None)
         object.__setattr__(self, key, value)
+        _shared.weights_changed()  # (any attribute: a weight, a layer, a list of them, trainable)
 
     def __setstate__(self, state: dict) -> None:
         """pickle and copy: a layer may bring activity penalties into a process where none was kept yet."""
         self.__dict__.update(state)
+        self.__dict__.pop("_walks", None)  # cached walks of the original's weights
         if state.get("_activity_losses"):
             _note_penalty()
 
@@ -100,17 +103,19 @@ class Layer(metaclass=_BuildWithInputShape):
         return self._collect([], None, "")
 
     def _collect(self, out: list, want, prefix: str | None = None, trainable: bool = True,
-                 seen: set | None = None) -> list:
+                 seen: set | None = None, lists: list | None = None) -> list:
         """Appends to out the weights whose effective trainability is `want` (None: all), each once, in creation
-        order: the variable alone, or (path, variable, trainable) when given a path prefix. No generators and no
-        paths unless asked: model.trainable_variables runs on every step of a seed-style training loop."""
+        order: the variable alone, or (path, variable, trainable) when given a path prefix; and to lists, when
+        given, the lists assigned to the attributes of the layers walked (their items are found in them)."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
         entries = [(short, var) for var, short in self._weights]  # own weights first, then the attributes'
         entries += self._children()
+        if lists is not None:
+            lists += [v for v in self._tracked.values() if isinstance(v, list)]
         for path, item in entries:
             if type(item) is not Variable and isinstance(item, Layer):  # (most items are plain Variables)
-                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
+                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen, lists)
             elif id(item) not in seen:
                 seen.add(id(item))
                 effective = trainable and item.trainable
@@ -118,21 +123,37 @@ class Layer(metaclass=_BuildWithInputShape):
                     out.append(item if prefix is None else (prefix + path, item, effective))
         return out
 
+    def _cached_walk(self, want) -> list:
+        """A new list of _collect([], want), walked again only when something it depends on may have changed:
+        model.trainable_variables runs on every step of a seed-style training loop. Attribute writes on layers,
+        new weights and trainable flags move weights_epoch; lists assigned to attributes change in place
+        unseen, so their items are compared with a copy."""
+        walks = self.__dict__.get("_walks")
+        hit = walks.get(want) if walks else None
+        if hit is not None and hit[0] == _shared.weights_epoch and all(map(_unchanged, hit[1], hit[2])):
+            return list(hit[3])
+        epoch, lists = _shared.weights_epoch, []  # (the epoch before the walk: a change during it is seen next time)
+        found = self._collect([], want, lists=lists)
+        if walks is None:
+            walks = self.__dict__["_walks"] = {}  # (past __setattr__: a cache is no attribute to track)
+        walks[want] = (epoch, lists, [tuple(v) for v in lists], found)
+        return list(found)
+
     @property
     def weights(self) -> list:
-        return self._collect([], None)
+        return self._cached_walk(None)
 
     variables = weights
 
     @property
     def trainable_variables(self) -> list:
-        return self._collect([], True)
+        return self._cached_walk(True)
 
     trainable_weights = trainable_variables
 
     @property
     def non_trainable_variables(self) -> list:
-        return self._collect([], False)
+        return self._cached_walk(False)
 
     def count_params(self) -> int:
         return sum(v.size for v in self.weights)
@@ -145,6 +166,7 @@ class Layer(metaclass=_BuildWithInputShape):
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable, dtype=dtype)
         var.constraint = constraints.get(constraint)
         self._weights.append((var, name))
+        _shared.weights_changed()
         if regularizer is not None:
             self._regularized.append((var, regularizers.get(regularizer)))
         return var
@@ -259,6 +281,10 @@ class Layer(metaclass=_BuildWithInputShape):
 def _note_penalty() -> None:
     global _penalized
     _penalized = True
+
+
+def _unchanged(items: list, copy: tuple) -> bool:
+    return len(items) == len(copy) and all(map(operator.is_, items, copy))
 
 
 def _trackable(value) -> bool:
