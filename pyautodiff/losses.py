@@ -118,7 +118,9 @@ def sparse_labels(name: str, y_true: Tensor, y_pred: Tensor) -> Tensor:
     if y_true.shape not in (rows, rows + (1,)):
         raise ValueError(f"{name}: labels of shape {y_true.shape} do not match y_pred of shape {y_pred.shape} "
                          f"(expected one class index per row: {rows} or {rows + (1,)})")
-    return ops.reshape(array(y_true, INT32, name), rows)  # (NaN or huge float labels: an error naming the loss)
+    if type(y_true) is not Tensor or y_true.dtype != INT32:  # (int32 tensors, immutable, are used as they are)
+        y_true = array(y_true, INT32, name)  # (NaN or huge float labels: an error naming the loss)
+    return ops.reshape(y_true, rows)
 
 
 def _clipped_log(p, lo=EPSILON, hi=1.0 - EPSILON):

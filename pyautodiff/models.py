@@ -108,7 +108,7 @@ class Model(Layer):
 
     def __getstate__(self) -> dict:
         """For pickle and copy.deepcopy: the traced training step holds kernel pointers; it is traced anew."""
-        return {**self.__dict__, "_train_function": None}
+        return {**super().__getstate__(), "_train_function": None}
 
     def call(self, inputs, training=False):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")

@@ -354,8 +354,12 @@ class Optimizer:
         if not pairs:
             return
         variables = tuple(variables)
-        self.build(variables)
-        batch = self._batch(variables, pairs) if _state.tracer is None else None  # a trace records each call
+        tracing = _state.tracer is not None  # a trace records each call
+        cached = None if tracing else self._batches.get(tuple(map(id, variables)))
+        batch = cached and cached[1]  # (a plan holds every slot of its variables: nothing to build)
+        if batch is None:
+            self.build(variables)
+            batch = None if tracing else self._batch(variables, pairs)
         if batch is not None:  # the gradients are re-bound in the norm calls, if any, then in the updates
             ptrs = [g._ptr for g, _ in pairs]
             batch.run(ptrs * 2 if self.global_clipnorm else ptrs)

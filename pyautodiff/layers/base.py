@@ -76,10 +76,13 @@ class Layer(metaclass=_BuildWithInputShape):
         object.__setattr__(self, key, value)
         _shared.weights_changed()  # (any attribute: a weight, a layer, a list of them, trainable)
 
+    def __getstate__(self) -> dict:
+        """pickle and copy: all but the cached walks of the weights (views of this layer's attributes)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_walks"}
+
     def __setstate__(self, state: dict) -> None:
         """pickle and copy: a layer may bring activity penalties into a process where none was kept yet."""
         self.__dict__.update(state)
-        self.__dict__.pop("_walks", None)  # cached walks of the original's weights
         if state.get("_activity_losses"):
             _note_penalty()
 
@@ -103,19 +106,20 @@ class Layer(metaclass=_BuildWithInputShape):
         return self._collect([], None, "")
 
     def _collect(self, out: list, want, prefix: str | None = None, trainable: bool = True,
-                 seen: set | None = None, lists: list | None = None) -> list:
+                 seen: set | None = None, sources: list | None = None) -> list:
         """Appends to out the weights whose effective trainability is `want` (None: all), each once, in creation
-        order: the variable alone, or (path, variable, trainable) when given a path prefix; and to lists, when
-        given, the lists assigned to the attributes of the layers walked (their items are found in them)."""
+        order: the variable alone, or (path, variable, trainable) when given a path prefix; and to sources, when
+        given, where the walk found them: each layer's tracked attributes (a live view) and the lists among them."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
         entries = [(short, var) for var, short in self._weights]  # own weights first, then the attributes'
         entries += self._children()
-        if lists is not None:
-            lists += [v for v in self._tracked.values() if isinstance(v, list)]
+        if sources is not None:
+            sources.append(self._tracked.values())
+            sources += [v for v in self._tracked.values() if isinstance(v, list)]
         for path, item in entries:
             if type(item) is not Variable and isinstance(item, Layer):  # (most items are plain Variables)
-                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen, lists)
+                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen, sources)
             elif id(item) not in seen:
                 seen.add(id(item))
                 effective = trainable and item.trainable
@@ -126,17 +130,17 @@ class Layer(metaclass=_BuildWithInputShape):
     def _cached_walk(self, want) -> list:
         """A new list of _collect([], want), walked again only when something it depends on may have changed:
         model.trainable_variables runs on every step of a seed-style training loop. Attribute writes on layers,
-        new weights and trainable flags move weights_epoch; lists assigned to attributes change in place
-        unseen, so their items are compared with a copy."""
+        new weights and trainable flags move weights_epoch; the tracked attributes and lists the walk read can
+        also change unseen (in place), so their items are compared with a copy."""
         walks = self.__dict__.get("_walks")
         hit = walks.get(want) if walks else None
         if hit is not None and hit[0] == _shared.weights_epoch and all(map(_unchanged, hit[1], hit[2])):
             return list(hit[3])
-        epoch, lists = _shared.weights_epoch, []  # (the epoch before the walk: a change during it is seen next time)
-        found = self._collect([], want, lists=lists)
+        epoch, sources = _shared.weights_epoch, []  # (the epoch before the walk: a change during it shows next time)
+        found = self._collect([], want, sources=sources)
         if walks is None:
             walks = self.__dict__["_walks"] = {}  # (past __setattr__: a cache is no attribute to track)
-        walks[want] = (epoch, lists, [tuple(v) for v in lists], found)
+        walks[want] = (epoch, sources, [tuple(v) for v in sources], found)
         return list(found)
 
     @property
@@ -283,7 +287,7 @@ def _note_penalty() -> None:
     _penalized = True
 
 
-def _unchanged(items: list, copy: tuple) -> bool:
+def _unchanged(items, copy: tuple) -> bool:
     return len(items) == len(copy) and all(map(operator.is_, items, copy))
 
 
