@@ -6,6 +6,7 @@ how a model finds its weights; each weight gets a stable path such as "dense1.ke
 """
 
 import inspect
+import itertools
 import operator
 import re
 import threading
@@ -134,13 +135,16 @@ class Layer(metaclass=_BuildWithInputShape):
         also change unseen (in place), so their items are compared with a copy."""
         walks = self.__dict__.get("_walks")
         hit = walks.get(want) if walks else None
-        if hit is not None and hit[0] == _shared.weights_epoch and all(map(_unchanged, hit[1], hit[2])):
-            return list(hit[3])
+        if hit is not None and hit[0] == _shared.weights_epoch:
+            epoch, sources, sizes, items, found = hit  # (compared in C: no Python call per source)
+            if tuple(map(len, sources)) == sizes and all(map(operator.is_, itertools.chain.from_iterable(sources),
+                                                               items)):
+                return list(found)
         epoch, sources = _shared.weights_epoch, []  # (the epoch before the walk: a change during it shows next time)
         found = self._collect([], want, sources=sources)
         if walks is None:
             walks = self.__dict__["_walks"] = {}  # (past __setattr__: a cache is no attribute to track)
-        walks[want] = (epoch, sources, [tuple(v) for v in sources], found)
+        walks[want] = (epoch, sources, tuple(map(len, sources)), tuple(itertools.chain.from_iterable(sources)), found)
         return list(found)
 
     @property
@@ -285,10 +289,6 @@ class Layer(metaclass=_BuildWithInputShape):
 def _note_penalty() -> None:
     global _penalized
     _penalized = True
-
-
-def _unchanged(items, copy: tuple) -> bool:
-    return len(items) == len(copy) and all(map(operator.is_, items, copy))
 
 
 def _trackable(value) -> bool:
