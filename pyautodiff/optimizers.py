@@ -362,7 +362,7 @@ class Optimizer:
             batch = None if tracing else self._batch(variables, pairs)
         if batch is not None:  # the gradients are re-bound in the norm calls, if any, then in the updates
             ptrs = [g._ptr for g, _ in pairs]
-            batch.run(ptrs * 2 if self.global_clipnorm else ptrs)
+            batch.run(ptrs * 2 if self._hp[_HP.AD_HP_GLOBAL_CLIPNORM] else ptrs)  # (global_clipnorm, set or 0)
         else:
             run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
             for call in self._norm_calls(pairs):
