@@ -163,3 +163,33 @@ def test_seed_loop_trains_through_a_flip():
     later = [step() for _ in range(20)]
     assert model.dense1.kernel.tolist() == frozen and model.dense2.kernel.tolist() != moving
     assert later[-1] < first[0]
+
+
+def test_stale_gradient_names_the_variable_that_changed():
+    layer = layers.Dense(2)
+    x = ad.ones((1, 3))
+    with ad.GradientTape(persistent=True) as tape:
+        y = ad.reduce_sum(layer(x))
+    assert [g.shape for g in tape.gradient(y, layer.trainable_variables)] == [(3, 2), (2,)]
+    layer.bias.assign_add(ad.ones((2,)))  # the second Variable input of the dense node
+    with pytest.raises(RuntimeError, match=r"variable '.*/bias' .* was modified"):
+        tape.gradient(y, layer.trainable_variables)
+
+
+def test_dense_backward_checks_an_upstream_gradient_of_another_dtype():
+    """The walk skips dense_grad's checks of the operands the forward checked, never of the upstream gradient."""
+    layer = layers.Dense(2)
+    x = ad.ones((1, 3))
+    with ad.GradientTape() as tape:
+        y = layer(x)
+    with pytest.raises(ValueError, match="dense_grad"):
+        tape.gradient(y, layer.kernel, output_gradients=ad.ones((1, 2), "float64"))
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 1], [[0], [1], [1]], [0.0, 1.0, 1.0]])
+def test_sparse_labels_of_any_form_give_one_loss(labels):
+    logits = ad.array([[2.0, 1.0], [0.5, 1.5], [0.0, 3.0]])
+    loss_fn = ad.losses.SparseCategoricalCrossentropy(from_logits=True)
+    expected = float(loss_fn(ad.array([0, 1, 1], "int32"), logits))
+    assert float(loss_fn(ad.array(labels), logits)) == pytest.approx(expected)
+    assert float(loss_fn(ad.Variable(ad.array(labels)), logits)) == pytest.approx(expected)
