@@ -136,7 +136,7 @@ class Layer(metaclass=_BuildWithInputShape):
         walks = self.__dict__.get("_walks")
         hit = walks.get(want) if walks else None
         if hit is not None and hit[0] == _shared.weights_epoch:
-            epoch, sources, sizes, items, found = hit  # (compared in C: no Python call per source)
+            _, sources, sizes, items, found = hit  # (compared in C: no Python call per source)
             if tuple(map(len, sources)) == sizes and all(map(operator.is_, itertools.chain.from_iterable(sources),
                                                                items)):
                 return list(found)
