@@ -23,3 +23,13 @@ def traces_stale() -> None:
     """Recorded kernel calls no longer fit (an optimizer gained slot variables): every Function traces again."""
     global traces_epoch
     traces_epoch += 1
+
+
+weights_epoch = 0  # process-wide: what a walk over a layer's weights finds may have changed since it last moved
+
+
+def weights_changed() -> None:
+    """A layer gained an attribute or a weight, or a layer's or a Variable's trainable flag was set: every
+    cached walk over weights (Layer.trainable_variables...) is done again."""
+    global weights_epoch
+    weights_epoch += 1

@@ -118,7 +118,9 @@ def sparse_labels(name: str, y_true: Tensor, y_pred: Tensor) -> Tensor:
     if y_true.shape not in (rows, rows + (1,)):
         raise ValueError(f"{name}: labels of shape {y_true.shape} do not match y_pred of shape {y_pred.shape} "
                          f"(expected one class index per row: {rows} or {rows + (1,)})")
-    return ops.reshape(array(y_true, INT32, name), rows)  # (NaN or huge float labels: an error naming the loss)
+    if type(y_true) is not Tensor or y_true.dtype != INT32:  # (int32 tensors, immutable, are used as they are)
+        y_true = array(y_true, INT32, name)  # (NaN or huge float labels: an error naming the loss)
+    return y_true if y_true.shape == rows else ops.reshape(y_true, rows)
 
 
 def _clipped_log(p, lo=EPSILON, hi=1.0 - EPSILON):
@@ -178,7 +180,9 @@ class SparseCategoricalCrossentropy(_AveragedInKernel):
     def _losses(self, y_true, y_pred, mean: bool):
         logits = _rows(self.name, y_pred)
         classes = logits.shape[1]
-        labels = ops.reshape(sparse_labels(self.name, y_true, y_pred), (logits.shape[0],))
+        labels = sparse_labels(self.name, y_true, y_pred)
+        if labels.ndim != 1:  # one per row of the logits, whose leading axes _rows flattened
+            labels = ops.reshape(labels, (logits.shape[0],))
         if not self.from_logits:
             logits = _clipped_log(logits)
         try:

@@ -18,6 +18,7 @@ import time
 import warnings
 
 from . import _backend as B
+from . import _state as _shared
 from . import debug, ops, pytree, saving
 from . import initializers as initializers_module
 from . import functional as graph
@@ -107,7 +108,7 @@ class Model(Layer):
 
     def __getstate__(self) -> dict:
         """For pickle and copy.deepcopy: the traced training step holds kernel pointers; it is traced anew."""
-        return {**self.__dict__, "_train_function": None}
+        return {**super().__getstate__(), "_train_function": None}
 
     def call(self, inputs, training=False):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model implement call(inputs, training)")
@@ -839,6 +840,7 @@ class Sequential(Model):
             raise TypeError(f"{self.name}.add: expects a Layer, got {type(layer).__name__} (an ad.Input only "
                             f"comes first)")
         self._stack.append(layer)
+        _shared.weights_changed()  # (a cached walk of the weights does not see _stack)
         first = self._stack[0]
         shape = self._input_shape or (None if first.input_shape is None else (None,) + first.input_shape)
         if shape is not None:

@@ -354,11 +354,15 @@ class Optimizer:
         if not pairs:
             return
         variables = tuple(variables)
-        self.build(variables)
-        batch = self._batch(variables, pairs) if _state.tracer is None else None  # a trace records each call
+        tracing = _state.tracer is not None  # a trace records each call
+        cached = None if tracing else self._batches.get(tuple(map(id, variables)))
+        batch = cached and cached[1]  # (a plan holds every slot of its variables: nothing to build)
+        if batch is None:
+            self.build(variables)
+            batch = None if tracing else self._batch(variables, pairs)
         if batch is not None:  # the gradients are re-bound in the norm calls, if any, then in the updates
             ptrs = [g._ptr for g, _ in pairs]
-            batch.run(ptrs * 2 if self.global_clipnorm else ptrs)
+            batch.run(ptrs * 2 if self._hp[_HP.AD_HP_GLOBAL_CLIPNORM] else ptrs)  # (global_clipnorm, set or 0)
         else:
             run(self.name, (self._block,), lib.ad_optim_step, self._block._ptr)
             for call in self._norm_calls(pairs):

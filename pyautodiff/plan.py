@@ -173,15 +173,16 @@ class KernelBatch:
         for words in encoded:
             first.append(at + 1)
             at += len(words)
-        self.slots = [_Slot(self.plan, first[c], a) for c, a in rebind]
+        self.at = [first[c] + a for c, a in rebind]  # the words of the re-bound arguments
         self.lock = threading.Lock()  # the re-bound words are shared: one run at a time
 
     def run(self, ptrs) -> None:
+        words = self.plan.words
         with self.lock:
-            for slot, ptr in zip(self.slots, ptrs):
-                slot.set(ptr)
+            for at, ptr in zip(self.at, ptrs):
+                words[at] = _tensor_address(ptr)
             status = _lib.ad_plan_run(self.plan.ptr)
-            failed = self.plan.words[1]
+            failed = words[1]
         if status:
             _raise_for(self.calls[failed], status)
 

@@ -6,6 +6,7 @@ themselves (identity hashing). Backward rules are ops themselves: while a tape c
 any outer tape records them, which is how nested tapes give higher-order derivatives.
 """
 
+import operator
 import threading
 from contextlib import contextmanager
 
@@ -19,8 +20,11 @@ from .tensor import Tensor, Variable, array, as_tensor, ones_like, zeros, zeros_
 # transpose); they are defined above this module and found in the op table (FUNCTIONS) when a gradient is taken.
 
 
+_version = operator.attrgetter("version")
+
+
 class Node:
-    __slots__ = ("op", "inputs", "outputs", "attrs", "versions")
+    __slots__ = ("op", "inputs", "outputs", "attrs", "variables", "versions")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
@@ -28,14 +32,15 @@ class Node:
         self.outputs = outputs
         self.attrs = attrs
         # the vjp reads Variable inputs in place: remember their versions to refuse a stale gradient
-        self.versions = versions = []  # (a loop, not a comprehension: one frame less per recorded op)
-        for i, x in enumerate(inputs):
+        self.variables = variables = []  # (a loop, not a comprehension: one frame less per recorded op)
+        for x in inputs:
             if type(x) is Variable:
-                versions.append((i, x.version))
+                variables.append(x)
+        self.versions = list(map(_version, variables))
 
-    def check_versions(self) -> None:
-        for i, version in self.versions:
-            var = self.inputs[i]
+    def refuse(self) -> None:
+        """Raise for the first Variable input written since the op read it."""
+        for var, version in zip(self.variables, self.versions):
             if var.version != version:
                 raise RuntimeError(f"gradient: variable {var.name!r} {var.shape} {var.dtype} was modified (assign "
                                    f"or optimizer update) after op '{self.op.name}' used it; compute gradients "
@@ -149,7 +154,7 @@ class GradientTape:
         for x in inputs:
             if x in tracked:
                 hit = True
-            elif self.watch_accessed_variables and type(x) is not Tensor and isinstance(x, Variable) \
+            elif type(x) is not Tensor and self.watch_accessed_variables and isinstance(x, Variable) \
                     and x.trainable and x.dtype in FLOATS:
                 tracked.add(x)
                 self._watched.append(x)
@@ -219,8 +224,8 @@ class GradientTape:
                 needs = tuple(map(reach.__contains__, node.inputs))
                 if True not in needs:
                     continue
-                if node.versions and self._versioned:
-                    node.check_versions()
+                if node.variables and self._versioned and list(map(_version, node.variables)) != node.versions:
+                    node.refuse()  # (the versions compared in C, then the first changed one named)
                 for x, gx, need in zip(node.inputs, node.op.vjp(gout, node, needs), needs):
                     if need and gx is not None and x.dtype in FLOATS:
                         prev = grads.get(x)

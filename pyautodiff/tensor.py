@@ -4,9 +4,11 @@ import array as _array
 import struct as _struct
 import functools
 import itertools
+import math
 import numbers
 
 from . import _backend as B
+from . import _state as _shared
 from ._state import state as _state
 from .engine import run
 from .errors import check
@@ -16,11 +18,7 @@ from .dtypes import (ALL_FLOATS, BOOL, CODE, CTYPE, FLOAT16, FLOAT32, FLOAT64, F
 _lib = B.lib
 
 
-def shape_size(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+shape_size = math.prod  # the number of elements of a shape (in C: every op sizes its outputs)
 
 
 _new = object.__new__
@@ -489,6 +487,11 @@ class Variable(Tensor):
         return type(self), (self.value(), self.name, self.trainable), (None, {"constraint": self.constraint})
 
     __copy__ = None
+
+    def __setattr__(self, name: str, value) -> None:
+        Tensor.__setattr__(self, name, value)
+        if name == "trainable":  # layers cache their lists of trainable variables
+            _shared.weights_changed()
 
     def _written(self) -> None:
         """Called after every in-place write: tapes compare versions, a tracing Function notes the write."""

@@ -6,10 +6,12 @@ how a model finds its weights; each weight gets a stable path such as "dense1.ke
 """
 
 import inspect
+import itertools
+import operator
 import re
 import threading
 
-from .. import constraints, initializers, pytree, regularizers
+from .. import _state as _shared, constraints, initializers, pytree, regularizers
 from ..dtypes import FLOAT32, canonical
 from ..functional import call_symbolic, is_symbolic, shapes_of
 from ..ops import cast, scale
@@ -73,6 +75,11 @@ class Layer(metaclass=_BuildWithInputShape):
         else:
             tracked.pop(key, None)
         object.__setattr__(self, key, value)
+        _shared.weights_changed()  # (any attribute: a weight, a layer, a list of them, trainable)
+
+    def __getstate__(self) -> dict:
+        """pickle and copy: all but the cached walks of the weights (views of this layer's attributes)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_walks"}
 
     def __setstate__(self, state: dict) -> None:
         """pickle and copy: a layer may bring activity penalties into a process where none was kept yet."""
@@ -100,17 +107,20 @@ class Layer(metaclass=_BuildWithInputShape):
         return self._collect([], None, "")
 
     def _collect(self, out: list, want, prefix: str | None = None, trainable: bool = True,
-                 seen: set | None = None) -> list:
+                 seen: set | None = None, sources: list | None = None) -> list:
         """Appends to out the weights whose effective trainability is `want` (None: all), each once, in creation
-        order: the variable alone, or (path, variable, trainable) when given a path prefix. No generators and no
-        paths unless asked: model.trainable_variables runs on every step of a seed-style training loop."""
+        order: the variable alone, or (path, variable, trainable) when given a path prefix; and to sources, when
+        given, where the walk found them: each layer's tracked attributes (a live view) and the lists among them."""
         seen = set() if seen is None else seen
         trainable = trainable and self.trainable
         entries = [(short, var) for var, short in self._weights]  # own weights first, then the attributes'
         entries += self._children()
+        if sources is not None:
+            sources.append(self._tracked.values())
+            sources += [v for v in self._tracked.values() if isinstance(v, list)]
         for path, item in entries:
             if type(item) is not Variable and isinstance(item, Layer):  # (most items are plain Variables)
-                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen)
+                item._collect(out, want, None if prefix is None else f"{prefix}{path}.", trainable, seen, sources)
             elif id(item) not in seen:
                 seen.add(id(item))
                 effective = trainable and item.trainable
@@ -118,21 +128,40 @@ class Layer(metaclass=_BuildWithInputShape):
                     out.append(item if prefix is None else (prefix + path, item, effective))
         return out
 
+    def _cached_walk(self, want) -> list:
+        """A new list of _collect([], want), walked again only when something it depends on may have changed:
+        model.trainable_variables runs on every step of a seed-style training loop. Attribute writes on layers,
+        new weights and trainable flags move weights_epoch; the tracked attributes and lists the walk read can
+        also change unseen (in place), so their items are compared with a copy."""
+        walks = self.__dict__.get("_walks")
+        hit = walks.get(want) if walks else None
+        if hit is not None and hit[0] == _shared.weights_epoch:
+            _, sources, sizes, items, found = hit  # (compared in C: no Python call per source)
+            if tuple(map(len, sources)) == sizes and all(map(operator.is_, itertools.chain.from_iterable(sources),
+                                                               items)):
+                return list(found)
+        epoch, sources = _shared.weights_epoch, []  # (the epoch before the walk: a change during it shows next time)
+        found = self._collect([], want, sources=sources)
+        if walks is None:
+            walks = self.__dict__["_walks"] = {}  # (past __setattr__: a cache is no attribute to track)
+        walks[want] = (epoch, sources, tuple(map(len, sources)), tuple(itertools.chain.from_iterable(sources)), found)
+        return list(found)
+
     @property
     def weights(self) -> list:
-        return self._collect([], None)
+        return self._cached_walk(None)
 
     variables = weights
 
     @property
     def trainable_variables(self) -> list:
-        return self._collect([], True)
+        return self._cached_walk(True)
 
     trainable_weights = trainable_variables
 
     @property
     def non_trainable_variables(self) -> list:
-        return self._collect([], False)
+        return self._cached_walk(False)
 
     def count_params(self) -> int:
         return sum(v.size for v in self.weights)
@@ -145,6 +174,7 @@ class Layer(metaclass=_BuildWithInputShape):
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable, dtype=dtype)
         var.constraint = constraints.get(constraint)
         self._weights.append((var, name))
+        _shared.weights_changed()
         if regularizer is not None:
             self._regularized.append((var, regularizers.get(regularizer)))
         return var

@@ -24,9 +24,7 @@ i64 = B.i64
 
 
 def out_like(shape: tuple, dtype: str) -> Tensor:
-    size = 1  # (empty() and shape_size(), inlined: every op makes its outputs here)
-    for d in shape:
-        size *= d
+    size = shape_size(shape)  # (empty(), inlined: every op makes its outputs here)
     owner, ptr = _alloc(size * ITEMSIZE[dtype], CTYPE[dtype])
     t = make_tensor(owner, ptr, shape, dtype, size)
     tracer = _tape_state.tracer  # ... and keeps every buffer they touch alive

@@ -28,8 +28,10 @@ _FUSED_NAMES = {act: name for name, act in FUSED.items()}
 # --- dense: act(x @ w + b) ------------------------------------------------------------------------
 
 def _dense_vjp(g, n, needs):
-    x, w = n.inputs[0], n.inputs[1]
-    grads = dense_grad(x, w, n.outputs[0], g, n.attrs["act"], with_gx=needs[0])
+    x, w, y = n.inputs[0], n.inputs[1], n.outputs[0]
+    # the forward checked x, w and y: only the upstream gradient needs a look
+    grad = _dense_grad if g.shape == y.shape and g.dtype == y.dtype else dense_grad
+    grads = grad(x, w, y, g, n.attrs["act"], needs[0])
     gx, gw, db = grads if needs[0] else (None,) + grads
     return (gx, gw, db) if len(n.inputs) == 3 else (gx, gw)
 
@@ -103,6 +105,11 @@ def dense_grad(x, w, y, g, act: int, with_gx: bool = True) -> tuple:
             y.shape != (x.shape[0], w.shape[1]) or not x.dtype == w.dtype == y.dtype == g.dtype:
         raise ValueError(f"dense_grad: x, kernel, output and its gradient do not fit: {describe(x, w, y, g)}")
     need_float("dense_grad", x)
+    return _dense_grad(x, w, y, g, act, with_gx)
+
+
+def _dense_grad(x, w, y, g, act: int, with_gx: bool) -> tuple:
+    """dense_grad of operands known to fit."""
     (m, k), n = x.shape, w.shape[1]
     gx = out_like(x.shape, x.dtype) if with_gx else None
     gw, db = out_like(w.shape, w.dtype), out_like((n,), w.dtype)
