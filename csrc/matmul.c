@@ -3,7 +3,7 @@
  * Large products follow GotoBLAS/BLIS: a KC x NC panel of B (L3) and an MC x KC block of A (L2)
  * are packed in the order the MR x NR micro-kernel reads them, so its inner loop is only loads
  * and FMAs on a register-resident tile of c. Packing absorbs the transposes and zero-pads ragged
- * edges; a row-major A is not packed at all, the kernel broadcasts straight from its MR rows, and
+ * edges; where the plan says so a row-major A is not packed, the kernel broadcasts straight from its MR rows, and
  * neither is a row-major B when c has few rows (see the driver). Tiny and skinny products skip
  * packing, whose O(mk + kn) cost would dominate, and run unpacked vector loops instead. Large
  * products are split over threads in disjoint blocks of c, each element summed the same way.
@@ -75,13 +75,16 @@ typedef float f32x16 __attribute__((vector_size(64)));
 /* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays */
 #define MM_B_IN_PLACE(m, csb, o) ((csb) == 1 && (m) <= (o)->mc && (o)->in_place)
 #define MM_KC_IN_PLACE 2048
+/* a row-major a is packed (see the packed driver) where the plan says so and c has more than two tiles' columns */
+#define MM_PACK_A_ROWS(csa, n, NR, o) ((csa) == 1 && (o)->pack_a && (n) > 2 * (NR))
 
 /* How one product runs: its blocks (MC x KC of A, KC x NC of B, in elements: see mm_blocking), whether a
- * row-major b may be read in place (cpu.c's ad_gemm_b_in_place, or the tuned plan), whether it goes deep (see
- * ad_matmul) and b packed whole beforehand (ad_pack_b), or NULL. */
+ * row-major b may be read in place (cpu.c's ad_gemm_b_in_place, or the tuned plan), whether a row-major a is
+ * packed (the tuned plan, else on x86), whether it goes deep (see ad_matmul) and b packed whole beforehand
+ * (ad_pack_b), or NULL. */
 typedef struct {
     int64_t mc, kc, nc;
-    int in_place, deep;
+    int in_place, pack_a, deep;
     const void *bp;
 } mm_plan;
 
@@ -178,9 +181,10 @@ static const mm_variant *const mm_variants[] = {
 };
 #define MM_VARIANTS ((int)(sizeof mm_variants / sizeof *mm_variants))
 
-/* Plans set by the tuning (ad_gemm_set_plan: mc, kc, nc, b in place; mc 0: none), per entry of mm_variants. A
- * product racing a change may read a mix of two plans: each value is valid alone, so the product still is. */
-static int64_t mm_tuned[MM_VARIANTS][4];
+/* Plans set by the tuning (ad_gemm_set_plan: mc, kc, nc, b in place, a packed; mc 0: none), per entry of
+ * mm_variants. A product racing a change may read a mix of two plans: each value is valid alone, so the product
+ * still is. */
+static int64_t mm_tuned[MM_VARIANTS][5];
 
 static int mm_slot(const mm_variant *v) {
     int i = 0;
@@ -199,12 +203,13 @@ static int mm_variant_at(int variant) {
     return -1;
 }
 
-/* the plan's blocks and b in place, by precedence: PYAUTODIFF_GEMM_BLOCKING (and _B_IN_PLACE), the tuned plan, the
- * cache model */
+/* the plan's blocks, b in place and a packed, by precedence: PYAUTODIFF_GEMM_BLOCKING (and _B_IN_PLACE), the tuned
+ * plan, the cache model. The model packs a row-major a on x86 (measured there: see the packed driver), not in
+ * WebAssembly (not measured there). */
 static mm_plan mm_blocking(const mm_variant *v) {
     int64_t sizes[3], set[3], es = v->esize, *tuned = mm_tuned[mm_slot(v)];
     mm_plan o = {.mc = es == 4 ? AD_GEMM_F32_MC : AD_GEMM_F64_MC, .kc = AD_GEMM_KC, .nc = AD_GEMM_NC,
-                 .in_place = ad_gemm_b_in_place()};
+                 .in_place = ad_gemm_b_in_place(), .pack_a = AD_X86};
     int64_t tuned_mc = __atomic_load_n(&tuned[0], __ATOMIC_ACQUIRE);
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];
@@ -212,6 +217,7 @@ static mm_plan mm_blocking(const mm_variant *v) {
         o.mc = tuned_mc, o.kc = __atomic_load_n(&tuned[1], __ATOMIC_RELAXED);
         o.nc = __atomic_load_n(&tuned[2], __ATOMIC_RELAXED);
         if (ad_gemm_b_in_place_forced() < 0) o.in_place = (int)__atomic_load_n(&tuned[3], __ATOMIC_RELAXED);
+        o.pack_a = (int)__atomic_load_n(&tuned[4], __ATOMIC_RELAXED);
     } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
         o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
         if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
@@ -252,7 +258,7 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
                          : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
                          : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
-    int64_t out[10] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place};
+    int64_t out[11] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place, o.pack_a};
     memcpy(values, out, sizeof out);
     int64_t at = 0;
     for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;
@@ -262,13 +268,15 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     return AD_OK;
 }
 
-int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place) {
-    int slot = mm_variant_at(variant), clear = mc == 0 && kc == 0 && nc == 0 && b_in_place == -1;
+int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place, int pack_a) {
+    int slot = mm_variant_at(variant);
+    int clear = mc == 0 && kc == 0 && nc == 0 && b_in_place == -1 && pack_a == -1;
     if (slot < 0) return AD_EINVAL;
     if (!clear && (mc < 1 || kc < 1 || nc < 1 || mc > AD_GEMM_BLOCK_MAX || kc > AD_GEMM_BLOCK_MAX ||
-                   nc > AD_GEMM_BLOCK_MAX || (b_in_place != 0 && b_in_place != 1)))
+                   nc > AD_GEMM_BLOCK_MAX || (b_in_place != 0 && b_in_place != 1) || (pack_a != 0 && pack_a != 1)))
         return AD_EINVAL;
     int64_t *tuned = mm_tuned[slot];
+    __atomic_store_n(&tuned[4], pack_a, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[1], kc, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[2], nc, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[3], b_in_place, __ATOMIC_RELAXED);
@@ -318,7 +326,7 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
                       const void *b, int64_t stride_b, int transpose_b,
                       void *c, double alpha, double beta, const void *bp, int nt) {
     mm_plan o = mm_blocking(v);
-    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place;
+    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place && !o.pack_a; /* (a packed block must fit L2) */
     o.bp = bp;
     mm_share s = {
         .fn = v->fn, .plan = o,

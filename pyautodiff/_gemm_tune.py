@@ -21,12 +21,12 @@ from . import _backend
 THRESHOLD = 1 << 21
 # (m, k, n) per variant: the MLP's first layers (b read in place at leading dimensions 512) and a square product;
 # for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like
-SHAPES = [(128, 784, 512), (128, 512, 512), (256, 256, 256)]
+SHAPES = [(128, 784, 512), (128, 512, 512), (256, 256, 256), (128, 2048, 256)]
 NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
 ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
-BUDGET_S = 0.25  # rounds stop once a variant's share of this is spent
+BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
-FORMAT = 1  # of the cache file
+FORMAT = 2  # of the cache file (2: plans gained "a packed")
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed
@@ -35,13 +35,14 @@ source = None  # "autotune" or "cache file" once a plan is installed
 def blocking() -> tuple:
     """({"blocking": per variant, "caches": bytes, "source": of the plans}, PYAUTODIFF_GEMM_BLOCKING's state: 1 used,
     0 unset, -1 malformed) as the C side chose them (ad_gemm_blocking)."""
-    values = _backend.i64_array((0,) * 10)
+    values = _backend.i64_array((0,) * 11)
     _owner, text = _backend.alloc(64, None)  # (the owners keep both buffers alive until we return)
     plans, where = {}, "fixed"
     while _backend.lib.ad_gemm_blocking(len(plans), values, text, 64) == 0:
         name, where = bytes(_backend.view(text, 64)).split(b"\0", 1)[0].decode().split(" ")
-        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place = struct.unpack("10q", _backend.view(values, 80))
-        plans[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc, "b_in_place": bool(in_place)}
+        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place, pack_a = struct.unpack("11q", _backend.view(values, 88))
+        plans[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc, "b_in_place": bool(in_place),
+                       "a_packed": bool(pack_a)}
     return {"blocking": plans, "caches": {"l1d": l1d, "l2": l2, "l3": l3},
             "source": (source or "set") if where == "set" else where}, state
 
@@ -69,15 +70,16 @@ def machine_key() -> str:
 
 
 def _install(plans: dict) -> None:
-    for variant, (mc, kc, nc, in_place) in enumerate(plans.values()):
-        if _backend.lib.ad_gemm_set_plan(variant, mc, kc, nc, in_place):
-            raise ValueError(f"ad_gemm_set_plan refused {mc, kc, nc, in_place}")
+    for variant, plan in enumerate(plans.values()):
+        if _backend.lib.ad_gemm_set_plan(variant, *plan):
+            raise ValueError(f"ad_gemm_set_plan refused {plan}")
 
 
 def _valid(plans, names: list) -> bool:
     return (isinstance(plans, dict) and list(plans) == names and all(
-        isinstance(p, list) and len(p) == 4 and all(type(x) is int for x in p) and
-        all(1 <= x <= _backend.C.AD_GEMM_BLOCK_MAX for x in p[:3]) and p[3] in (0, 1) for p in plans.values()))
+        isinstance(p, list) and len(p) == 5 and all(type(x) is int for x in p) and
+        all(1 <= x <= _backend.C.AD_GEMM_BLOCK_MAX for x in p[:3]) and p[3] in (0, 1) and p[4] in (0, 1)
+        for p in plans.values()))
 
 
 def read_cache(path: str, key: str, names: list):
@@ -116,14 +118,16 @@ def write_cache(path: str, key: str, plans: dict) -> None:
 
 
 def candidates(plan: dict, es: int) -> list:
-    """(mc, kc, nc, b in place) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the model's with
-    depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in place flipped."""
-    mc, kc, nc, ip = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"])
+    """(mc, kc, nc, b in place, a packed) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the
+    model's with depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in
+    place flipped, with a packed flipped, and with both flipped."""
+    mc, kc, nc, ip, pa = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"]), int(plan["a_packed"])
     C = _backend.C
     fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
-    out = [(mc, kc, nc, ip), (*fixed, ip)]
-    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip) for depth in (128, 256, 384)]
-    out += [(mc, kc, nc, 1 - ip), (*fixed, 1 - ip)]
+    out = [(mc, kc, nc, ip, pa), (*fixed, ip, pa)]
+    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa) for depth in (128, 256, 384)]
+    out += [(*blocks, flags[0], flags[1]) for flags in ((1 - ip, pa), (ip, 1 - pa), (1 - ip, 1 - pa))
+            for blocks in ((mc, kc, nc), fixed)]
     seen = []
     for c in out:  # (mc rounded to whole tiles, as the kernel will)
         c = (max(plan["mr"], c[0] // plan["mr"] * plan["mr"]),) + c[1:]
@@ -134,11 +138,11 @@ def candidates(plan: dict, es: int) -> list:
 
 def _clear(count: int) -> None:
     for variant in range(count):  # (back to the model's plans)
-        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1)
+        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1)
 
 
 def tune() -> dict:
-    """{variant: [mc, kc, nc, b in place]}: each variant's fastest candidate at one thread on its shapes, the model's
+    """{variant: [mc, kc, nc, b in place, a packed]}: each variant's fastest candidate at one thread on its shapes, the model's
     unless another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
     lib, C = _backend.lib, _backend.C
     _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)

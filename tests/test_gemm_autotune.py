@@ -56,7 +56,8 @@ def cache(tmp_path):
 
 
 def plans_of(gemm) -> dict:
-    return {name: [b["mc"], b["kc"], b["nc"], int(b["b_in_place"])] for name, b in gemm["blocking"].items()}
+    return {name: [b["mc"], b["kc"], b["nc"], int(b["b_in_place"]), int(b["a_packed"])]
+            for name, b in gemm["blocking"].items()}
 
 
 def model_source():
@@ -82,8 +83,10 @@ def test_the_first_large_product_tunes_and_writes_the_cache(tmp_path, first):
 
 
 def odd_plans(gemm) -> dict:
-    """Plans no candidate would be (ragged blocks of every kind), b in place the other way from the model's."""
-    return {name: [7 * b["mr"], 37, 5 * b["nr"], 1 - int(b["b_in_place"])] for name, b in gemm["blocking"].items()}
+    """Plans no candidate would be (ragged blocks of every kind), b in place and a packed the other way from the
+    model's."""
+    return {name: [7 * b["mr"], 37, 5 * b["nr"], 1 - int(b["b_in_place"]), 1 - int(b["a_packed"])]
+            for name, b in gemm["blocking"].items()}
 
 
 def write(tmp_path, data) -> None:
@@ -119,12 +122,15 @@ def test_another_machines_plans_are_kept_and_not_used(tmp_path):
 
 def corrupt(plans: dict) -> list:
     key, name = _gemm_tune.machine_key(), next(iter(plans))
-    bad = [dict(plans, **{name: value}) for value in ([0, 256, 4032, 0], [144, 256, 4032, 2], [144, 256, 4032],
-                                                         [144, 256.0, 4032, 0], [144, True, 4032, 0], "144,256,4032",
-                                                         [144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0])]
-    bad += [{"f32_other": [144, 256, 4032, 0]}, dict(list(plans.items())[1:]), {**plans, "f64_extra": [1, 1, 1, 0]}]
+    bad = [dict(plans, **{name: value}) for value in ([0, 256, 4032, 0, 1], [144, 256, 4032, 2, 1],
+                                                         [144, 256, 4032, 0, 2], [144, 256, 4032, 0], [144, 256, 4032],
+                                                         [144, 256.0, 4032, 0, 1], [144, True, 4032, 0, 1],
+                                                         "144,256,4032", [144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1])]
+    bad += [{"f32_other": [144, 256, 4032, 0, 1]}, dict(list(plans.items())[1:]),
+            {**plans, "f64_extra": [1, 1, 1, 0, 1]}]
     return (["", "{", "[]", "null", json.dumps({"plans": {key: plans}}),
-             json.dumps({"format": 2, "plans": {key: plans}}), json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
+             json.dumps({"format": 1, "plans": {key: [p[:4] for p in plans.values()]}}),
+             json.dumps({"format": 3, "plans": {key: plans}}), json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
             [json.dumps({"format": _gemm_tune.FORMAT, "plans": {key: b}}) for b in bad])
 
 
@@ -183,11 +189,12 @@ def test_set_plan_validates_and_decides_below_the_overrides():
     np = pytest.importorskip("numpy")
     model = ad.backend_info()["gemm"]
     count = len(model["blocking"])
-    for args in [(count, 144, 256, 4032, 0), (-1, 144, 256, 4032, 0), (0, 0, 256, 4032, 0), (0, 144, -1, 4032, 0),
-                 (0, 144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0), (0, 144, 256, 4032, 2), (0, 144, 256, 4032, -1),
-                 (0, 0, 0, 0, 0), (0, 0, 0, 1, -1)]:
+    for args in [(count, 144, 256, 4032, 0, 1), (-1, 144, 256, 4032, 0, 1), (0, 0, 256, 4032, 0, 1),
+                 (0, 144, -1, 4032, 0, 1), (0, 144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1), (0, 144, 256, 4032, 2, 1),
+                 (0, 144, 256, 4032, -1, 1), (0, 144, 256, 4032, 0, 2), (0, 144, 256, 4032, 0, -1),
+                 (0, 0, 0, 0, 0, 0), (0, 0, 0, 1, -1, -1), (0, 0, 0, 0, -1, 0), (0, 0, 0, 0, 0, -1)]:
         assert lib.ad_gemm_set_plan(*args) == C.AD_EINVAL, args
-    assert lib.ad_gemm_set_plan(count, 0, 0, 0, -1) == C.AD_EINVAL
+    assert lib.ad_gemm_set_plan(count, 0, 0, 0, -1, -1) == C.AD_EINVAL
     assert ad.backend_info()["gemm"] == model
     plans = odd_plans(model)
     try:
@@ -202,7 +209,7 @@ def test_set_plan_validates_and_decides_below_the_overrides():
         test_gemm_blocking.check_products(np)
     finally:
         for variant in range(count):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1) == 0
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
     assert ad.backend_info()["gemm"] == model
 
 
