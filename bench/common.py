@@ -8,9 +8,13 @@ into `table.md` and `write_chart` draws `chart.png` from the same data.
 A results file is a JSON object; any script (also ones not written with this module) may add one:
     name, title, unit ("GFLOP/s" | "us"), higher_is_better, references (implementation names),
     quick, timestamp, machine, versions, threads ({"1": {...settings in effect}, ...}),
-    rows: [{case, threads, impl, value, ratios: {reference: speedup}}, ...],
+    rows: [{case, threads, impl, value, ratios: {reference: speedup}}, ...],  (optional per row: rounds_s, the
+          seconds per call of each timed round, and group, the same for rows whose rounds were interleaved)
     goals: [{figure, goal, ratio, met}], notes: [str]
-A ratio is always "times faster than the reference": reference_time / time, or rate / reference_rate.
+A ratio is always "times faster than the reference": reference_time / time, or rate / reference_rate. Where both
+rows were timed together (measure_many: rounds interleaved), it is the median over rounds of each round's ratio
+(paired: a slow spell of a shared host, lasting a round or two, weighs on both sides of a pair alike instead of on
+one side's median); elsewhere the ratio of the two values. `ratios_of_medians` keeps the latter for every row.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import itertools
 import json
 import os
 import platform
@@ -263,9 +268,12 @@ def _calibrate(fn, mode: Mode) -> tuple[int, int]:
     return number, max(3, min(mode.rounds, int(mode.max_measure_s / (per_call * number))))
 
 
-def _summary(times: list[float], number: int) -> dict:
+_groups = itertools.count()
+
+
+def _summary(times: list[float], number: int, group: str) -> dict:
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "rounds": len(times), "number": number}
+            "rounds": len(times), "number": number, "rounds_s": times, "group": group}
 
 
 def measure(fn, mode: Mode) -> dict:
@@ -302,27 +310,40 @@ def measure_many(fns: dict, mode: Mode) -> dict:
                 for _ in range(number):
                     fn()
                 times[name].append((time.perf_counter() - t0) / number)
-    return {name: _summary(times[name], plan[name][0]) for name in fns}
+    group = f"{os.getpid()}-{next(_groups)}"  # (rows of one call: their rounds pair up, see add_ratios)
+    return {name: _summary(times[name], plan[name][0], group) for name in fns}
 
 
 def row(case: str, threads: int, impl: str, value: float, timing: dict | None = None, **extra) -> dict:
     r = {"case": case, "threads": threads, "impl": impl, "value": value}
     if timing:
-        r.update({k: timing[k] for k in ("median_s", "min_s", "max_s", "rounds", "number")})
+        r.update({k: timing[k] for k in ("median_s", "min_s", "max_s", "rounds", "number", "rounds_s", "group")
+                  if k in timing})
     r.update(extra)
     return r
 
 
 # --- results -------------------------------------------------------------------------------------
 
+def paired_ratio(row: dict, ref: dict) -> float | None:
+    """Median over the interleaved rounds of reference seconds / seconds, where the two rows were timed together."""
+    if row.get("group") is None or row.get("group") != ref.get("group"):
+        return None
+    pairs = [b / a for a, b in zip(row.get("rounds_s") or [], ref.get("rounds_s") or []) if a > 0]
+    return statistics.median(pairs) if pairs else None
+
+
 def add_ratios(rows: list, references: list, higher_is_better: bool) -> None:
-    ref = {(r["case"], r["threads"], r["impl"]): r["value"] for r in rows}
+    ref = {(r["case"], r["threads"], r["impl"]): r for r in rows}
     for r in rows:
-        r["ratios"] = {}
+        r["ratios"], r["ratios_of_medians"] = {}, {}
         for name in references:
-            base = ref.get((r["case"], r["threads"], name))
-            if base and r["value"]:
-                r["ratios"][name] = r["value"] / base if higher_is_better else base / r["value"]
+            b = ref.get((r["case"], r["threads"], name))
+            if b and b["value"] and r["value"]:
+                of_medians = r["value"] / b["value"] if higher_is_better else b["value"] / r["value"]
+                r["ratios_of_medians"][name] = of_medians
+                paired = paired_ratio(r, b)
+                r["ratios"][name] = of_medians if paired is None else paired
 
 
 def ratios_of(rows: list, impl: str, reference: str, cases=None, threads=None) -> list[float]:
@@ -428,7 +449,8 @@ def write_table(directory: Path) -> Path | None:
              header(results[0]), "",
              "Each figure is the median of several timed rounds after warm-up, all implementations measured "
              "in the same run. A ratio is how many times faster than the reference (higher is better for "
-             "pyautodiff): reference time / time, or GFLOP/s / reference GFLOP/s. Measured "
+             "pyautodiff): reference time / time, or GFLOP/s / reference GFLOP/s, the median of the rounds' "
+             "ratios where the two were timed in interleaved rounds (paired). Measured "
              + ", ".join(sorted({r.get('timestamp', '?')[:16] for r in results})) + ".", ""]
     goals = [g for r in results for g in r.get("goals", [])]
     if goals:
