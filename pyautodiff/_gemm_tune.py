@@ -19,9 +19,10 @@ from . import _backend
 
 # products of at least this many multiply-adds start the tuning (~50 us at 1 thread: what a model's layers do)
 THRESHOLD = 1 << 21
-# (m, k, n) per variant: the MLP's first layers (b read in place at leading dimensions 512) and a square product;
+# (m, k, n) per variant: the MLP's first layers, at batch 64 too (then b may be read in place: at 128 rows only with
+# blocks of more rows, so a batch of 64 is where the model's own blocks time b in place at all) and a square product;
 # for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like
-SHAPES = [(128, 784, 512), (128, 512, 512), (256, 256, 256), (128, 2048, 256)]
+SHAPES = [(128, 784, 512), (128, 512, 512), (64, 784, 512), (256, 256, 256)]
 NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
 ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
@@ -120,14 +121,14 @@ def write_cache(path: str, key: str, plans: dict) -> None:
 def candidates(plan: dict, es: int) -> list:
     """(mc, kc, nc, b in place, a packed) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the
     model's with depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in
-    place flipped, with a packed flipped, and with both flipped."""
+    place flipped. a packed stays the model's: packing a mattered on products the tuning cannot afford to time
+    (1024^3, b transposed) and little on those it times, where a few rounds on a busy host chose either way."""
     mc, kc, nc, ip, pa = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"]), int(plan["a_packed"])
     C = _backend.C
     fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
     out = [(mc, kc, nc, ip, pa), (*fixed, ip, pa)]
     out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa) for depth in (128, 256, 384)]
-    out += [(*blocks, flags[0], flags[1]) for flags in ((1 - ip, pa), (ip, 1 - pa), (1 - ip, 1 - pa))
-            for blocks in ((mc, kc, nc), fixed)]
+    out += [(mc, kc, nc, 1 - ip, pa), (*fixed, 1 - ip, pa)]
     seen = []
     for c in out:  # (mc rounded to whole tiles, as the kernel will)
         c = (max(plan["mr"], c[0] // plan["mr"] * plan["mr"]),) + c[1:]
