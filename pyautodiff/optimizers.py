@@ -312,8 +312,8 @@ class Optimizer:
             slots = entry[1]
             for s in needed:
                 if s not in slots:
-                    slots[s] = Variable(full(var.shape, self._slot_initial(s), var.dtype), name=f"{var.name}/{s}",
-                                        trainable=False)
+                    slots[s] = Variable._over(full(var.shape, self._slot_initial(s), var.dtype), f"{var.name}/{s}",
+                                              False)
 
     def slots_for(self) -> tuple:
         """The slots a new variable gets under the current hyper-parameters."""

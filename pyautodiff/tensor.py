@@ -472,7 +472,19 @@ class Variable(Tensor):
         return _new(_unguarded(cls))  # __init__ fills it in, then makes it a cls
 
     def __init__(self, value, name: str | None = None, trainable: bool = True, dtype=None):
-        t = array(value, dtype, "Variable")
+        self._take(array(value, dtype, "Variable"), name, trainable)
+
+    @classmethod
+    def _over(cls, t: Tensor, name: str, trainable: bool) -> "Variable":
+        """A Variable over the storage of t, a fresh tensor nobody else holds, without copying it: the kernel call
+        that filled t then wrote the Variable's own storage, which a tracing Function leaves out of its replays
+        (plan.without_initializers), instead of replaying it into a copy nothing reads (an Adam step as a
+        Function re-filled its moments' initial zeros every call: 7% of the MLP step)."""
+        v = cls.__new__(cls)
+        v._take(t, name, trainable)
+        return v
+
+    def _take(self, t: Tensor, name: str | None, trainable: bool) -> None:
         self._owner, self._ptr, self.shape, self.dtype, self.size, self.ndim = (
             t._owner, t._ptr, t.shape, t.dtype, t.size, t.ndim)
         self.version = 0  # counts in-place writes; tapes refuse gradients through a changed value
