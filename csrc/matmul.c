@@ -347,7 +347,8 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
          * costs would show) and shares of rows (each reads all of b) get AD_TASKS_PER_THREAD equal
          * shares per thread. With a transposed a the kernel may run along c's columns (gemm_variant.inc), so units
          * then keep both kinds of tile edge. A share of columns reads a row-major a in place: packing it, every
-         * share would pack all of a again (2 threads, Zen 3: 512^3 160 -> 127 GFLOP/s, 128x784 @ 784x512 126 -> 107). */
+         * share would pack all of a again (2 threads, Zen 3: 512^3 160 -> 127 GFLOP/s, 128x784 @ 784x512
+         * 126 -> 107). */
         mm_share sh[MM_MAX_THREADS * MM_GUIDED];
         int by_batch = batch % nt == 0 || batch >= 4 * nt, by_rows = !by_batch && m > n;
         int64_t len = by_batch ? batch : by_rows ? m : n, ns = (int64_t)nt * AD_TASKS_PER_THREAD;

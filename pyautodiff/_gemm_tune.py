@@ -143,8 +143,8 @@ def _clear(count: int) -> None:
 
 
 def tune() -> dict:
-    """{variant: [mc, kc, nc, b in place, a packed]}: each variant's fastest candidate at one thread on its shapes, the model's
-    unless another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
+    """{variant: [mc, kc, nc, b in place, a packed]}: each variant's fastest candidate at one thread on its shapes,
+    the model's unless another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
     lib, C = _backend.lib, _backend.C
     _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
     model = blocking()[0]["blocking"]
