@@ -28,6 +28,9 @@ ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candi
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
 FORMAT = 2  # of the cache file (2: plans gained "a packed")
+# the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
+# tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use)
+DRIVERS = 2
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed
@@ -60,14 +63,14 @@ def cache_path() -> str:
 
 def machine_key() -> str:
     """What a plan depends on: the CPU (cpuid's names, else the platform's), its caches, the SIMD width in use (so
-    PYAUTODIFF_SIMD=avx2 has its own plans) and the library's version (its kernels)."""
+    PYAUTODIFF_SIMD=avx2 has its own plans), the library's version and the drivers' revision (its kernels)."""
     _owner, text = _backend.alloc(256, None)
     _backend.lib.ad_cpu_identity(text, 256)
     cpu = bytes(_backend.view(text, 256)).split(b"\0", 1)[0].decode(errors="replace")
     caches = blocking()[0]["caches"]
     version = getattr(sys.modules.get(__package__), "__version__", "?")
     return (f"{cpu or platform.machine() + ' ' + platform.processor()} | caches {caches['l1d']},{caches['l2']},"
-            f"{caches['l3']} | simd {_backend.lib.ad_simd_bytes()} | pyautodiff {version}")
+            f"{caches['l3']} | simd {_backend.lib.ad_simd_bytes()} | pyautodiff {version} drivers {DRIVERS}")
 
 
 def _install(plans: dict) -> None:

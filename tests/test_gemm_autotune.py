@@ -235,7 +235,8 @@ def test_the_machine_key_names_the_cpu_and_what_plans_depend_on():
     assert lib.ad_cpu_identity(text, 256) == 0
     key = _gemm_tune.machine_key()
     caches = ad.backend_info()["gemm"]["caches"]
-    assert f"caches {caches['l1d']},{caches['l2']},{caches['l3']}" in key and f"pyautodiff {ad.__version__}" in key
+    assert f"caches {caches['l1d']},{caches['l2']},{caches['l3']}" in key
+    assert f"pyautodiff {ad.__version__} drivers {_gemm_tune.DRIVERS}" in key
     assert f"simd {ad.backend_info()['simd_bytes']}" in key
     if platform.machine() in ("x86_64", "AMD64"):  # (cpuid's vendor, family, model, stepping and brand)
         assert key.startswith(("GenuineIntel family", "AuthenticAMD family")) or " family " in key.split(" | ")[0]
