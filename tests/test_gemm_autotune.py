@@ -18,7 +18,8 @@ lib, C = _backend.lib, _backend.C
 native = pytest.mark.skipif(sys.platform == "emscripten" or not lib.ad_gemm_can_tune(),
                             reason="tuning needs a native build without sanitizers (and a subprocess)")
 
-# a child: an optional small product first, then the first large one (matmul or a Dense layer), then the products
+# a child: an optional small product first, then the first large one (matmul, a Dense or Conv2D layer, or the LSTM's
+# recurrence), then the products
 # checked against numpy under whatever plan is installed; prints backend_info()["gemm"] before and after
 CHILD = f"""
 import json, sys, numpy as np
@@ -29,11 +30,18 @@ ad.matmul(ad.ones((8, 8)), ad.ones((8, 8)))
 small = ad.backend_info()["gemm"]
 if sys.argv[1] == "dense":
     ad.layers.Dense(512)(ad.ones((128, 784)))
+elif sys.argv[1] == "conv":
+    ad.layers.Conv2D(32, 3, activation="relu")(ad.ones((64, 28, 28, 1)))
+elif sys.argv[1] == "rnn":  # (the per-step products alone: the LSTM layer's input product would come first)
+    from pyautodiff.ops import rnn
+    rnn.rnn("lstm", ad.ones((50, 32, 512)), ad.ones((128, 512)), ad.ones((32, 128)), ad.ones((32, 128)))
 else:
     ad.matmul(ad.ones((128, 784)), ad.ones((784, 512)))
+large = ad.backend_info()["gemm"]  # (right after the first large product: the checks below would tune too)
 t.PRODUCTS = [(130, 257, 1023), (128, 784, 512), (33, 2048, 70)]  # (ragged under every plan; in place or not)
 t.check_products(np)
-print(json.dumps([before, small, ad.backend_info()["gemm"], ad.backend_info()["gemm_b_in_place"]]))
+assert ad.backend_info()["gemm"] == large
+print(json.dumps([before, small, large, ad.backend_info()["gemm_b_in_place"]]))
 """
 
 
@@ -65,7 +73,7 @@ def model_source():
 
 
 @native
-@pytest.mark.parametrize("first", ["matmul", "dense"])
+@pytest.mark.parametrize("first", ["matmul", "dense", "conv", "rnn"])
 def test_the_first_large_product_tunes_and_writes_the_cache(tmp_path, first):
     pytest.importorskip("numpy")
     before, small, tuned, _ = run(tmp_path, first)

@@ -8,6 +8,7 @@ conv_bias_act, the Conv layers' forward, adds the bias and a fused activation in
 """
 
 from .. import _backend as B
+from .. import _gemm_tune
 from ..tensor import Tensor, as_tensor, shape_size
 from ._core import C, as_int, as_ints, code, defop, describe, emit, i64, lib, need_float, out_like, public, run
 from .nn import FUSED, bias_act_grad
@@ -36,8 +37,15 @@ def _words(geom) -> tuple:
 _OUT_SHAPE = {C.AD_CONV_FORWARD: _y_shape, C.AD_CONV_INPUT_GRAD: _x_shape, C.AD_CONV_KERNEL_GRAD: _w_shape}
 
 
+def _macs(geom) -> int:
+    """Multiply-adds of the convolution (and of either of its gradients): every output against its window."""
+    return geom[0] * shape_size(tuple(a[1] * a[2] for a in geom[4])) * geom[2] // geom[1] * geom[3]
+
+
 def _apply(mode: int, name: str, geom, a: Tensor, b: Tensor) -> Tensor:
     out = out_like(_OUT_SHAPE[mode](geom), a.dtype)
+    if _gemm_tune.pending:  # (the convolutions run on the GEMM's plans too)
+        _gemm_tune.first_product(_macs(geom))
     run(name, (a, b), lib.ad_conv, mode, code(a), len(geom[4]), i64(_words(geom)), a._ptr, b._ptr, out._ptr)
     return emit(_OPS[mode], (a, b), out, {"geom": geom, "name": name})
 
@@ -156,6 +164,8 @@ def conv_bias_act(nsp: int, x, kernel, bias, activation: str, strides=1, padding
                          f"and bias {describe(*operands)}")
     act = FUSED[activation]
     y = out_like(_y_shape(geom), x.dtype)
+    if _gemm_tune.pending:
+        _gemm_tune.first_product(_macs(geom))
     run(name, operands, lib.ad_conv_bias_act, code(x), act, nsp, i64(_words(geom)), x._ptr, kernel._ptr,
         B.NULL if bias is None else operands[2]._ptr, y._ptr)
     return emit(CONV_BIAS_ACT, operands, y, {"geom": geom, "name": name, "act": act})

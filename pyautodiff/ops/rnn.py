@@ -8,6 +8,7 @@ vjp raises (rather than let an outer tape see no dependence and return None or z
 """
 
 from .. import _backend as B
+from .. import _gemm_tune
 from ..tensor import Tensor
 from ._core import C, code, defop, describe, emit, lib, need_float, out_like, register, run
 from .nn import FUSED
@@ -95,6 +96,8 @@ def rnn(cell: str, xw, recurrent_kernel, h0, c0=None, recurrent_bias=None, mask=
                                                                        (recurrent_bias,))
     attrs = {"cell": cell, "act": FUSED[activation], "ract": FUSED[recurrent_activation], "reverse": bool(reverse),
              "mask": mask, "rmask": recurrent_mask, "work": work, "name": name, "has_rb": recurrent_bias is not None}
+    if _gemm_tune.pending:  # (the per-step products run on the GEMM's plans)
+        _gemm_tune.first_product(steps * batch * recurrent_kernel.shape[1] * units)
     run(name, inputs + tuple(t for t in (mask, recurrent_mask) if t is not None), lib.ad_rnn, CELLS[cell],
         code(xw), attrs["act"], attrs["ract"], int(attrs["reverse"]), steps, batch, units, xw._ptr,
         recurrent_kernel._ptr, _ptr(recurrent_bias), h0._ptr, _ptr(c0), _ptr(mask), _ptr(recurrent_mask), h._ptr,
