@@ -75,8 +75,8 @@ typedef float f32x16 __attribute__((vector_size(64)));
 /* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays */
 #define MM_B_IN_PLACE(m, csb, o) ((csb) == 1 && (m) <= (o)->mc && (o)->in_place)
 #define MM_KC_IN_PLACE 2048
-/* panels of b packed at a time in the first row block (see the packed driver): 16 of kc x NR, with kc sized to
- * half of L1 that is 8 L1s' worth (256 KiB on Zen 3), which stays in L2 next to the A block */
+/* panels of b packed at a time in the first row block (see the packed driver): a kc x NR panel is sized to half
+ * of L1, so 16 of them are 8 L1s' worth (256 KiB on Zen 3), which L2 holds next to the A block */
 #define MM_B_CHUNK 16
 /* a row-major a is packed (see the packed driver) where the plan says so and c has more than two tiles' columns */
 #define MM_PACK_A_ROWS(csa, n, NR, o) ((csa) == 1 && (o)->pack_a && (n) > 2 * (NR))
