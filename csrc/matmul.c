@@ -67,7 +67,9 @@ typedef float f32x16 __attribute__((vector_size(64)));
 #endif
 /* The depth loop of both kernels, A_I being a's value for row i at p: from a packed panel of b
  * (64-byte aligned, NR apart: a constant step and aligned loads, which Chromium's wasm compiles
- * ~10% faster) or from b in place (rows bstep apart, unaligned loads). */
+ * ~10% faster) or from b in place (rows bstep apart, unaligned loads). A b read in place whose rows
+ * are NR long has the packed step but only malloc's alignment (16 bytes): the alignment is tested,
+ * not inferred from the step (aligned AVX loads from it crashed on Zen 4). */
 #define MM_DEPTH(V, MR, NV, NEXT_A, A_I, STEP, LOAD_B)                                         \
     MM_UNROLL                                                                                   \
     for (int64_t p = 0; p < kc; p++, NEXT_A, bp += (STEP)) {                                   \
@@ -77,7 +79,7 @@ typedef float f32x16 __attribute__((vector_size(64)));
             for (int j = 0; j < NV; j++) acc[i][j] += (A_I) * bv[j];                            \
     }
 #define MM_DEPTH_LOOP(V, MR, NR, NV, NEXT_A, A_I)                                              \
-    if (bstep == NR) {                                                                          \
+    if (bstep == NR && (uintptr_t)bp % sizeof(V) == 0) {                                        \
         MM_DEPTH(V, MR, NV, NEXT_A, A_I, NR, bv[j] = *(const V *)(bp + j * VL))                 \
     } else {                                                                                    \
         MM_DEPTH(V, MR, NV, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \

@@ -270,3 +270,25 @@ def test_narrow_products_and_narrow_last_panels_with_alpha_and_beta(dtype):
                     want = alpha * (a.astype(np.float64) @ b) + beta * c0
                     bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b) + np.abs(c0))
                     assert np.all(np.abs(np.asarray(z) - want) <= bound), (dtype, m, k, n, ta, tb, alpha, beta)
+
+
+@pytest.mark.parametrize("transpose_a", [0, 1])
+def test_every_variant_reads_an_unaligned_b_whose_rows_are_one_panel_wide(transpose_a):
+    """b read in place with rows exactly NR long has the packed panels' step but only the alignment its caller gave
+    it (kernels need none: malloc's 16 bytes inside dense_backward): aligned AVX loads from it crashed on Zen 4 (the
+    transformer's 16-unit Dense backward). Every variant, n = NR and 2 NR, b one element off a 64-byte boundary."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(3)
+    for variant, (name, plan) in enumerate(ad.backend_info()["gemm"]["blocking"].items()):
+        dtype = "float32" if name.startswith("f32") else "float64"
+        size = np.dtype(dtype).itemsize
+        for m, k, n in [(16, 256, plan["nr"]), (6, 40, plan["nr"]), (37, 100, 2 * plan["nr"])]:
+            a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+            x = ad.array(np.ascontiguousarray(a.T) if transpose_a else a)
+            y = ad.array(np.concatenate([np.zeros(1, dtype), b.ravel()]))  # (64-byte aligned storage, b at + 1)
+            z = ad.zeros((m, n), dtype)
+            assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, transpose_a, _backend.offset(y._ptr, size), 0,
+                                           z._ptr) == 0
+            want = a.astype(np.float64) @ b
+            bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b))
+            assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, transpose_a)
