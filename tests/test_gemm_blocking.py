@@ -158,8 +158,10 @@ def test_backend_info_shows_the_blocking_and_its_model():
     if info["simd_bytes"] <= 16:
         assert set(gemm["blocking"]) == {"f32_v16", "f64_v16"}
     else:
-        assert {"f32_avx2", "f32_avx2_8x8", "f64_avx2"} <= set(gemm["blocking"]) <= {"f32_avx512", "f32_avx2",
-                                                                                      "f32_avx2_8x8", "f64_avx2"}
+        assert {"f32_avx2", "f32_avx2_8x8", "f64_avx2"} <= set(gemm["blocking"]) <= {
+            "f32_avx512", "f32_avx512_8x8", "f32_avx2", "f32_avx2_8x8", "f64_avx2"}
+        assert ("f32_avx512" in gemm["blocking"]) == ("f32_avx512_8x8" in gemm["blocking"]) == \
+            (info["simd_bytes"] == 64)
     l1d, l2, l3 = (gemm["caches"][c] for c in ("l1d", "l2", "l3"))
     for name, b in gemm["blocking"].items():
         assert b["mc"] % b["mr"] == 0 and b["nc"] % b["nr"] == 0 and b["kc"] >= 1, name

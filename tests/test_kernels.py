@@ -217,7 +217,8 @@ def test_backend_info_names_the_cache_choice():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,n,k,ta,tb", [(300, 120, 257, False, False), (130, 600, 300, False, False),
-                                         (100, 700, 300, True, False), (300, 100, 200, True, True)])
+                                         (100, 700, 300, True, False), (300, 100, 200, True, True),
+                                         (300, 10, 700, False, False), (260, 100, 700, False, True)])
 def test_matmul_same_bits_for_any_thread_count(dtype, m, n, k, ta, tb):
     """Threads split c, never a sum: every element is computed the same way with 1 or 2 threads."""
     a, b = arr((k, m) if ta else (m, k), dtype), arr((n, k) if tb else (k, n), dtype)
