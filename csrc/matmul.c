@@ -114,12 +114,12 @@ typedef int (*mm_fn)(int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa
                      double alpha, double beta, const mm_plan *o);
 
 /* a variant (stamped out by gemm_variant.inc): its GEMM, its whole-b packing for ad_pack_b, its name for
- * ad.backend_info(), element and vector bytes, register tile */
+ * ad.backend_info(), element bytes, register tile, the SIMD level it needs */
 typedef struct {
     mm_fn fn;
     void (*pack)(int64_t n, int64_t k, const void *b, int64_t rsb, int64_t csb, void *out);
     const char *name;
-    int esize, vbytes, mr, nr;
+    int esize, mr, nr;
     int isa; /* the SIMD level (ad_simd_bytes) it needs: its vectors' bytes, but 64 for AVX-512's 8 x 8 tile */
 } mm_variant;
 #define MM_NAME_(p) #p
@@ -133,7 +133,7 @@ typedef struct {
  * 12 x 32 and 14 x 32 were slower (12 or 14 row pointers for an unpacked a exhaust the GPRs). Floats with n <= 12
  * (the MLP's 10 classes): 8 x 8, its one vector per row doing half the 6 x 16 tile's work on 10 columns, whose
  * last two go to the small path (see the packed driver); with AVX-512 the same tile compiled for it (an FMA takes
- * its broadcast operand from memory, 32 registers): 5-16% faster on the narrow products than the AVX2 build on
+ * its broadcast operand from memory, 32 registers): 7-17% faster on the narrow products than the AVX2 build on
  * Zen 4 (paired A/B in one process; a 16-float vector per row, 62% of it padding, was no faster there). */
 #if AD_X86
 #define P f32_avx512
