@@ -1,5 +1,6 @@
 """Every kernel against numpy, in both float dtypes, with broadcasting and empty-tensor edge cases."""
 
+import itertools
 import os
 import platform
 import subprocess
@@ -168,6 +169,29 @@ def test_matmul(dtype, m, n, k, ta, tb):
                                atol=1e-4 if dtype == "float32" else 1e-11)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tb", [False, True])
+def test_matmul_narrow_products_every_tail_and_row_group(dtype, tb):
+    """Dot products along k (n <= 4 and the last 1-3 columns of a narrow product) come in groups of rows sharing
+    their loads: every row count's remainder group and every tail width, against float64."""
+    for m, n, k in itertools.product((1, 2, 3, 5, 7, 8, 9, 15, 17, 130), (1, 2, 3, 4, 9, 10, 11, 12), (33, 200)):
+        a, b = arr((m, k), dtype), arr((k, n), dtype)
+        got = ad.matmul(ad.array(a), ad.array(b.T.copy() if tb else b), False, tb)
+        np.testing.assert_allclose(np.asarray(got), a.astype(np.float64) @ b, rtol=1e-4 if dtype == "float32" else
+                                   1e-11, atol=1e-4 if dtype == "float32" else 1e-11, err_msg=str((m, n, k)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_a_row_of_a_dot_product_matmul_has_the_same_bits_alone(n):
+    """Rows grouped to share loads must not change any element's sum: row i of a @ b^T (n <= 4: dot products)
+    equals a[i] @ b^T computed alone, bit for bit."""
+    a, b = arr((37, 300), "float32"), arr((n, 300), "float32")
+    whole = np.asarray(ad.matmul(ad.array(a), ad.array(b), False, True))
+    for i in range(37):
+        np.testing.assert_array_equal(np.asarray(ad.matmul(ad.array(a[i:i + 1]), ad.array(b), False, True))[0],
+                                      whole[i])
+
+
 MATMUL_SWEEP = """
 import itertools, sys, numpy as np, pyautodiff as ad
 rng = np.random.default_rng(1)
@@ -218,7 +242,8 @@ def test_backend_info_names_the_cache_choice():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,n,k,ta,tb", [(300, 120, 257, False, False), (130, 600, 300, False, False),
                                          (100, 700, 300, True, False), (300, 100, 200, True, True),
-                                         (300, 10, 700, False, False), (260, 100, 700, False, True)])
+                                         (300, 10, 700, False, False), (260, 100, 700, False, True),
+                                         (301, 3, 300, False, True)])
 def test_matmul_same_bits_for_any_thread_count(dtype, m, n, k, ta, tb):
     """Threads split c, never a sum: every element is computed the same way with 1 or 2 threads."""
     a, b = arr((k, m) if ta else (m, k), dtype), arr((n, k) if tb else (k, n), dtype)
