@@ -80,9 +80,13 @@ class Function:
         trace = self._traces.get(key)
         if trace is None:
             return self._trace(key, args, kwargs, tensors)
-        self._traces.move_to_end(key)
+        if len(self._traces) > 1:
+            self._traces.move_to_end(key)
         self._recent.append(False)
-        return trace.results(tensors, args, kwargs, *trace.run_forward(tensors))
+        values, generation = trace.run_forward(tensors)
+        if not _tape.state.tapes:  # no tape records the call (results' short way, inlined: a replay is ~10 us)
+            return values[0] if trace.single else pytree.unflatten(trace.structure, values)
+        return trace.results(tensors, args, kwargs, values, generation)
 
     # --- tracing ---
     def _trace(self, key, args, kwargs, tensors):
@@ -123,12 +127,11 @@ def _signature(name: str, args: tuple, kwargs: dict, tensors: list) -> tuple:
     if not kwargs:  # the common call, plain tensors only, without the walk
         for a in args:
             if type(a) is not Tensor:
-                del key[3:], tensors[:]
+                del key[3:]
                 break
-            key.append(a.shape)
-            key.append(a.dtype)
-            tensors.append(a)
+            key += a.shape, a.dtype
         else:
+            tensors += args
             return tuple(key)
     leaves, tree = pytree.flatten((args, kwargs))
     key.append(tree)
@@ -221,6 +224,7 @@ class _Trace:
         # plain tensors are copied into placeholders; Variables are used where they live (keyed by identity)
         self.placeholders = [t if isinstance(t, Variable) else array(t) for t in tensors]
         self.fed = [i for i, (t, p) in enumerate(zip(tensors, self.placeholders)) if p is not t and p.size]
+        self.fed_all = self.fed == list(range(len(tensors)))
         pargs, pkwargs = _substitute(args, kwargs, self.placeholders)
         with _Recording() as rec:
             tape = _tape.GradientTape(persistent=True)
@@ -254,7 +258,7 @@ class _Trace:
 
     def _run_forward(self, tensors: list) -> list:
         self.generation += 1  # first: a run that fails part-way has overwritten the previous run's values too
-        outs = self.forward.run([tensors[i] for i in self.fed])
+        outs = self.forward.run(tensors if self.fed_all else [tensors[i] for i in self.fed])
         if len(outs) != len(self.outputs):  # empty outputs have no copy in the program
             it = iter(outs)
             outs = [next(it) if o.size else empty(o.shape, o.dtype) for o in self.outputs]
