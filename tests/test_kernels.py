@@ -173,8 +173,9 @@ def test_matmul(dtype, m, n, k, ta, tb):
 @pytest.mark.parametrize("tb", [False, True])
 def test_matmul_narrow_products_every_tail_and_row_group(dtype, tb):
     """Dot products along k (n <= 4 and the last 1-3 columns of a narrow product) come in groups of rows sharing
-    their loads: every row count's remainder group and every tail width, against float64."""
-    for m, n, k in itertools.product((1, 2, 3, 5, 7, 8, 9, 15, 17, 130), (1, 2, 3, 4, 9, 10, 11, 12), (33, 200)):
+    their loads, and c's rows in the small path take 4 vectors of columns when they are 1 or 2: every row count's
+    remainder group and every tail width, against float64."""
+    for m, n, k in itertools.product((1, 2, 3, 5, 7, 8, 9, 15, 17, 130), (1, 2, 3, 4, 9, 10, 11, 12, 40, 70), (33, 200)):
         a, b = arr((m, k), dtype), arr((k, n), dtype)
         got = ad.matmul(ad.array(a), ad.array(b.T.copy() if tb else b), False, tb)
         np.testing.assert_allclose(np.asarray(got), a.astype(np.float64) @ b, rtol=1e-4 if dtype == "float32" else
