@@ -103,7 +103,7 @@ AD_TARGET_CLONES static int pool_units_typed(const pool_job *p, int64_t lo_unit,
                                     const T *restrict v = X + e, *restrict s = S + e;
                                     for (int64_t j = 0; j < cn; j++) {
                                         int hit = (v[j] == best[j]) | ((v[j] != v[j]) & (best[j] != best[j]));
-                                        y[j] = hit & (left[j] != 0) ? s[j] : y[j];
+                                        y[j] = (hit & (left[j] != 0)) ? s[j] : y[j];
                                         left[j] = hit ? 0 : left[j];
                                     }
                                 })

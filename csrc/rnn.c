@@ -244,7 +244,7 @@ AD_TARGET_CLONES static int rnn_back_step(const rnn_t *p, int64_t t, const void 
                 ACT(p->act, U, a);
                 ACT_GRAD(p->act, U, a, e);
                 T *restrict d1 = d + U, *restrict d2 = d + 2 * U, *restrict d3 = d + 3 * U; /* (disjoint blocks) */
-                _Pragma("GCC ivdep") for (int64_t j = 0; j < U; j++) {
+                AD_IVDEP for (int64_t j = 0; j < U; j++) {
                     T dcs = dcb[j] + e[j];
                     d[j] = dcs * w[2 * U + j], d1[j] = dcs * cprev[j], d2[j] = dcs * w[j];
                     d3[j] = dhb[j] * a[j];

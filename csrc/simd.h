@@ -32,6 +32,15 @@
 #define AD_TARGET_CLONES
 #endif
 
+/* before a loop whose iterations the compiler must take as independent (distinct buffers it cannot prove so) */
+#if defined(__clang__)
+#define AD_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define AD_IVDEP _Pragma("GCC ivdep")
+#else
+#define AD_IVDEP
+#endif
+
 /* GCC in ISO C mode (-std=c11) never fuses a*b+c into an FMA (-ffp-contract=off); kernels
  * that rely on FMA contraction of vector expressions opt back in per function. Clang already
  * contracts within an expression by default and has no optimize attribute. */
