@@ -6,7 +6,6 @@
  * step, and glibc hands large blocks back to the system (munmap, or trimming the heap's top) so that each step
  * would fault in fresh zeroed pages: a quarter of an LSTM step's time and a third of a CNN's on a Zen 3. A reused
  * block is at most a quarter larger than asked. The sanitizer run swaps both functions for exact-size ones. */
-#define AD_REUSE_MIN ((size_t)64 << 10)
 #define AD_REUSE_SLOTS 64
 #define AD_REUSE_BYTES ((size_t)256 << 20)
 
@@ -34,7 +33,7 @@ static void *aligned_block(unsigned char *raw, size_t size) {
 void *ad_alloc(int64_t nbytes) {
     if (nbytes < 0 || (uint64_t)nbytes > (SIZE_MAX >> 1) - 128) return NULL;
     size_t size = (size_t)nbytes;
-    if (size >= AD_REUSE_MIN) {
+    if (size >= (size_t)AD_REUSE_MIN) {
         unsigned char *raw = NULL;
         size_t have = 0;
         reuse_lock();
@@ -59,7 +58,7 @@ void ad_free(void *p) {
     unsigned char *raw = ((void **)p)[-1], *evicted[AD_REUSE_SLOTS];
     size_t size = ((size_t *)p)[-2];
     int n = 0;
-    if (size >= AD_REUSE_MIN && size <= AD_REUSE_BYTES) {
+    if (size >= (size_t)AD_REUSE_MIN && size <= AD_REUSE_BYTES) {
         reuse_lock();
         while (reuse_count == AD_REUSE_SLOTS || reuse_bytes + size > AD_REUSE_BYTES) {
             evicted[n++] = reuse[0].raw;

@@ -51,7 +51,9 @@
 #define AD_NORMAL 1
 #define AD_TRUNCATED_NORMAL 2
 
-/* memory: 64-byte aligned; ad_alloc returns NULL for nbytes < 0 or when out of memory */
+/* memory: 64-byte aligned; ad_alloc returns NULL for nbytes < 0 or when out of memory. Freed blocks of at least
+ * AD_REUSE_MIN bytes are kept for reuse (see array.c); smaller ones go straight back to malloc. */
+#define AD_REUSE_MIN 65536
 void *ad_alloc(int64_t nbytes);
 void ad_free(void *p);
 

@@ -354,3 +354,19 @@ def test_trained_models_pickle_and_deepcopy(make, how):
     assert h1 == h2 and other.predict(x).tolist() == model.predict(x).tolist()
     other.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert other.predict(x).tolist() != model.predict(x).tolist()
+
+
+@pytest.mark.parametrize("shape,dtype", [((2000,), "float32"), ((64, 64), "float32"), ((40, 41), "float64"),
+                                         ((5000,), "int32"), ((200, 100), "float32")])
+def test_tensors_of_4_kib_and_more_are_64_byte_aligned_and_own_their_memory(shape, dtype):
+    """From 4 KiB (below: cffi's arrays, kernels need no alignment) storage is 64-byte aligned for SIMD, whichever
+    allocator gives it (a cffi byte array up to ad_alloc's reuse size, ad_alloc above), and lives as long as the
+    tensor: values written by a kernel read back after other tensors came and went."""
+    import numpy as np
+    from pyautodiff import _backend as B
+    values = np.arange(int(np.prod(shape))).astype(dtype).reshape(shape)
+    t = ad.array(values) + ad.zeros(shape, dtype)  # (a kernel's output)
+    assert B.address(t._ptr) % 64 == 0
+    for _ in range(50):
+        ad.ones(shape, dtype) * 3
+    np.testing.assert_array_equal(np.asarray(t), values)

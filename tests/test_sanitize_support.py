@@ -31,6 +31,7 @@ def test_exact_size_allocator_is_interposed():
 
 
 @pytest.mark.parametrize("shape,dtype", [((1,), "float32"), ((3,), "float64"), ((5, 7), "float32"),
+                                         ((64, 64), "float32"), ((40, 41), "float64"),
                                          ((2, 3, 1), "int32"), ((), "float64")])
 def test_the_first_byte_past_a_tensor_is_poisoned(shape, dtype):
     poisoned = _process().__asan_address_is_poisoned

@@ -22,10 +22,13 @@ def _vjp(g, n, needs):
 MATMUL = defop("matmul", _vjp)
 
 
-_PLANS: dict = {}  # (shape a, shape b, transposes) -> (output shape, batch, m, n, k, batch strides)
+_PLANS: dict = {}  # (shape a, shape b, transposes, dtype) -> _plan's tuple
 
 
 def _plan(a, b, transpose_a: bool, transpose_b: bool):
+    """(output shape, batch, batch size, m, n, k, batch strides, whether a batch operand must be broadcast, dtype
+    code): what a call with these shapes, transposes and (float, checked here) dtype needs, kept in _PLANS"""
+    need_float("matmul", a, b)
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"matmul: operands must have rank >= 2, got shapes {a.shape} and {b.shape}")
     m, ka = (a.shape[-1], a.shape[-2]) if transpose_a else a.shape[-2:]
@@ -36,27 +39,29 @@ def _plan(a, b, transpose_a: bool, transpose_b: bool):
     batch = broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
     # a batch of one broadcasts by stride 0; other batch mismatches are materialised by broadcast_to
     strides = tuple(0 if shape_size(t.shape[:-2]) == 1 else t.shape[-1] * t.shape[-2] for t in (a, b))
-    return batch + (m, n), batch, shape_size(batch), m, n, ka, strides
+    spread = any(s and t.shape[:-2] != batch for s, t in zip(strides, (a, b)))
+    return batch + (m, n), batch, shape_size(batch), m, n, ka, strides, spread, code(a)
 
 
 @public
 def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype):
         a, b = coerce("matmul", a, b)
-    need_float("matmul", a, b)
-    key = (a.shape, b.shape, transpose_a, transpose_b)
+    key = (a.shape, b.shape, transpose_a, transpose_b, a.dtype)  # (a call's checks and sizes come once per key)
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _plan(a, b, bool(transpose_a), bool(transpose_b))
         if len(_PLANS) > 4096:
             _PLANS.clear()
-    shape, batch, nbatch, m, n, k, (sa, sb) = plan
-    ea = a if sa == 0 or a.shape[:-2] == batch else broadcast_to(a, batch + a.shape[-2:])
-    eb = b if sb == 0 or b.shape[:-2] == batch else broadcast_to(b, batch + b.shape[-2:])
+    shape, batch, nbatch, m, n, k, (sa, sb), spread, dtype_code = plan
+    ea, eb = a, b
+    if spread:
+        ea = a if sa == 0 or a.shape[:-2] == batch else broadcast_to(a, batch + a.shape[-2:])
+        eb = b if sb == 0 or b.shape[:-2] == batch else broadcast_to(b, batch + b.shape[-2:])
     y = out_like(shape, a.dtype)
     if _gemm_tune.pending:
         _gemm_tune.first_product(nbatch * m * n * k)
-    run("matmul", (a, b), lib.ad_matmul, code(a), nbatch, m, n, k, ea._ptr, sa, int(transpose_a),
+    run("matmul", (a, b), lib.ad_matmul, dtype_code, nbatch, m, n, k, ea._ptr, sa, int(transpose_a),
         eb._ptr, sb, int(transpose_b), y._ptr, 1.0, 0.0)
     return emit(MATMUL, (a, b), y, {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)})
 
