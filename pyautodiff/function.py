@@ -84,8 +84,6 @@ class Function:
             self._traces.move_to_end(key)
         self._recent.append(False)
         values, generation = trace.run_forward(tensors)
-        if not _tape.state.tapes:  # no tape records the call (results' short way, inlined: a replay is ~10 us)
-            return values[0] if trace.single else pytree.unflatten(trace.structure, values)
         return trace.results(tensors, args, kwargs, values, generation)
 
     # --- tracing ---
@@ -265,6 +263,7 @@ class _Trace:
         return outs
 
     def results(self, tensors: list, args: tuple, kwargs: dict, values: list, generation: int):
+        """The call's result (the body's structure of values), recorded as one node on the tapes that are active."""
         if _tape.state.tapes and values:
             inputs = tuple(tensors) + tuple(self.captured)
             call = _Call(self, generation, tensors, args, kwargs)

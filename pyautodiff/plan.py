@@ -75,41 +75,25 @@ class Program:
         plans = {id(st.segment): st for st in self.steps if type(st) is _Plan}
         resolved = [(plans[id(owner)], at) if id(owner) in plans else (owner, at) for owner, at in slots]
         n_in = len(copy_in)
-        self.inputs = [_Slot(*resolved[i], ARGS["ad_copy"]["x"]) for i in range(n_in)]
-        self.outputs = [_Slot(*resolved[n_in + len(recorded) + i], ARGS["ad_copy"]["y"]) for i in range(len(copy_out))]
+        # the patched pointers: each input's copy source, then each output's copy destination
+        self.slots = [_slot(*resolved[i], ARGS["ad_copy"]["x"]) for i in range(n_in)] + \
+            [_slot(*resolved[n_in + len(recorded) + i], ARGS["ad_copy"]["y"]) for i in range(len(copy_out))]
         self.out_specs = [(t.shape, t.dtype) for t in copy_out]
-        # the whole program one plan (every kernel in the table): run() takes its short way, ~1.5 us less per
-        # replay than walking the steps (the seed's step replays in ~10 us)
+        # the whole program one plan (every kernel in the table): no step walk, ~0.5 us of a ~10 us replay
         self._only = self.steps[0] if len(self.steps) == 1 and type(self.steps[0]) is _Plan else None
-        self._in_words = [(slot.words, slot.at) for slot in self.inputs]
-        self._out_words = [(slot.words, slot.at, shape, dtype) for slot, (shape, dtype) in zip(self.outputs, self.out_specs)]
 
     def run(self, inputs: list) -> list:
         """Run with the given input tensors (one per copy_in); returns fresh result tensors."""
-        only = self._only
-        if only is None:
-            return self._run_steps(inputs)
-        for (words, at), t in zip(self._in_words, inputs):
-            words[at] = _tensor_address(t._ptr)
-        outs = []
-        for words, at, shape, dtype in self._out_words:
-            t = empty(shape, dtype)
-            words[at] = _tensor_address(t._ptr)
-            outs.append(t)
-        status = _lib.ad_plan_run(only.ptr)
-        for v in self.written:  # as in _run_steps
-            _set_version(v, v.version + 1)
-        if status:
-            self._fail(only.first + only.words[1], status)
-        return outs
-
-    def _run_steps(self, inputs: list) -> list:
-        for slot, t in zip(self.inputs, inputs):
-            slot.set(t._ptr)
         outs = [empty(shape, dtype) for shape, dtype in self.out_specs]
-        for slot, t in zip(self.outputs, outs):
-            slot.set(t._ptr)
+        for (words, at, in_plan), t in zip(self.slots, inputs + outs):
+            words[at] = _tensor_address(t._ptr) if in_plan else t._ptr
         try:
+            only = self._only
+            if only is not None:
+                status = _lib.ad_plan_run(only.ptr)
+                if status:
+                    self._fail(only.first + only.words[1], status)
+                return outs
             for step in self.steps:
                 if type(step) is _Plan:
                     status = _lib.ad_plan_run(step.ptr)
@@ -140,20 +124,12 @@ class Program:
         return len(self.steps)
 
 
-class _Slot:
-    """One pointer argument of one call, in a plan's words or a Python call's argument list."""
-
-    __slots__ = ("words", "at")
-
-    def __init__(self, owner, first: int, arg: int):
-        if type(owner) is _Plan:
-            self.words, self.at = owner.words, first + arg
-        else:
-            self.words, self.at = owner[1], arg
-
-    def set(self, ptr) -> None:
-        """ptr: a tensor's storage pointer."""
-        self.words[self.at] = _tensor_address(ptr) if type(self.words) is memoryview else ptr
+def _slot(owner, first: int, arg: int) -> tuple:
+    """One pointer argument of one call: (words, index, in a plan), in a plan's words (which hold addresses) or a
+    Python call's argument list (which holds the pointer)."""
+    if type(owner) is _Plan:
+        return owner.words, first + arg, True
+    return owner[1], arg, False
 
 
 def _raise_for(call: tuple, status: int) -> None:
