@@ -68,6 +68,7 @@ typedef float f32x16 __attribute__((vector_size(64)));
 /* the loops over a register transpose's 8 vectors (t8 in gemm_variant.inc), unrolled in every variant: GCC left
  * them as loops in the AVX-512 variant's pack_b, its vectors went through the stack, and a transposed b's pack
  * cost 3x AVX2's (128x512 @ (784x512)^T 74 -> 99 GFLOP/s on Zen 4, paired A/B) */
+#define MM_UNROLL8 _Pragma("GCC unroll 8")
 /* keeps a loaded vector in a register: GCC folds a load into every FMA using it, so the dot products' vector of a,
  * feeding NCOL FMAs, was loaded NCOL times (n = 2: 20 loads per 16 FMAs; kept: 12, +15% on Zen 4, and the n = 10
  * product, whose 2-column tail that is, +4-7%, paired A/B) */
@@ -76,7 +77,6 @@ typedef float f32x16 __attribute__((vector_size(64)));
 #else
 #define MM_IN_REGISTER(v) (void)0
 #endif
-#define MM_UNROLL8 _Pragma("GCC unroll 8")
 /* The depth loop of both kernels, A_I being a's value for row i at p: from a packed panel of b
  * (64-byte aligned, NR apart: a constant step and aligned loads, which Chromium's wasm compiles
  * ~10% faster) or from b in place (rows bstep apart, unaligned loads). A b read in place whose rows

@@ -79,8 +79,6 @@ class Program:
         self.slots = [_slot(*resolved[i], ARGS["ad_copy"]["x"]) for i in range(n_in)] + \
             [_slot(*resolved[n_in + len(recorded) + i], ARGS["ad_copy"]["y"]) for i in range(len(copy_out))]
         self.out_specs = [(t.shape, t.dtype) for t in copy_out]
-        # the whole program one plan (every kernel in the table): no step walk, ~0.5 us of a ~10 us replay
-        self._only = self.steps[0] if len(self.steps) == 1 and type(self.steps[0]) is _Plan else None
 
     def run(self, inputs: list) -> list:
         """Run with the given input tensors (one per copy_in); returns fresh result tensors."""
@@ -88,13 +86,7 @@ class Program:
         for (words, at, in_plan), t in zip(self.slots, inputs + outs):
             words[at] = _tensor_address(t._ptr) if in_plan else t._ptr
         try:
-            only = self._only
-            if only is not None:
-                status = _lib.ad_plan_run(only.ptr)
-                if status:
-                    self._fail(only.first + only.words[1], status)
-                return outs
-            for step in self.steps:
+            for step in self.steps:  # (one plan when every kernel is in the table)
                 if type(step) is _Plan:
                     status = _lib.ad_plan_run(step.ptr)
                     if status:
