@@ -13,6 +13,9 @@
  * 16-byte vectors. Everything works on general (row, column) element strides, so op(x) = x^T is
  * just a stride swap, and c^T = b^T a^T lets the kernels run along whichever side of c suits them. */
 #include "internal.h"
+#if AD_X86
+#include <immintrin.h> /* (one intrinsic: MM_BCAST4) */
+#endif
 
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef double f64x2 __attribute__((vector_size(16)));
@@ -74,6 +77,10 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * product, whose 2-column tail that is, +4-7%, paired A/B) */
 #if AD_X86
 #define MM_IN_REGISTER(v) __asm__("" : "+v"(v))
+/* 4 floats at x in each quarter of a 16-float vector, one load (vbroadcastf32x4); GCC made a shuffle of the vector
+ * extension's version a load, a shuffle and the accumulators spilled to the stack (8x slower) */
+#define MM_BCAST4(x) ((f32x16)_mm512_broadcast_f32x4(_mm_loadu_ps(x)))
+#define MM_BCAST8(x) ((f32x16)_mm512_broadcast_f64x4(_mm256_loadu_pd((const double *)(x)))) /* (8 floats: F, not DQ) */
 #else
 #define MM_IN_REGISTER(v) (void)0
 #endif
@@ -112,7 +119,7 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * (ad_pack_b), or NULL. */
 typedef struct {
     int64_t mc, kc, nc;
-    int in_place, pack_a, deep;
+    int in_place, pack_a, deep, narrow;
     const void *bp;
 } mm_plan;
 
@@ -129,6 +136,7 @@ typedef struct {
     const char *name;
     int esize, mr, nr;
     int isa; /* the SIMD level (ad_simd_bytes) it needs: its vectors' bytes, but 64 for AVX-512's 8 x 8 tile */
+    int narrow; /* it has the narrow path (WIDE in gemm_variant.inc) */
 } mm_variant;
 #define MM_NAME_(p) #p
 #define MM_NAME(p) MM_NAME_(p)
@@ -142,7 +150,9 @@ typedef struct {
  * (the MLP's 10 classes): 8 x 8, its one vector per row doing half the 6 x 16 tile's work on 10 columns, whose
  * last two go to the small path (see the packed driver); with AVX-512 the same tile compiled for it (an FMA takes
  * its broadcast operand from memory, 32 registers): 7-17% faster on the narrow products than the AVX2 build on
- * Zen 4 (paired A/B in one process; a 16-float vector per row, 62% of it padding, was no faster there). */
+ * Zen 4 (paired A/B in one process; a 16-float vector per row, 62% of it padding, was no faster there). With a
+ * row-major a, most of those go to its narrow path instead (WIDE: 16-float vectors of 4 columns x 4 depths; see
+ * mm_narrow). */
 #if AD_X86
 #define P f32_avx512
 #define ATTR MM_AVX512
@@ -158,6 +168,7 @@ typedef struct {
 #define MR 8
 #define NR 8
 #define ISA 64
+#define WIDE f32x16
 #include "gemm_variant.inc"
 #define P f32_avx2
 #define ATTR MM_AVX2
@@ -273,6 +284,15 @@ static mm_plan mm_blocking(const mm_variant *v) {
 #define MM_NARROW 12
 #define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
 
+/* whether a whole product takes the variant's narrow path (gemm_variant.inc): a row-major a, 3-12 columns, and rows
+ * enough to spread packing b over. Paired A/B on Zen 4, the 8 x 8 tile -> narrow: 128x512 @ 512x10 1.16x, 256x784 @
+ * 784x10 1.40x, 1024^2 @ 1024x10 1.52x, n = 12 1.41x, n = 8 1.17x, n = 3-6 0.96-1.30x; slower with m = 8-32 (0.91-0.97:
+ * the packing) and n = 1-2 (0.83-0.93: the dot products use every lane already) */
+#define MM_NARROW_MIN_M 48
+static int mm_narrow(const mm_variant *v, int64_t m, int64_t n, int transpose_a) {
+    return v->narrow && !transpose_a && n >= 3 && n <= MM_NARROW && m >= MM_NARROW_MIN_M;
+}
+
 static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_a) {
     int bytes = ad_simd_bytes();
 #if AD_X86
@@ -367,6 +387,7 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
                       void *c, double alpha, double beta, const void *bp, int nt) {
     mm_plan o = mm_blocking(v);
     o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place && !o.pack_a; /* (a packed block must fit L2) */
+    o.narrow = mm_narrow(v, m, n, transpose_a);
     o.bp = bp;
     mm_share s = {
         .fn = v->fn, .plan = o,
@@ -446,7 +467,7 @@ int ad_pack_b(ad_packed_b *pb, int dtype, int64_t m, int64_t n, int64_t k, int t
     const mm_variant *v = mm_pick(dtype, m, n, transpose_a);
     *pb = (ad_packed_b){.variant = v, .b = b, .dtype = dtype, .transpose_a = transpose_a,
                         .transpose_b = transpose_b, .m = m, .n = n, .k = k};
-    if (transpose_a || k < 2 || MM_IS_SMALL(m, n, k)) return AD_OK;
+    if (transpose_a || k < 2 || MM_IS_SMALL(m, n, k) || mm_narrow(v, m, n, transpose_a)) return AD_OK;
     pb->packed = ad_alloc((n + v->nr - 1) / v->nr * v->nr * k * v->esize);
     if (!pb->packed) return AD_ENOMEM;
     v->pack(n, k, b, transpose_b ? 1 : n, transpose_b ? k : 1, pb->packed);

@@ -30,8 +30,9 @@ MARGIN = 0.03  # another plan must beat the model's by more than this to replace
 FORMAT = 2  # of the cache file (2: plans gained "a packed")
 # the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
 # tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use; 3:
-# the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products)
-DRIVERS = 4
+# the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products; 5: AVX-512's narrow path, which
+# takes its products with a row-major a from the 8 x 8 tile)
+DRIVERS = 5
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed
