@@ -176,7 +176,7 @@ int ad_cpu_identity(char *text, int64_t size) {
     if (!text || size < 128) return AD_EINVAL;
     text[0] = 0;
 #if AD_X86
-    unsigned r[12] = {0}, a, b, c, d;
+    unsigned r[12] = {0}, a = 0, b = 0, c = 0, d = 0; /* (__get_cpuid leaves them as they were for a leaf it lacks) */
     char vendor[13] = {0}, brand[49] = {0};
     __get_cpuid(0, &a, &r[0], &r[2], &r[1]); /* (ebx, edx, ecx spell the vendor) */
     memcpy(vendor, r, 12);
