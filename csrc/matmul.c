@@ -318,7 +318,8 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
                          : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
                          : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
-    int64_t out[11] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place, o.pack_a};
+    int64_t out[12] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place, o.pack_a,
+                       v->narrow};
     memcpy(values, out, sizeof out);
     int64_t at = 0;
     for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;

@@ -67,9 +67,11 @@ int ad_simd_bytes(void);
 int64_t ad_l2_bytes(void);
 int ad_gemm_b_in_place(void);
 /* the GEMM's variant number `variant` (0, 1, ... of those the chosen SIMD width runs; AD_EINVAL past the last):
- * values[11] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
- * 0 unset, -1 malformed: ignored), b read in place (1) or packed, a row-major a packed (1) or read in place; text (size >= 64) = "<variant> <source of the
- * blocks>": "PYAUTODIFF_GEMM_BLOCKING", "set" (ad_gemm_set_plan), "cpuid", "sysfs" or "fixed" */
+ * values[12] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
+ * 0 unset, -1 malformed: ignored), b read in place (1) or packed, a row-major a packed (1) or read in place, whether
+ * the variant's narrow path takes its products with a row-major a (1: they bypass the plan); text (size >= 64) =
+ * "<variant> <source of the blocks>": "PYAUTODIFF_GEMM_BLOCKING", "set" (ad_gemm_set_plan), "cpuid", "sysfs" or
+ * "fixed" */
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
 #define AD_GEMM_BLOCK_MAX 65536 /* PYAUTODIFF_GEMM_BLOCKING's largest block */
 /* the fixed blocks (tuned on Zen 3/4) where the caches are unknown, a candidate of the tuning elsewhere */

@@ -21,9 +21,17 @@ from . import _backend
 THRESHOLD = 1 << 21
 # (m, k, n) per variant: the MLP's first layers, at batch 64 too (then b may be read in place: at 128 rows only with
 # blocks of more rows, so a batch of 64 is where the model's own blocks time b in place at all) and a square product;
-# for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like
+# for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like, or where the variant's
+# narrow path takes those (a row-major a: then they never use the plan), the same layers' weight gradients (a^T @ dy)
 SHAPES = [(128, 784, 512), (128, 512, 512), (64, 784, 512), (256, 256, 256)]
 NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
+
+
+def shapes_for(name: str, plan: dict) -> list:
+    """(m, k, n, a transposed) the tuning times for a variant"""
+    if not name.endswith("_8x8"):
+        return [(m, k, n, 0) for m, k, n in SHAPES]
+    return [(k, m, n, 1) if plan["narrow"] else (m, k, n, 0) for m, k, n in NARROW_SHAPES]
 ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
@@ -31,8 +39,8 @@ FORMAT = 2  # of the cache file (2: plans gained "a packed")
 # the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
 # tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use; 3:
 # the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products; 5: AVX-512's narrow path, which
-# takes its products with a row-major a from the 8 x 8 tile)
-DRIVERS = 5
+# takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs)
+DRIVERS = 6
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed
@@ -41,14 +49,15 @@ source = None  # "autotune" or "cache file" once a plan is installed
 def blocking() -> tuple:
     """({"blocking": per variant, "caches": bytes, "source": of the plans}, PYAUTODIFF_GEMM_BLOCKING's state: 1 used,
     0 unset, -1 malformed) as the C side chose them (ad_gemm_blocking)."""
-    values = _backend.i64_array((0,) * 11)
+    values = _backend.i64_array((0,) * 12)
     _owner, text = _backend.alloc(64, None)  # (the owners keep both buffers alive until we return)
     plans, where = {}, "fixed"
     while _backend.lib.ad_gemm_blocking(len(plans), values, text, 64) == 0:
         name, where = bytes(_backend.view(text, 64)).split(b"\0", 1)[0].decode().split(" ")
-        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place, pack_a = struct.unpack("11q", _backend.view(values, 88))
+        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place, pack_a, narrow = struct.unpack("12q",
+                                                                                       _backend.view(values, 96))
         plans[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc, "b_in_place": bool(in_place),
-                       "a_packed": bool(pack_a)}
+                       "a_packed": bool(pack_a), "narrow": bool(narrow)}
     return {"blocking": plans, "caches": {"l1d": l1d, "l2": l2, "l3": l3},
             "source": (source or "set") if where == "set" else where}, state
 
@@ -157,20 +166,20 @@ def tune() -> dict:
     for variant, (name, plan) in enumerate(model.items()):
         es = 4 if name.startswith("f32") else 8
         dtype = C.AD_FLOAT32 if es == 4 else C.AD_FLOAT64
-        cands, shapes = candidates(plan, es), NARROW_SHAPES if name.endswith("_8x8") else SHAPES
+        cands, shapes = candidates(plan, es), shapes_for(name, plan)
         buffers = []
-        for m, k, n in shapes:
+        for m, k, n, ta in shapes:
             owners_ptrs = [_backend.alloc(size * es, None) for size in (m * k, k * n, m * n)]
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
-            buffers.append(((m, k, n), owners_ptrs))
+            buffers.append(((m, k, n, ta), owners_ptrs))
         best = [[float("inf")] * len(shapes) for _ in cands]
         for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
             for c, cand in enumerate(cands):
                 lib.ad_gemm_set_plan(variant, *cand)
-                for s, ((m, k, n), ((_, a), (_, b), (_, out))) in enumerate(buffers):
+                for s, ((m, k, n, ta), ((_, a), (_, b), (_, out))) in enumerate(buffers):
                     t = time.perf_counter()
-                    if lib.ad_gemm_run_variant(variant, m, n, k, a, 0, b, 0, out):
+                    if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, 0, out):
                         raise MemoryError("ad_gemm_run_variant failed")
                     if rnd:
                         best[c][s] = min(best[c][s], time.perf_counter() - t)
