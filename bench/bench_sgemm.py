@@ -38,7 +38,7 @@ def measure_child(args) -> None:
                      f"CPU without wider ones (no goal: numpy keeps this CPU's widest kernels)")
     shapes = [(s, s, s, "", "") for s in sizes if not level or s >= 256] + [(*mkn, "", "") for mkn in MLP_SHAPES] + \
         BACKWARD
-    for m, k, n, tra, trb in shapes + ([] if args.quick or level else [(*mkn, "", "") for mkn in LEADING]):
+    for m, k, n, tra, trb in shapes + ([] if args.quick else [(*mkn, "", "") for mkn in LEADING]):
         # stored as the product reads them: a (k, m) when transposed, b (n, k); numpy multiplies the .T views
         a = rng.standard_normal((k, m) if tra else (m, k), dtype=np.float32)
         b = rng.standard_normal((n, k) if trb else (k, n), dtype=np.float32)

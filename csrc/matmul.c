@@ -104,8 +104,14 @@ typedef float f32x16 __attribute__((vector_size(64)));
         MM_DEPTH(V, MR, NV, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \
     }
 
-/* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays */
-#define MM_B_IN_PLACE(m, csb, o) ((csb) == 1 && (m) <= (o)->mc && (o)->in_place)
+/* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays, unless a
+ * panel's row is one cache line and the rows are a multiple of 4 KiB apart: then every row of a panel falls in the
+ * same L1 set (4 KiB a way on Zen 3/4 and on Intel since Skylake), and the kernel waits on L2 for each. Paired A/B on
+ * Zen 4 with AVX2 (16 floats a row), b packed instead: 128x256 @ 256xN with N = 1024 / 2048 1.31-2.06x / 1.39-1.41x,
+ * 64x1024 @ 1024x1024 1.30x; rows of two lines (AVX-512's 32 floats) went either way (N = 2048: 0.93-1.13x) */
+#define MM_ALIASING_ROWS(rs, es, nr) ((nr) * (es) <= 64 && (rs) * (es) % 4096 == 0)
+#define MM_B_IN_PLACE(m, rsb, csb, o) \
+    ((csb) == 1 && (m) <= (o)->mc && (o)->in_place && !MM_ALIASING_ROWS(rsb, (int64_t)sizeof(T), NR))
 #define MM_KC_IN_PLACE 2048
 /* panels of b packed at a time in the first row block (see the packed driver): a kc x NR panel is sized to half
  * of L1, so 16 of them are 8 L1s' worth (256 KiB on Zen 3), which L2 holds next to the A block */
@@ -387,7 +393,8 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
                       const void *b, int64_t stride_b, int transpose_b,
                       void *c, double alpha, double beta, const void *bp, int nt) {
     mm_plan o = mm_blocking(v);
-    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place && !o.pack_a; /* (a packed block must fit L2) */
+    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place && !o.pack_a /* (a packed block must fit L2) */
+             && !MM_ALIASING_ROWS(n, v->esize, v->nr); /* (deep reads b in place) */
     o.narrow = mm_narrow(v, m, n, transpose_a);
     o.bp = bp;
     mm_share s = {

@@ -11,6 +11,7 @@ tuning again; a user's product never fails for it.
 import json
 import os
 import platform
+import statistics
 import struct
 import sys
 import time
@@ -32,7 +33,7 @@ def shapes_for(name: str, plan: dict) -> list:
     if not name.endswith("_8x8"):
         return [(m, k, n, 0) for m, k, n in SHAPES]
     return [(k, m, n, 1) if plan["narrow"] else (m, k, n, 0) for m, k, n in NARROW_SHAPES]
-ROUNDS = (2, 10)  # best of this many timings per candidate and shape (the candidates interleaved): at least, at most
+ROUNDS = (3, 10)  # timings per candidate and shape (the candidates interleaved in each round): at least, at most
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
 FORMAT = 2  # of the cache file (2: plans gained "a packed")
@@ -158,7 +159,10 @@ def _clear(count: int) -> None:
 
 def tune() -> dict:
     """{variant: [mc, kc, nc, b in place, a packed]}: each variant's fastest candidate at one thread on its shapes,
-    the model's unless another is more than MARGIN faster (summed over the shapes, each relative to its fastest)."""
+    the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of its
+    time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
+    the host: on a Zen 4 VM the AVX2 variant kept b in place on the strength of one fast round, where b packed ran
+    the MLP's products 5-14% faster in every paired comparison.)"""
     lib, C = _backend.lib, _backend.C
     _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
     model = blocking()[0]["blocking"]
@@ -173,20 +177,24 @@ def tune() -> dict:
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
             buffers.append(((m, k, n, ta), owners_ptrs))
-        best = [[float("inf")] * len(shapes) for _ in cands]
+        ratios = [[[] for _ in shapes] for _ in cands]  # [candidate][shape]: time / the model's, per round
         for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
-            for c, cand in enumerate(cands):
+            times = []
+            for cand in cands:
                 lib.ad_gemm_set_plan(variant, *cand)
-                for s, ((m, k, n, ta), ((_, a), (_, b), (_, out))) in enumerate(buffers):
+                times.append([])
+                for (m, k, n, ta), ((_, a), (_, b), (_, out)) in buffers:
                     t = time.perf_counter()
                     if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, 0, out):
                         raise MemoryError("ad_gemm_run_variant failed")
-                    if rnd:
-                        best[c][s] = min(best[c][s], time.perf_counter() - t)
+                    times[-1].append(time.perf_counter() - t)
+            if rnd:
+                for c, row in enumerate(times):
+                    for s, t in enumerate(row):
+                        ratios[c][s].append(t / times[0][s])
             if rnd >= ROUNDS[0] and time.perf_counter() - start > BUDGET_S * (variant + 1) / len(model):
                 break
-        fastest = [min(best[c][s] for c in range(len(cands))) for s in range(len(shapes))]
-        scores = [sum(t / f for t, f in zip(times, fastest)) for times in best]
+        scores = [sum(statistics.median(r) for r in per_shape) for per_shape in ratios]  # (the model's: len(shapes))
         pick = min(range(len(cands)), key=scores.__getitem__)
         chosen[name] = list(cands[pick] if scores[pick] < scores[0] * (1 - MARGIN) else cands[0])
     _clear(len(model))
