@@ -332,9 +332,10 @@ def test_the_tuning_times_products_the_plan_steers():
 
 @pytest.mark.parametrize("pack_a", [0, 1])
 def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a):
-    """Rows of b a multiple of 4 KiB apart all fall in one L1 set: where a panel's row is one cache line (AVX2's 16
-    floats) b is packed then, even when the plan reads b in place (and "deep", without a packed a, reads b in place
-    too, so it must not go deep); the plan's other choices as they were. Against numpy, next to an unaliased b."""
+    """Rows of b within a line of a multiple of 4 KiB apart fall in one L1 set: where a panel's row is one cache line
+    (AVX2's 16 floats) b is packed then, even when the plan reads b in place (and "deep", without a packed a, reads b
+    in place too, so it must not go deep); the plan's other choices as they were. Against numpy, next to b whose rows
+    are not so."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(11)
     blocking = ad.backend_info()["gemm"]["blocking"]
@@ -343,7 +344,8 @@ def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a):
             dtype = "float32" if name.startswith("f32") else "float64"
             per_4k = 4096 // np.dtype(dtype).itemsize
             assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a) == 0
-            for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 3)]:
+            for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 1),
+                            (40, 300, per_4k + 1), (40, 300, per_4k - 40)]:
                 a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
                 x, y, z = ad.array(a), ad.array(b), ad.zeros((m, n), dtype)
                 assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, 0, y._ptr, 0, z._ptr) == 0
