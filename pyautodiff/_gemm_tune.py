@@ -26,13 +26,6 @@ THRESHOLD = 1 << 21
 # narrow path takes those (a row-major a: then they never use the plan), the same layers' weight gradients (a^T @ dy)
 SHAPES = [(128, 784, 512), (128, 512, 512), (64, 784, 512), (256, 256, 256)]
 NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
-
-
-def shapes_for(name: str, plan: dict) -> list:
-    """(m, k, n, a transposed) the tuning times for a variant"""
-    if not name.endswith("_8x8"):
-        return [(m, k, n, 0) for m, k, n in SHAPES]
-    return [(k, m, n, 1) if plan["narrow"] else (m, k, n, 0) for m, k, n in NARROW_SHAPES]
 ROUNDS = (3, 10)  # timings per candidate and shape (the candidates interleaved in each round): at least, at most
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
@@ -155,6 +148,13 @@ def candidates(plan: dict, es: int) -> list:
 def _clear(count: int) -> None:
     for variant in range(count):  # (back to the model's plans)
         _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1)
+
+
+def shapes_for(name: str, plan: dict) -> list:
+    """(m, k, n, a transposed) the tuning times for a variant"""
+    if not name.endswith("_8x8"):
+        return [(m, k, n, 0) for m, k, n in SHAPES]
+    return [(k, m, n, 1) if plan["narrow"] else (m, k, n, 0) for m, k, n in NARROW_SHAPES]
 
 
 def tune() -> dict:
