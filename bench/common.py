@@ -334,11 +334,13 @@ def paired_ratio(row: dict, ref: dict) -> float | None:
 
 
 def add_ratios(rows: list, references: list, higher_is_better: bool) -> None:
+    """Each row's ratio to each reference of its case, threads and SIMD level (a row's "level": the reference
+    measured beside it at the same forced vector width, impl "<reference> <level>")."""
     ref = {(r["case"], r["threads"], r["impl"]): r for r in rows}
     for r in rows:
         r["ratios"], r["ratios_of_medians"] = {}, {}
         for name in references:
-            b = ref.get((r["case"], r["threads"], name))
+            b = ref.get((r["case"], r["threads"], f"{name} {r['level']}" if r.get("level") else name))
             if b and b["value"] and r["value"]:
                 of_medians = r["value"] / b["value"] if higher_is_better else b["value"] / r["value"]
                 r["ratios_of_medians"][name] = of_medians
