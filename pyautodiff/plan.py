@@ -23,7 +23,6 @@ _lib = B.lib
 _ONE = B.i64((1,))
 _PLAN_OK = hasattr(_lib, "ad_plan_run") and _lib.ad_plan_signature() == SIGNATURE
 _NATIVE = B.info["binding"] == "cffi"
-_tensor_address = B.address
 
 
 def _io_copy(t: Tensor) -> tuple:
@@ -83,8 +82,8 @@ class Program:
     def run(self, inputs: list) -> list:
         """Run with the given input tensors (one per copy_in); returns fresh result tensors."""
         outs = [empty(shape, dtype) for shape, dtype in self.out_specs]
-        for (words, at, in_plan), t in zip(self.slots, inputs + outs):
-            words[at] = _tensor_address(t._ptr) if in_plan else t._ptr
+        for (words, at), t in zip(self.slots, inputs + outs):
+            words[at] = t._ptr
         try:
             for step in self.steps:  # (one plan when every kernel is in the table)
                 if type(step) is _Plan:
@@ -117,11 +116,11 @@ class Program:
 
 
 def _slot(owner, first: int, arg: int) -> tuple:
-    """One pointer argument of one call: (words, index, in a plan), in a plan's words (which hold addresses) or a
-    Python call's argument list (which holds the pointer)."""
+    """One pointer argument of one call: (slots, index), in a plan's words (as pointer slots) or a Python call's
+    argument list; either takes the pointer itself."""
     if type(owner) is _Plan:
-        return owner.words, first + arg, True
-    return owner[1], arg, False
+        return owner.pointers, first + arg
+    return owner[1], arg
 
 
 def _raise_for(call: tuple, status: int) -> None:
@@ -140,6 +139,7 @@ class _Plan:
             words.extend(w)
         self.owner, self.ptr = B.alloc(8 * len(words), "int64_t")
         self.words = B.view(self.ptr, 8 * len(words)).cast("q")
+        self.pointers = B.pointer_words(self.ptr, len(words))  # (the same words, re-bound by pointer)
         self.words[:] = memoryview(struct.pack(f"={len(words)}q", *words)).cast("q")
 
 
@@ -168,12 +168,12 @@ class KernelBatch:
         self.lock = threading.Lock()  # the re-bound words are shared: one run at a time
 
     def run(self, ptrs) -> None:
-        words = self.plan.words
+        pointers = self.plan.pointers
         with self.lock:
             for at, ptr in zip(self.at, ptrs):
-                words[at] = _tensor_address(ptr)
+                pointers[at] = ptr
             status = _lib.ad_plan_run(self.plan.ptr)
-            failed = words[1]
+            failed = self.plan.words[1]
         if status:
             _raise_for(self.calls[failed], status)
 

@@ -9,6 +9,8 @@ Everything above this package sees:
   offset(ptr, nbytes)      a pointer nbytes further on
   address(ptr)             the pointer as an int (numpy's __array_interface__)
   view(ptr, nbytes)        a writable memoryview of bytes over the storage
+  pointer_words(ptr, n)    the n int64 words at ptr as slots that take pointers (`words[i] = p`): how a plan
+                           re-binds a pointer argument without converting it to an int
   i64(values)              an int64_t array argument (tuple in, shared through a cache: the caller must keep
                            the returned object, never only its address)
   i64_array(values)        a fresh int64_t array (kernels may write it), owned by the returned object
@@ -23,9 +25,9 @@ Everything above this package sees:
 import sys
 
 if sys.platform == "emscripten":
-    from .wasm import NULL, C, address, alloc, i64, i64_array, info, lib, offset, span, view
+    from .wasm import NULL, C, address, alloc, i64, i64_array, info, lib, offset, pointer_words, span, view
 else:
-    from .native import NULL, C, address, alloc, i64, i64_array, info, lib, offset, span, view
+    from .native import NULL, C, address, alloc, i64, i64_array, info, lib, offset, pointer_words, span, view
 
 
 def _op_ids(table: int) -> dict:
@@ -42,4 +44,4 @@ BINARY = _op_ids(C.AD_OPS_BINARY)
 ACTIVATIONS = _op_ids(C.AD_OPS_ACTIVATION)
 
 __all__ = ["ACTIVATIONS", "BINARY", "C", "NULL", "UNARY", "address", "alloc", "i64", "i64_array", "info", "lib", "offset",
-           "span", "view"]
+           "pointer_words", "span", "view"]

@@ -88,6 +88,11 @@ def view(ptr: int, nbytes: int) -> memoryview:
     return memoryview((ctypes.c_char * nbytes).from_address(ptr)).cast("B")
 
 
+def pointer_words(ptr: int, count: int) -> memoryview:
+    """The count int64 words at ptr, as slots that take pointers (ints here: the words themselves)."""
+    return view(ptr, 8 * count).cast("q")
+
+
 class _Held(int):
     """An address that keeps the memory it points at alive (as long as the caller keeps the address)."""
 
