@@ -89,19 +89,20 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * ~10% faster) or from b in place (rows bstep apart, unaligned loads). A b read in place whose rows
  * are NR long has the packed step but only malloc's alignment (16 bytes): the alignment is tested,
  * not inferred from the step (aligned AVX loads from it crashed on Zen 4). */
-#define MM_DEPTH(V, MR, NV, NEXT_A, A_I, STEP, LOAD_B)                                         \
+#define MM_DEPTH(V, MR, NV, COLS, NEXT_A, A_I, STEP, LOAD_B)                                   \
     MM_UNROLL                                                                                   \
     for (int64_t p = 0; p < kc; p++, NEXT_A, bp += (STEP)) {                                   \
         V bv[NV];                                                                               \
-        for (int j = 0; j < NV; j++) LOAD_B;                                                    \
+        for (int j = 0; j < (COLS); j++) LOAD_B;                                                \
         for (int i = 0; i < MR; i++)                                                            \
-            for (int j = 0; j < NV; j++) acc[i][j] += (A_I) * bv[j];                            \
+            for (int j = 0; j < (COLS); j++) acc[i][j] += (A_I) * bv[j];                        \
     }
-#define MM_DEPTH_LOOP(V, MR, NR, NV, NEXT_A, A_I)                                              \
+/* (COLS: the first COLS of the tile's NV vectors per row, a constant once inlined) */
+#define MM_DEPTH_LOOP(V, MR, NR, NV, COLS, NEXT_A, A_I)                                        \
     if (bstep == NR && (uintptr_t)bp % sizeof(V) == 0) {                                        \
-        MM_DEPTH(V, MR, NV, NEXT_A, A_I, NR, bv[j] = *(const V *)(bp + j * VL))                 \
+        MM_DEPTH(V, MR, NV, COLS, NEXT_A, A_I, NR, bv[j] = *(const V *)(bp + j * VL))           \
     } else {                                                                                    \
-        MM_DEPTH(V, MR, NV, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \
+        MM_DEPTH(V, MR, NV, COLS, NEXT_A, A_I, bstep, __builtin_memcpy(&bv[j], bp + j * VL, sizeof(V))) \
     }
 
 /* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays, unless a

@@ -294,6 +294,35 @@ def test_every_variant_reads_an_unaligned_b_whose_rows_are_one_panel_wide(transp
             assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, transpose_a)
 
 
+@pytest.mark.parametrize("transpose_a", [0, 1])
+def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
+    """A last panel of b of more than half a vector's columns but at most one vector runs the tile's first vector
+    per row only (its padded columns were computed before): every variant, panels of VL/2 + 1 .. VL columns after
+    whole ones, packed and read in place, a packed and in place, against numpy."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(5)
+    blocking = ad.backend_info()["gemm"]["blocking"]
+    try:
+        for variant, (name, plan) in enumerate(blocking.items()):
+            dtype = "float32" if name.startswith("f32") else "float64"
+            vector = 64 if "avx512" in name and not name.endswith("_8x8") else 32 if "avx" in name else 16
+            vl = vector // np.dtype(dtype).itemsize  # (the 8 x 8 tiles are one 32-byte vector wide)
+            for in_place, pack_a in [(0, 0), (1, 0), (1, 1)]:
+                assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a) == 0
+                for m, k, n in [(37, 70, plan["nr"] + vl), (8, 300, plan["nr"] + vl // 2 + 1), (130, 33, vl),
+                                (20, 9, 3 * plan["nr"] + vl - 1)]:
+                    a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+                    x = ad.array(np.ascontiguousarray(a.T) if transpose_a else a)
+                    y, z = ad.array(b), ad.zeros((m, n), dtype)
+                    assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, transpose_a, y._ptr, 0, z._ptr) == 0
+                    want = a.astype(np.float64) @ b
+                    bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b))
+                    assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, in_place, pack_a)
+    finally:
+        for variant in range(len(blocking)):
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+
+
 def test_the_tuning_times_products_the_plan_steers():
     """A variant's "narrow" flag says its row-major narrow products bypass the plan (their bits do not move with the
     depth block), so the tuning times those layers' weight gradients (a transposed: the tile, steered by the plan)
