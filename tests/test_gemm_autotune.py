@@ -294,6 +294,28 @@ def test_every_variant_reads_an_unaligned_b_whose_rows_are_one_panel_wide(transp
             assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, transpose_a)
 
 
+def _variants():
+    """(index, name, plan, dtype) of every GEMM variant; plans set meanwhile go back to the model's afterwards."""
+    blocking = ad.backend_info()["gemm"]["blocking"]
+    try:
+        for variant, (name, plan) in enumerate(blocking.items()):
+            yield variant, name, plan, "float32" if name.startswith("f32") else "float64"
+    finally:
+        for variant in range(len(blocking)):
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+
+
+def _variant_product(np, variant: int, a, b, transpose_a: int, what) -> None:
+    """ad_gemm_run_variant of a (m x k, stored transposed when asked) and b (k x n) against numpy in float64, within
+    4 k ulps of |a| @ |b|."""
+    (m, k), n = a.shape, b.shape[1]
+    x = ad.array(np.ascontiguousarray(a.T) if transpose_a else a)
+    y, z = ad.array(b), ad.zeros((m, n), str(a.dtype))
+    assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, transpose_a, y._ptr, 0, z._ptr) == 0
+    bound = 4 * k * np.finfo(a.dtype).eps * (np.abs(a) @ np.abs(b))
+    assert np.all(np.abs(np.asarray(z) - a.astype(np.float64) @ b) <= bound), what
+
+
 @pytest.mark.parametrize("transpose_a", [0, 1])
 def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
     """A last panel of b of more than half a vector's columns but at most one vector runs the tile's first vector
@@ -301,26 +323,15 @@ def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
     whole ones, packed and read in place, a packed and in place, against numpy."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(5)
-    blocking = ad.backend_info()["gemm"]["blocking"]
-    try:
-        for variant, (name, plan) in enumerate(blocking.items()):
-            dtype = "float32" if name.startswith("f32") else "float64"
-            vector = 64 if "avx512" in name and not name.endswith("_8x8") else 32 if "avx" in name else 16
-            vl = vector // np.dtype(dtype).itemsize  # (the 8 x 8 tiles are one 32-byte vector wide)
-            for in_place, pack_a in [(0, 0), (1, 0), (1, 1)]:
-                assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a) == 0
-                for m, k, n in [(37, 70, plan["nr"] + vl), (8, 300, plan["nr"] + vl // 2 + 1), (130, 33, vl),
-                                (20, 9, 3 * plan["nr"] + vl - 1)]:
-                    a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
-                    x = ad.array(np.ascontiguousarray(a.T) if transpose_a else a)
-                    y, z = ad.array(b), ad.zeros((m, n), dtype)
-                    assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, transpose_a, y._ptr, 0, z._ptr) == 0
-                    want = a.astype(np.float64) @ b
-                    bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b))
-                    assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, in_place, pack_a)
-    finally:
-        for variant in range(len(blocking)):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+    for variant, name, plan, dtype in _variants():
+        vector = 64 if "avx512" in name and not name.endswith("_8x8") else 32 if "avx" in name else 16
+        vl = vector // np.dtype(dtype).itemsize  # (the 8 x 8 tiles are one 32-byte vector wide)
+        for in_place, pack_a in [(0, 0), (1, 0), (1, 1)]:
+            assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a) == 0
+            for m, k, n in [(37, 70, plan["nr"] + vl), (8, 300, plan["nr"] + vl // 2 + 1), (130, 33, vl),
+                            (20, 9, 3 * plan["nr"] + vl - 1)]:
+                a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+                _variant_product(np, variant, a, b, transpose_a, (name, m, k, n, in_place, pack_a))
 
 
 def test_the_tuning_times_products_the_plan_steers():
@@ -367,20 +378,10 @@ def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a):
     are not so."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(11)
-    blocking = ad.backend_info()["gemm"]["blocking"]
-    try:
-        for variant, (name, plan) in enumerate(blocking.items()):
-            dtype = "float32" if name.startswith("f32") else "float64"
-            per_4k = 4096 // np.dtype(dtype).itemsize
-            assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a) == 0
-            for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 1),
-                            (40, 300, per_4k + 1), (40, 300, per_4k - 40)]:
-                a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
-                x, y, z = ad.array(a), ad.array(b), ad.zeros((m, n), dtype)
-                assert lib.ad_gemm_run_variant(variant, m, n, k, x._ptr, 0, y._ptr, 0, z._ptr) == 0
-                want = a.astype(np.float64) @ b
-                bound = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b))
-                assert np.all(np.abs(np.asarray(z) - want) <= bound), (name, m, k, n, pack_a)
-    finally:
-        for variant in range(len(blocking)):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+    for variant, name, plan, dtype in _variants():
+        per_4k = 4096 // np.dtype(dtype).itemsize
+        assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a) == 0
+        for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 1),
+                        (40, 300, per_4k + 1), (40, 300, per_4k - 40)]:
+            a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+            _variant_product(np, variant, a, b, 0, (name, m, k, n, pack_a))
