@@ -124,8 +124,8 @@ typedef float f32x16 __attribute__((vector_size(64)));
 
 /* How one product runs: its blocks (MC x KC of A, KC x NC of B, in elements: see mm_blocking), whether a
  * row-major b may be read in place (cpu.c's ad_gemm_b_in_place, or the tuned plan), whether a row-major a is
- * packed (the tuned plan, else on x86), whether it goes deep (see ad_matmul) and b packed whole beforehand
- * (ad_pack_b), or NULL. */
+ * packed (the tuned plan, else on x86), whether it goes deep (the plan allows it, then mm_product decides for the
+ * product) and b packed whole beforehand (ad_pack_b), or NULL. */
 typedef struct {
     int64_t mc, kc, nc;
     int in_place, pack_a, deep, narrow;
@@ -240,10 +240,10 @@ static const mm_variant *const mm_variants[] = {
 };
 #define MM_VARIANTS ((int)(sizeof mm_variants / sizeof *mm_variants))
 
-/* Plans set by the tuning (ad_gemm_set_plan: mc, kc, nc, b in place, a packed; mc 0: none), per entry of
+/* Plans set by the tuning (ad_gemm_set_plan: mc, kc, nc, b in place, a packed, deep; mc 0: none), per entry of
  * mm_variants. A product racing a change may read a mix of two plans: each value is valid alone, so the product
  * still is. */
-static int64_t mm_tuned[MM_VARIANTS][5];
+static int64_t mm_tuned[MM_VARIANTS][6];
 
 static int mm_slot(const mm_variant *v) {
     int i = 0;
@@ -262,13 +262,14 @@ static int mm_variant_at(int variant) {
     return -1;
 }
 
-/* the plan's blocks, b in place and a packed, by precedence: PYAUTODIFF_GEMM_BLOCKING (and _B_IN_PLACE), the tuned
- * plan, the cache model. The model packs a row-major a on x86 (measured there: see the packed driver), not in
- * WebAssembly (not measured there). */
+/* the plan's blocks, b in place, a packed and deep allowed, by precedence: PYAUTODIFF_GEMM_BLOCKING (and
+ * _B_IN_PLACE), the tuned plan, the cache model. The model packs a row-major a on x86 (measured there: see the packed
+ * driver), not in WebAssembly (not measured there), and goes deep where it does not pack a (as before deep was a
+ * plan's own choice: the tuning times it on x86, where it went either way per variant, see mm_product). */
 static mm_plan mm_blocking(const mm_variant *v) {
     int64_t sizes[3], set[3], es = v->esize, *tuned = mm_tuned[mm_slot(v)];
     mm_plan o = {.mc = es == 4 ? AD_GEMM_F32_MC : AD_GEMM_F64_MC, .kc = AD_GEMM_KC, .nc = AD_GEMM_NC,
-                 .in_place = ad_gemm_b_in_place(), .pack_a = AD_X86};
+                 .in_place = ad_gemm_b_in_place(), .pack_a = AD_X86, .deep = !AD_X86};
     int64_t tuned_mc = __atomic_load_n(&tuned[0], __ATOMIC_ACQUIRE);
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];
@@ -277,6 +278,7 @@ static mm_plan mm_blocking(const mm_variant *v) {
         o.nc = __atomic_load_n(&tuned[2], __ATOMIC_RELAXED);
         if (ad_gemm_b_in_place_forced() < 0) o.in_place = (int)__atomic_load_n(&tuned[3], __ATOMIC_RELAXED);
         o.pack_a = (int)__atomic_load_n(&tuned[4], __ATOMIC_RELAXED);
+        o.deep = (int)__atomic_load_n(&tuned[5], __ATOMIC_RELAXED);
     } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
         o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
         if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
@@ -327,8 +329,8 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     const char *source = state == 1 ? "PYAUTODIFF_GEMM_BLOCKING"
                          : __atomic_load_n(&mm_tuned[slot][0], __ATOMIC_RELAXED) ? "set"
                          : from == AD_CACHES_CPUID ? "cpuid" : from == AD_CACHES_SYSFS ? "sysfs" : "fixed";
-    int64_t out[12] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place, o.pack_a,
-                       v->narrow};
+    int64_t out[13] = {v->mr, v->nr, o.mc, o.kc, o.nc, caches[0], caches[1], caches[2], state, o.in_place, o.pack_a,
+                       v->narrow, o.deep};
     memcpy(values, out, sizeof out);
     int64_t at = 0;
     for (const char *w = v->name; *w && at < size - 2;) text[at++] = *w++;
@@ -338,14 +340,16 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size) {
     return AD_OK;
 }
 
-int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place, int pack_a) {
+int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place, int pack_a, int deep) {
     int slot = mm_variant_at(variant);
-    int clear = mc == 0 && kc == 0 && nc == 0 && b_in_place == -1 && pack_a == -1;
+    int clear = mc == 0 && kc == 0 && nc == 0 && b_in_place == -1 && pack_a == -1 && deep == -1;
     if (slot < 0) return AD_EINVAL;
     if (!clear && (mc < 1 || kc < 1 || nc < 1 || mc > AD_GEMM_BLOCK_MAX || kc > AD_GEMM_BLOCK_MAX ||
-                   nc > AD_GEMM_BLOCK_MAX || (b_in_place != 0 && b_in_place != 1) || (pack_a != 0 && pack_a != 1)))
+                   nc > AD_GEMM_BLOCK_MAX || (b_in_place != 0 && b_in_place != 1) || (pack_a != 0 && pack_a != 1) ||
+                   (deep != 0 && deep != 1)))
         return AD_EINVAL;
     int64_t *tuned = mm_tuned[slot];
+    __atomic_store_n(&tuned[5], deep, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[4], pack_a, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[1], kc, __ATOMIC_RELAXED);
     __atomic_store_n(&tuned[2], nc, __ATOMIC_RELAXED);
@@ -396,8 +400,13 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
                       const void *b, int64_t stride_b, int transpose_b,
                       void *c, double alpha, double beta, const void *bp, int nt) {
     mm_plan o = mm_blocking(v);
-    o.deep = !transpose_a && !transpose_b && m <= o.mc && o.in_place && !o.pack_a /* (a packed block must fit L2) */
+    /* Deep where the plan allows it: a and b read in place over depths up to MM_KC_IN_PLACE, c written once. Paired
+     * A/B on Zen 4 (one process, hot), AVX-512's 8 x 32 tile: 128x784 @ 784x512 1.07x, 128x512 @ 512x512 1.08x,
+     * 512^3 1.05x, 64^3 0.99x; AVX2's 6 x 16 tile: 0.94-0.95x on the MLP's products, 128x2048 @ 2048x256 0.88x
+     * (its b panels, twice the rows per flop, then stream from L2): so the tuning decides per variant. */
+    o.deep = o.deep && !transpose_a && !transpose_b && m <= o.mc && o.in_place
              && !MM_ALIASING_ROWS(n, v->esize, v->nr); /* (deep reads b in place) */
+    if (o.deep) o.pack_a = 0; /* (a packed block that deep would not fit L2) */
     o.narrow = mm_narrow(v, m, n, transpose_a);
     o.bp = bp;
     mm_share s = {

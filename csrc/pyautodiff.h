@@ -67,9 +67,11 @@ int ad_simd_bytes(void);
 int64_t ad_l2_bytes(void);
 int ad_gemm_b_in_place(void);
 /* the GEMM's variant number `variant` (0, 1, ... of those the chosen SIMD width runs; AD_EINVAL past the last):
- * values[12] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
+ * values[13] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
  * 0 unset, -1 malformed: ignored), b read in place (1) or packed, a row-major a packed (1) or read in place, whether
- * the variant's narrow path takes its products with a row-major a (1: they bypass the plan); text (size >= 64) =
+ * the variant's narrow path takes its products with a row-major a (1: they bypass the plan), whether products with
+ * row-major a and b of at most mc rows go deep (1: a and b read in place, depths up to 2048 at once);
+ * text (size >= 64) =
  * "<variant> <source of the blocks>": "PYAUTODIFF_GEMM_BLOCKING", "set" (ad_gemm_set_plan), "cpuid", "sysfs" or
  * "fixed" */
 int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
@@ -80,9 +82,9 @@ int ad_gemm_blocking(int variant, int64_t *values, char *text, int64_t size);
 #define AD_GEMM_KC 256
 #define AD_GEMM_NC 4032
 /* the tuning's plan for variant number `variant` (as above): blocks mc, kc, nc (1 .. AD_GEMM_BLOCK_MAX; mc and nc
- * rounded down to whole tiles), b_in_place and pack_a (0 or 1), below PYAUTODIFF_GEMM_BLOCKING and _B_IN_PLACE;
- * all zero and both flags -1: back to the cache model's */
-int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place, int pack_a);
+ * rounded down to whole tiles), b_in_place, pack_a and deep (0 or 1), below PYAUTODIFF_GEMM_BLOCKING and
+ * _B_IN_PLACE; all zero and the flags -1: back to the cache model's */
+int ad_gemm_set_plan(int variant, int64_t mc, int64_t kc, int64_t nc, int b_in_place, int pack_a, int deep);
 /* c (m, n) = op(a) @ op(b) with variant number `variant` (its dtype) and its plan, on the calling thread alone:
  * what the tuning times */
 int ad_gemm_run_variant(int variant, int64_t m, int64_t n, int64_t k, const void *a, int transpose_a,

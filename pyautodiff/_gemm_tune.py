@@ -29,12 +29,13 @@ NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
 ROUNDS = (3, 10)  # timings per candidate and shape (the candidates interleaved in each round): at least, at most
 BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
-FORMAT = 2  # of the cache file (2: plans gained "a packed")
+FORMAT = 3  # of the cache file (2: plans gained "a packed"; 3: "deep")
 # the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
 # tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use; 3:
 # the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products; 5: AVX-512's narrow path, which
-# takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs)
-DRIVERS = 6
+# takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs; 7: deep
+# products read a in place whatever the plan's "a packed", and deep is the plan's own choice)
+DRIVERS = 7
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed
@@ -43,15 +44,15 @@ source = None  # "autotune" or "cache file" once a plan is installed
 def blocking() -> tuple:
     """({"blocking": per variant, "caches": bytes, "source": of the plans}, PYAUTODIFF_GEMM_BLOCKING's state: 1 used,
     0 unset, -1 malformed) as the C side chose them (ad_gemm_blocking)."""
-    values = _backend.i64_array((0,) * 12)
+    values = _backend.i64_array((0,) * 13)
     _owner, text = _backend.alloc(64, None)  # (the owners keep both buffers alive until we return)
     plans, where = {}, "fixed"
     while _backend.lib.ad_gemm_blocking(len(plans), values, text, 64) == 0:
         name, where = bytes(_backend.view(text, 64)).split(b"\0", 1)[0].decode().split(" ")
-        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place, pack_a, narrow = struct.unpack("12q",
-                                                                                       _backend.view(values, 96))
+        mr, nr, mc, kc, nc, l1d, l2, l3, state, in_place, pack_a, narrow, deep = struct.unpack(
+            "13q", _backend.view(values, 104))
         plans[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc, "b_in_place": bool(in_place),
-                       "a_packed": bool(pack_a), "narrow": bool(narrow)}
+                       "a_packed": bool(pack_a), "narrow": bool(narrow), "deep": bool(deep)}
     return {"blocking": plans, "caches": {"l1d": l1d, "l2": l2, "l3": l3},
             "source": (source or "set") if where == "set" else where}, state
 
@@ -86,8 +87,8 @@ def _install(plans: dict) -> None:
 
 def _valid(plans, names: list) -> bool:
     return (isinstance(plans, dict) and list(plans) == names and all(
-        isinstance(p, list) and len(p) == 5 and all(type(x) is int for x in p) and
-        all(1 <= x <= _backend.C.AD_GEMM_BLOCK_MAX for x in p[:3]) and p[3] in (0, 1) and p[4] in (0, 1)
+        isinstance(p, list) and len(p) == 6 and all(type(x) is int for x in p) and
+        all(1 <= x <= _backend.C.AD_GEMM_BLOCK_MAX for x in p[:3]) and all(x in (0, 1) for x in p[3:])
         for p in plans.values()))
 
 
@@ -127,16 +128,19 @@ def write_cache(path: str, key: str, plans: dict) -> None:
 
 
 def candidates(plan: dict, es: int) -> list:
-    """(mc, kc, nc, b in place, a packed) to time: the model's plan first, the fixed blocks tuned on Zen 3/4, the
-    model's with depths 128/256/384 (A's block kept the same size), and the model's and the fixed blocks with b in
-    place flipped. a packed stays the model's: packing a mattered on products the tuning cannot afford to time
-    (1024^3, b transposed) and little on those it times, where a few rounds on a busy host chose either way."""
-    mc, kc, nc, ip, pa = plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"]), int(plan["a_packed"])
+    """(mc, kc, nc, b in place, a packed, deep) to time: the model's plan first, the fixed blocks tuned on Zen 3/4,
+    the model's with depths 128/256/384 (A's block kept the same size), the model's and the fixed blocks with b in
+    place flipped, and the model's with b in place and deep flipped (deep products read both operands in place: on
+    Zen 4 AVX-512's tile gained 5-8% so, AVX2's lost as much). a packed stays the model's: packing a mattered on
+    products the tuning cannot afford to time (1024^3, b transposed) and little on those it times, where a few rounds
+    on a busy host chose either way."""
+    mc, kc, nc, ip, pa, dp = (plan["mc"], plan["kc"], plan["nc"], int(plan["b_in_place"]), int(plan["a_packed"]),
+                              int(plan["deep"]))
     C = _backend.C
     fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
-    out = [(mc, kc, nc, ip, pa), (*fixed, ip, pa)]
-    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa) for depth in (128, 256, 384)]
-    out += [(mc, kc, nc, 1 - ip, pa), (*fixed, 1 - ip, pa)]
+    out = [(mc, kc, nc, ip, pa, dp), (*fixed, ip, pa, dp)]
+    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa, dp) for depth in (128, 256, 384)]
+    out += [(mc, kc, nc, 1 - ip, pa, dp), (*fixed, 1 - ip, pa, dp), (mc, kc, nc, 1, pa, 1 - dp)]
     seen = []
     for c in out:  # (mc rounded to whole tiles, as the kernel will)
         c = (max(plan["mr"], c[0] // plan["mr"] * plan["mr"]),) + c[1:]
@@ -147,7 +151,7 @@ def candidates(plan: dict, es: int) -> list:
 
 def _clear(count: int) -> None:
     for variant in range(count):  # (back to the model's plans)
-        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1)
+        _backend.lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1, -1)
 
 
 def shapes_for(name: str, plan: dict) -> list:
@@ -158,7 +162,7 @@ def shapes_for(name: str, plan: dict) -> list:
 
 
 def tune() -> dict:
-    """{variant: [mc, kc, nc, b in place, a packed]}: each variant's fastest candidate at one thread on its shapes,
+    """{variant: [mc, kc, nc, b in place, a packed, deep]}: each variant's fastest candidate at one thread on its shapes,
     the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of its
     time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
     the host: on a Zen 4 VM the AVX2 variant kept b in place on the strength of one fast round, where b packed ran

@@ -64,7 +64,7 @@ def cache(tmp_path):
 
 
 def plans_of(gemm) -> dict:
-    return {name: [b["mc"], b["kc"], b["nc"], int(b["b_in_place"]), int(b["a_packed"])]
+    return {name: [b["mc"], b["kc"], b["nc"], int(b["b_in_place"]), int(b["a_packed"]), int(b["deep"])]
             for name, b in gemm["blocking"].items()}
 
 
@@ -91,9 +91,9 @@ def test_the_first_large_product_tunes_and_writes_the_cache(tmp_path, first):
 
 
 def odd_plans(gemm) -> dict:
-    """Plans no candidate would be (ragged blocks of every kind), b in place and a packed the other way from the
-    model's."""
-    return {name: [7 * b["mr"], 37, 5 * b["nr"], 1 - int(b["b_in_place"]), 1 - int(b["a_packed"])]
+    """Plans no candidate would be (ragged blocks of every kind), b in place, a packed and deep the other way from
+    the model's."""
+    return {name: [7 * b["mr"], 37, 5 * b["nr"], 1 - int(b["b_in_place"]), 1 - int(b["a_packed"]), 1 - int(b["deep"])]
             for name, b in gemm["blocking"].items()}
 
 
@@ -130,15 +130,18 @@ def test_another_machines_plans_are_kept_and_not_used(tmp_path):
 
 def corrupt(plans: dict) -> list:
     key, name = _gemm_tune.machine_key(), next(iter(plans))
-    bad = [dict(plans, **{name: value}) for value in ([0, 256, 4032, 0, 1], [144, 256, 4032, 2, 1],
-                                                         [144, 256, 4032, 0, 2], [144, 256, 4032, 0], [144, 256, 4032],
-                                                         [144, 256.0, 4032, 0, 1], [144, True, 4032, 0, 1],
-                                                         "144,256,4032", [144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1])]
-    bad += [{"f32_other": [144, 256, 4032, 0, 1]}, dict(list(plans.items())[1:]),
-            {**plans, "f64_extra": [1, 1, 1, 0, 1]}]
+    bad = [dict(plans, **{name: value}) for value in ([0, 256, 4032, 0, 1, 0], [144, 256, 4032, 2, 1, 0],
+                                                         [144, 256, 4032, 0, 2, 0], [144, 256, 4032, 0, 1, 2],
+                                                         [144, 256, 4032, 0, 1, -1], [144, 256, 4032, 0, 1],
+                                                         [144, 256, 4032, 0], [144, 256, 4032],
+                                                         [144, 256.0, 4032, 0, 1, 0], [144, True, 4032, 0, 1, 0],
+                                                         "144,256,4032", [144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1, 0])]
+    bad += [{"f32_other": [144, 256, 4032, 0, 1, 0]}, dict(list(plans.items())[1:]),
+            {**plans, "f64_extra": [1, 1, 1, 0, 1, 0]}]
     return (["", "{", "[]", "null", json.dumps({"plans": {key: plans}}),
-             json.dumps({"format": 1, "plans": {key: [p[:4] for p in plans.values()]}}),
-             json.dumps({"format": 3, "plans": {key: plans}}), json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
+             json.dumps({"format": 2, "plans": {key: [p[:5] for p in plans.values()]}}),
+             json.dumps({"format": _gemm_tune.FORMAT + 1, "plans": {key: plans}}),
+             json.dumps({"format": _gemm_tune.FORMAT, "plans": []})] +
             [json.dumps({"format": _gemm_tune.FORMAT, "plans": {key: b}}) for b in bad])
 
 
@@ -197,12 +200,14 @@ def test_set_plan_validates_and_decides_below_the_overrides():
     np = pytest.importorskip("numpy")
     model = ad.backend_info()["gemm"]
     count = len(model["blocking"])
-    for args in [(count, 144, 256, 4032, 0, 1), (-1, 144, 256, 4032, 0, 1), (0, 0, 256, 4032, 0, 1),
-                 (0, 144, -1, 4032, 0, 1), (0, 144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1), (0, 144, 256, 4032, 2, 1),
-                 (0, 144, 256, 4032, -1, 1), (0, 144, 256, 4032, 0, 2), (0, 144, 256, 4032, 0, -1),
-                 (0, 0, 0, 0, 0, 0), (0, 0, 0, 1, -1, -1), (0, 0, 0, 0, -1, 0), (0, 0, 0, 0, 0, -1)]:
+    for args in [(count, 144, 256, 4032, 0, 1, 0), (-1, 144, 256, 4032, 0, 1, 0), (0, 0, 256, 4032, 0, 1, 0),
+                 (0, 144, -1, 4032, 0, 1, 0), (0, 144, 256, C.AD_GEMM_BLOCK_MAX + 1, 0, 1, 0),
+                 (0, 144, 256, 4032, 2, 1, 0), (0, 144, 256, 4032, -1, 1, 0), (0, 144, 256, 4032, 0, 2, 0),
+                 (0, 144, 256, 4032, 0, -1, 0), (0, 144, 256, 4032, 0, 1, 2), (0, 144, 256, 4032, 0, 1, -1),
+                 (0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 1, -1, -1, -1), (0, 0, 0, 0, -1, 0, -1), (0, 0, 0, 0, 0, -1, -1),
+                 (0, 0, 0, 0, -1, -1, 0)]:
         assert lib.ad_gemm_set_plan(*args) == C.AD_EINVAL, args
-    assert lib.ad_gemm_set_plan(count, 0, 0, 0, -1, -1) == C.AD_EINVAL
+    assert lib.ad_gemm_set_plan(count, 0, 0, 0, -1, -1, -1) == C.AD_EINVAL
     assert ad.backend_info()["gemm"] == model
     plans = odd_plans(model)
     try:
@@ -217,7 +222,7 @@ def test_set_plan_validates_and_decides_below_the_overrides():
         test_gemm_blocking.check_products(np)
     finally:
         for variant in range(count):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1, -1) == 0
     assert ad.backend_info()["gemm"] == model
 
 
@@ -302,7 +307,7 @@ def _variants():
             yield variant, name, plan, "float32" if name.startswith("f32") else "float64"
     finally:
         for variant in range(len(blocking)):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1, -1) == 0
 
 
 def _variant_product(np, variant: int, a, b, transpose_a: int, what) -> None:
@@ -326,12 +331,12 @@ def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
     for variant, name, plan, dtype in _variants():
         vector = 64 if "avx512" in name and not name.endswith("_8x8") else 32 if "avx" in name else 16
         vl = vector // np.dtype(dtype).itemsize  # (the 8 x 8 tiles are one 32-byte vector wide)
-        for in_place, pack_a in [(0, 0), (1, 0), (1, 1)]:
-            assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a) == 0
+        for in_place, pack_a, deep in [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1)]:
+            assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a, deep) == 0
             for m, k, n in [(37, 70, plan["nr"] + vl), (8, 300, plan["nr"] + vl // 2 + 1), (130, 33, vl),
                             (20, 9, 3 * plan["nr"] + vl - 1)]:
                 a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
-                _variant_product(np, variant, a, b, transpose_a, (name, m, k, n, in_place, pack_a))
+                _variant_product(np, variant, a, b, transpose_a, (name, m, k, n, in_place, pack_a, deep))
 
 
 def test_the_tuning_times_products_the_plan_steers():
@@ -350,7 +355,7 @@ def test_the_tuning_times_products_the_plan_steers():
         for kc in (0, 40):  # the model's depth block, then one of 40
             z = ad.zeros((m, n), dtype)
             assert lib.ad_gemm_set_plan(variant, *((plan["mc"], kc, plan["nc"], int(plan["b_in_place"]),
-                                                    int(plan["a_packed"])) if kc else (0, 0, 0, -1, -1))) == 0
+                                                    int(plan["a_packed"]), 0) if kc else (0, 0, 0, -1, -1, -1))) == 0
             assert lib.ad_gemm_run_variant(variant, m, n, k, a._ptr, ta, b._ptr, 0, z._ptr) == 0
             outs.append(np.asarray(z))
         return outs
@@ -367,21 +372,20 @@ def test_the_tuning_times_products_the_plan_steers():
                     assert np.array_equal(model, blocked), (name, m, k, n)
     finally:
         for variant in range(len(blocking)):
-            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1) == 0
+            assert lib.ad_gemm_set_plan(variant, 0, 0, 0, -1, -1, -1) == 0
 
 
-@pytest.mark.parametrize("pack_a", [0, 1])
-def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a):
+@pytest.mark.parametrize("pack_a, deep", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a, deep):
     """Rows of b within a line of a multiple of 4 KiB apart fall in one L1 set: where a panel's row is one cache line
-    (AVX2's 16 floats) b is packed then, even when the plan reads b in place (and "deep", without a packed a, reads b
-    in place too, so it must not go deep); the plan's other choices as they were. Against numpy, next to b whose rows
-    are not so."""
+    (AVX2's 16 floats) b is packed then, even when the plan reads b in place (and "deep" reads b in place too, so it
+    must not go deep); the plan's other choices as they were. Against numpy, next to b whose rows are not so."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(11)
     for variant, name, plan, dtype in _variants():
         per_4k = 4096 // np.dtype(dtype).itemsize
-        assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a) == 0
+        assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a, deep) == 0
         for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 1),
                         (40, 300, per_4k + 1), (40, 300, per_4k - 40)]:
             a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
-            _variant_product(np, variant, a, b, 0, (name, m, k, n, pack_a))
+            _variant_product(np, variant, a, b, 0, (name, m, k, n, pack_a, deep))
