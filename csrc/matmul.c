@@ -146,6 +146,7 @@ typedef struct {
     int esize, mr, nr;
     int isa; /* the SIMD level (ad_simd_bytes) it needs: its vectors' bytes, but 64 for AVX-512's 8 x 8 tile */
     int narrow; /* it has the narrow path (WIDE in gemm_variant.inc) */
+    int deep;   /* the cache model lets its products go deep on x86 (DEEP in gemm_variant.inc) */
 } mm_variant;
 #define MM_NAME_(p) #p
 #define MM_NAME(p) MM_NAME_(p)
@@ -169,6 +170,7 @@ typedef struct {
 #define V f32x16
 #define MR 8
 #define NR 32
+#define DEEP 1
 #include "gemm_variant.inc"
 #define P f32_avx512_8x8
 #define ATTR MM_AVX512
@@ -264,12 +266,12 @@ static int mm_variant_at(int variant) {
 
 /* the plan's blocks, b in place, a packed and deep allowed, by precedence: PYAUTODIFF_GEMM_BLOCKING (and
  * _B_IN_PLACE), the tuned plan, the cache model. The model packs a row-major a on x86 (measured there: see the packed
- * driver), not in WebAssembly (not measured there), and goes deep where it does not pack a (as before deep was a
- * plan's own choice: the tuning times it on x86, where it went either way per variant, see mm_product). */
+ * driver), not in WebAssembly (not measured there), and goes deep in WebAssembly and with the variants that gained
+ * from it on Zen 4 (DEEP: AVX-512's 8 x 32 tile; see mm_product); the tuning times both ways on x86. */
 static mm_plan mm_blocking(const mm_variant *v) {
     int64_t sizes[3], set[3], es = v->esize, *tuned = mm_tuned[mm_slot(v)];
     mm_plan o = {.mc = es == 4 ? AD_GEMM_F32_MC : AD_GEMM_F64_MC, .kc = AD_GEMM_KC, .nc = AD_GEMM_NC,
-                 .in_place = ad_gemm_b_in_place(), .pack_a = AD_X86, .deep = !AD_X86};
+                 .in_place = ad_gemm_b_in_place(), .pack_a = AD_X86, .deep = !AD_X86 || v->deep};
     int64_t tuned_mc = __atomic_load_n(&tuned[0], __ATOMIC_ACQUIRE);
     if (ad_gemm_blocking_override(set) == 1) {
         o.mc = set[0], o.kc = set[1], o.nc = set[2];
