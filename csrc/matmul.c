@@ -147,6 +147,7 @@ typedef struct {
     int isa; /* the SIMD level (ad_simd_bytes) it needs: its vectors' bytes, but 64 for AVX-512's 8 x 8 tile */
     int narrow; /* it has the narrow path (WIDE in gemm_variant.inc) */
     int deep;   /* the cache model lets its products go deep on x86 (DEEP in gemm_variant.inc) */
+    int kc;     /* the cache model's depth block, 0: from L1d (KC in gemm_variant.inc) */
 } mm_variant;
 #define MM_NAME_(p) #p
 #define MM_NAME(p) MM_NAME_(p)
@@ -171,6 +172,7 @@ typedef struct {
 #define MR 8
 #define NR 32
 #define DEEP 1
+#define KC 512
 #include "gemm_variant.inc"
 #define P f32_avx512_8x8
 #define ATTR MM_AVX512
@@ -228,7 +230,10 @@ typedef struct {
  * MLP's products 20% slower than 96 x 168 on Zen 3; a quarter gives about BLIS' own Zen blocks); NC so that KC x
  * NC of B fills half of the core's share of L3, at most MM_NC_MAX (a larger panel only grows the scratch, and n is
  * rarely larger). MC a multiple of MR (whole tiles), NC of 96 (every NR: a share of columns starts on a panel of b
- * packed whole). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
+ * packed whole). A variant may fix KC instead (KC in gemm_variant.inc): AVX-512's 8 x 32 tile reads 2 vectors of b
+ * per 16 FMAs, little enough to stream its panels from L2, and with KC 512 (MC 128 on Zen 4) rather than 128 (MC
+ * 512) ran 1024^3 1.11x, (512^2)^T @ (512^2)^T 1.21x, 1024x256 @ 256x1024 1.10x, dy @ W^T of the MLP 1.03-1.05x,
+ * the rest 0.99-1.03x (paired A/B on Zen 4; 2 threads: 1024^3 and 512x512 @ (512^2)^T 1.15x). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
  * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
 #define MM_NC_MAX AD_GEMM_NC
 #define MM_NC_UNIT 96
@@ -282,7 +287,7 @@ static mm_plan mm_blocking(const mm_variant *v) {
         o.pack_a = (int)__atomic_load_n(&tuned[4], __ATOMIC_RELAXED);
         o.deep = (int)__atomic_load_n(&tuned[5], __ATOMIC_RELAXED);
     } else if (ad_cpu_caches(sizes) != AD_CACHES_UNKNOWN && sizes[0] > 0) {
-        o.kc = (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
+        o.kc = v->kc ? v->kc : (sizes[0] / 2 / (v->nr * es) + 127) / 128 * 128;
         if (sizes[1] > 0) o.mc = sizes[1] / 4 / (o.kc * es);
         if (sizes[2] > 0) o.nc = MM_MIN(MM_NC_MAX, sizes[2] / 2 / (o.kc * es) / MM_NC_UNIT * MM_NC_UNIT);
     }
@@ -396,6 +401,12 @@ static void mm_run_share(void *shares, int q) {
     mm_run((mm_share *)shares + q);
 }
 
+/* rows a deep product may have (one block of them: each panel of b is read once); on Zen 4 512^3 ran 1.05x deep (the
+ * model's blocks deep products were gated by before KC 512) */
+#ifndef MM_DEEP_ROWS
+#define MM_DEEP_ROWS 512
+#endif
+
 /* the product with variant v and b packed whole (bp) or NULL, over at most nt threads */
 static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, int64_t k,
                       const void *a, int64_t stride_a, int transpose_a,
@@ -406,9 +417,12 @@ static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, 
      * A/B on Zen 4 (one process, hot), AVX-512's 8 x 32 tile: 128x784 @ 784x512 1.07x, 128x512 @ 512x512 1.08x,
      * 512^3 1.05x, 64^3 0.99x; AVX2's 6 x 16 tile: 0.94-0.95x on the MLP's products, 128x2048 @ 2048x256 0.88x
      * (its b panels, twice the rows per flop, then stream from L2): so the tuning decides per variant. */
-    o.deep = o.deep && !transpose_a && !transpose_b && m <= o.mc && o.in_place
+    o.deep = o.deep && !transpose_a && !transpose_b && m <= MM_DEEP_ROWS && o.in_place
              && !MM_ALIASING_ROWS(n, v->esize, v->nr); /* (deep reads b in place) */
-    if (o.deep) o.pack_a = 0; /* (a packed block that deep would not fit L2) */
+    if (o.deep) { /* one block of rows, a read in place (a packed block that deep would not fit L2) */
+        o.pack_a = 0;
+        o.mc = MM_MAX(o.mc, m);
+    }
     o.narrow = mm_narrow(v, m, n, transpose_a);
     o.bp = bp;
     mm_share s = {

@@ -20,21 +20,24 @@ from . import _backend
 
 # products of at least this many multiply-adds start the tuning (~50 us at 1 thread: what a model's layers do)
 THRESHOLD = 1 << 21
-# (m, k, n) per variant: the MLP's first layers, at batch 64 too (then b may be read in place: at 128 rows only with
-# blocks of more rows, so a batch of 64 is where the model's own blocks time b in place at all) and a square product;
-# for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like, or where the variant's
-# narrow path takes those (a row-major a: then they never use the plan), the same layers' weight gradients (a^T @ dy)
-SHAPES = [(128, 784, 512), (128, 512, 512), (64, 784, 512), (256, 256, 256)]
+# (m, k, n, a transposed, b transposed) per variant: the MLP's first layers, at batch 64 too (then b may be read in
+# place: at 128 rows only with blocks of more rows, so a batch of 64 is where the model's own blocks time b in place at
+# all), a square product and the gradients' products (a weight's, x^T @ dy, and an input's, dy @ W^T: what deep products
+# leave to the blocks); for the narrow tiles (n <= 12: see mm_pick in csrc/matmul.c) the MLP's last layer and its like,
+# or where the variant's narrow path takes those (a row-major a: then they never use the plan), the same layers' weight
+# gradients (a^T @ dy)
+SHAPES = [(128, 784, 512, 0, 0), (128, 512, 512, 0, 0), (64, 784, 512, 0, 0), (256, 256, 256, 0, 0),
+          (784, 128, 512, 1, 0), (128, 512, 512, 0, 1)]
 NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
 ROUNDS = (3, 10)  # timings per candidate and shape (the candidates interleaved in each round): at least, at most
-BUDGET_S = 0.5  # rounds stop once a variant's share of this is spent
+BUDGET_S = 1.0  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
 FORMAT = 3  # of the cache file (2: plans gained "a packed"; 3: "deep")
 # the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
 # tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use; 3:
 # the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products; 5: AVX-512's narrow path, which
-# takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs; 7: deep
-# products read a in place whatever the plan's "a packed", and deep is the plan's own choice)
+# takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs;
+# 7: deep products read a in place whatever the plan's "a packed", and deep is the plan's own choice)
 DRIVERS = 7
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
@@ -129,7 +132,7 @@ def write_cache(path: str, key: str, plans: dict) -> None:
 
 def candidates(plan: dict, es: int) -> list:
     """(mc, kc, nc, b in place, a packed, deep) to time: the model's plan first, the fixed blocks tuned on Zen 3/4,
-    the model's with depths 128/256/384 (A's block kept the same size), the model's and the fixed blocks with b in
+    the model's with depths 128/256/384/512 (A's block kept the same size), the model's and the fixed blocks with b in
     place flipped, and the model's with b in place and deep flipped (deep products read both operands in place: on
     Zen 4 AVX-512's tile gained 5-8% so, AVX2's lost as much). a packed stays the model's: packing a mattered on
     products the tuning cannot afford to time (1024^3, b transposed) and little on those it times, where a few rounds
@@ -139,7 +142,7 @@ def candidates(plan: dict, es: int) -> list:
     C = _backend.C
     fixed = (C.AD_GEMM_F32_MC if es == 4 else C.AD_GEMM_F64_MC, C.AD_GEMM_KC, C.AD_GEMM_NC)
     out = [(mc, kc, nc, ip, pa, dp), (*fixed, ip, pa, dp)]
-    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa, dp) for depth in (128, 256, 384)]
+    out += [(max(plan["mr"], mc * kc // depth), depth, nc, ip, pa, dp) for depth in (128, 256, 384, 512)]
     out += [(mc, kc, nc, 1 - ip, pa, dp), (*fixed, 1 - ip, pa, dp), (mc, kc, nc, 1, pa, 1 - dp)]
     seen = []
     for c in out:  # (mc rounded to whole tiles, as the kernel will)
@@ -155,15 +158,15 @@ def _clear(count: int) -> None:
 
 
 def shapes_for(name: str, plan: dict) -> list:
-    """(m, k, n, a transposed) the tuning times for a variant"""
+    """(m, k, n, a transposed, b transposed) the tuning times for a variant"""
     if not name.endswith("_8x8"):
-        return [(m, k, n, 0) for m, k, n in SHAPES]
-    return [(k, m, n, 1) if plan["narrow"] else (m, k, n, 0) for m, k, n in NARROW_SHAPES]
+        return list(SHAPES)
+    return [(k, m, n, 1, 0) if plan["narrow"] else (m, k, n, 0, 0) for m, k, n in NARROW_SHAPES]
 
 
 def tune() -> dict:
-    """{variant: [mc, kc, nc, b in place, a packed, deep]}: each variant's fastest candidate at one thread on its shapes,
-    the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of its
+    """{variant: [mc, kc, nc, b in place, a packed, deep]}: each variant's fastest candidate at one thread on its
+    shapes, the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of its
     time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
     the host: on a Zen 4 VM the AVX2 variant kept b in place on the strength of one fast round, where b packed ran
     the MLP's products 5-14% faster in every paired comparison.)"""
@@ -176,20 +179,20 @@ def tune() -> dict:
         dtype = C.AD_FLOAT32 if es == 4 else C.AD_FLOAT64
         cands, shapes = candidates(plan, es), shapes_for(name, plan)
         buffers = []
-        for m, k, n, ta in shapes:
+        for m, k, n, ta, tb in shapes:
             owners_ptrs = [_backend.alloc(size * es, None) for size in (m * k, k * n, m * n)]
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
-            buffers.append(((m, k, n, ta), owners_ptrs))
+            buffers.append(((m, k, n, ta, tb), owners_ptrs))
         ratios = [[[] for _ in shapes] for _ in cands]  # [candidate][shape]: time / the model's, per round
         for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
             times = []
             for cand in cands:
                 lib.ad_gemm_set_plan(variant, *cand)
                 times.append([])
-                for (m, k, n, ta), ((_, a), (_, b), (_, out)) in buffers:
+                for (m, k, n, ta, tb), ((_, a), (_, b), (_, out)) in buffers:
                     t = time.perf_counter()
-                    if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, 0, out):
+                    if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, tb, out):
                         raise MemoryError("ad_gemm_run_variant failed")
                     times[-1].append(time.perf_counter() - t)
             if rnd:

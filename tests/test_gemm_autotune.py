@@ -349,26 +349,27 @@ def test_the_tuning_times_products_the_plan_steers():
     assert [name for name, plan in blocking.items() if plan["narrow"]] == (
         ["f32_avx512_8x8"] if ad.backend_info()["simd_bytes"] == 64 else [])
 
-    def product(variant, plan, m, k, n, ta, dtype):
-        a, b = (ad.array(rng.uniform(-1, 1, s).astype(dtype)) for s in ((k, m) if ta else (m, k), (k, n)))
+    def product(variant, plan, m, k, n, ta, tb, dtype):
+        shapes = ((k, m) if ta else (m, k), (n, k) if tb else (k, n))
+        a, b = (ad.array(rng.uniform(-1, 1, s).astype(dtype)) for s in shapes)
         outs = []
         for kc in (0, 40):  # the model's depth block, then one of 40
             z = ad.zeros((m, n), dtype)
             assert lib.ad_gemm_set_plan(variant, *((plan["mc"], kc, plan["nc"], int(plan["b_in_place"]),
                                                     int(plan["a_packed"]), 0) if kc else (0, 0, 0, -1, -1, -1))) == 0
-            assert lib.ad_gemm_run_variant(variant, m, n, k, a._ptr, ta, b._ptr, 0, z._ptr) == 0
+            assert lib.ad_gemm_run_variant(variant, m, n, k, a._ptr, ta, b._ptr, tb, z._ptr) == 0
             outs.append(np.asarray(z))
         return outs
 
     try:
         for variant, (name, plan) in enumerate(blocking.items()):
             dtype = "float32" if name.startswith("f32") else "float64"
-            for m, k, n, ta in _gemm_tune.shapes_for(name, plan):
-                model, blocked = product(variant, plan, m, k, n, ta, dtype)
-                assert not np.array_equal(model, blocked), (name, m, k, n, ta)
+            for m, k, n, ta, tb in _gemm_tune.shapes_for(name, plan):
+                model, blocked = product(variant, plan, m, k, n, ta, tb, dtype)
+                assert not np.array_equal(model, blocked), (name, m, k, n, ta, tb)
             if plan["narrow"]:
                 for m, k, n in _gemm_tune.NARROW_SHAPES:
-                    model, blocked = product(variant, plan, m, k, n, 0, dtype)
+                    model, blocked = product(variant, plan, m, k, n, 0, 0, dtype)
                     assert np.array_equal(model, blocked), (name, m, k, n)
     finally:
         for variant in range(len(blocking)):
