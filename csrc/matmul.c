@@ -296,11 +296,13 @@ static mm_plan mm_blocking(const mm_variant *v) {
     return o;
 }
 
-/* the GEMM for a dtype at the chosen width; AVX-512's 32 columns only where they pad about as well as 16 (n = 10
- * would do 3.2x the work, and run 2x slower) on c's n columns, and on its m rows too when a is transposed (the
- * kernel may then run along them: see gemm in gemm_variant.inc) */
+/* the GEMM for a dtype at the chosen width; AVX-512's 32 columns from 32 columns of c on, and as many rows when a is
+ * transposed (the kernel may then run along them: see gemm in gemm_variant.inc). With half panels and tails of at
+ * most 4 columns (gemm_variant.inc) it pads c no more than AVX2's 16 columns do, and ran n = 36-84 1.07-1.55x faster
+ * on Zen 4 (paired A/B: n = 44, 50, 52, 60 were AVX2's before, at 0.64-0.71x); below 32 AVX2's tile ran n = 16, 20,
+ * 24 1.10-1.27x faster (n = 28 0.96x) */
 #define MM_NARROW 12
-#define MM_PADS_TO_32(x) (((x) + 31) / 32 * 32 * 8 <= ((x) + 15) / 16 * 16 * 9)
+#define MM_WIDE_32(x) ((x) >= 32)
 
 /* whether a whole product takes the variant's narrow path (gemm_variant.inc): a row-major a, 3-12 columns, and rows
  * enough to spread packing b over. Paired A/B on Zen 4, the 8 x 8 tile -> narrow: 128x512 @ 512x10 1.16x, 256x784 @
@@ -315,7 +317,7 @@ static const mm_variant *mm_pick(int dtype, int64_t m, int64_t n, int transpose_
     int bytes = ad_simd_bytes();
 #if AD_X86
     if (dtype == AD_FLOAT32 && bytes == 64 && n <= MM_NARROW) return &f32_avx512_8x8_variant;
-    if (dtype == AD_FLOAT32 && bytes == 64 && MM_PADS_TO_32(n) && (!transpose_a || MM_PADS_TO_32(m)))
+    if (dtype == AD_FLOAT32 && bytes == 64 && MM_WIDE_32(n) && (!transpose_a || MM_WIDE_32(m)))
         return &f32_avx512_variant;
     if (dtype == AD_FLOAT32 && bytes >= 32) return n <= MM_NARROW ? &f32_avx2_8x8_variant : &f32_avx2_variant;
     if (bytes >= 32) return &f64_avx2_variant;

@@ -323,9 +323,10 @@ def _variant_product(np, variant: int, a, b, transpose_a: int, what) -> None:
 
 @pytest.mark.parametrize("transpose_a", [0, 1])
 def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
-    """A last panel of b of more than half a vector's columns but at most one vector runs the tile's first vector
-    per row only (its padded columns were computed before): every variant, panels of VL/2 + 1 .. VL columns after
-    whole ones, packed and read in place, a packed and in place, against numpy."""
+    """A last panel of b of more than TAIL columns (half a vector, at most 4) but at most one vector runs the tile's
+    first vector per row only (its padded columns were computed before): every variant, panels of VL/2 + 1 .. VL
+    columns and of 4-5 (AVX-512: the small path's tail, then a half panel) after whole ones, packed and read in
+    place, a packed and in place, deep or not, against numpy."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(5)
     for variant, name, plan, dtype in _variants():
@@ -334,7 +335,7 @@ def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
         for in_place, pack_a, deep in [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1)]:
             assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], in_place, pack_a, deep) == 0
             for m, k, n in [(37, 70, plan["nr"] + vl), (8, 300, plan["nr"] + vl // 2 + 1), (130, 33, vl),
-                            (20, 9, 3 * plan["nr"] + vl - 1)]:
+                            (20, 9, 3 * plan["nr"] + vl - 1), (19, 40, plan["nr"] + 4), (19, 40, plan["nr"] + 5)]:
                 a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
                 _variant_product(np, variant, a, b, transpose_a, (name, m, k, n, in_place, pack_a, deep))
 
