@@ -36,6 +36,13 @@ typedef float f32x16 __attribute__((vector_size(64)));
 #define MM_SMALL_MNK (32 * 32 * 32)
 #define MM_SMALL_SIDE 4
 #define MM_IS_SMALL(m, n, k) ((m) * (n) * (k) < MM_SMALL_MNK || (m) <= MM_SMALL_SIDE || (n) <= MM_SMALL_SIDE)
+/* With 64-byte vectors and 32 registers (`wide`) the small path's 4 x 4 vector tile (rows in gemm_variant.inc) beats
+ * packing up to 128^3 when b is row-major and the overlapping last vector recomputes at most an eighth of c's vl-float
+ * columns: paired A/B on Zen 4, 32^3-128^3 1.02-1.17x (64^3 1.07x), 8x256 @ 256x512 1.02x, 100^3 1.12x, a transposed
+ * 1.02-1.03x; n = 33 / 38 (a last vector mostly recomputed) ran 0.78 / 0.94x, so they stay packed. */
+#define MM_SMALL_WIDE(wide, vl, m, n, k, csb)                                                         \
+    ((wide) && (csb) == 1 && (m) * (n) * (k) <= 128 * 128 * 128 && (n) >= (vl) &&                     \
+     ((vl) - (n) % (vl)) % (vl) * 8 <= (n))
 /* Threads only for products with at least this many flops per thread (~20 us of work). Waking
  * a sleeping worker costs 30 us or more in a VM, but workers poll for a while after each job
  * (MM_SPIN), so in back-to-back products (training loops) they are already awake. */
@@ -148,6 +155,7 @@ typedef struct {
     int narrow; /* it has the narrow path (WIDE in gemm_variant.inc) */
     int deep;   /* the cache model lets its products go deep on x86 (DEEP in gemm_variant.inc) */
     int kc;     /* the cache model's depth block, 0: from L1d (KC in gemm_variant.inc) */
+    int wide;   /* 64-byte vectors and 32 registers: the small path takes more (MM_SMALL_WIDE) */
 } mm_variant;
 #define MM_NAME_(p) #p
 #define MM_NAME(p) MM_NAME_(p)
@@ -505,7 +513,9 @@ int ad_pack_b(ad_packed_b *pb, int dtype, int64_t m, int64_t n, int64_t k, int t
     const mm_variant *v = mm_pick(dtype, m, n, transpose_a);
     *pb = (ad_packed_b){.variant = v, .b = b, .dtype = dtype, .transpose_a = transpose_a,
                         .transpose_b = transpose_b, .m = m, .n = n, .k = k};
-    if (transpose_a || k < 2 || MM_IS_SMALL(m, n, k) || mm_narrow(v, m, n, transpose_a)) return AD_OK;
+    if (transpose_a || k < 2 || MM_IS_SMALL(m, n, k) || mm_narrow(v, m, n, transpose_a) ||
+        MM_SMALL_WIDE(v->wide, 64 / v->esize, m, n, k, transpose_b ? k : 1))
+        return AD_OK;
     pb->packed = ad_alloc((n + v->nr - 1) / v->nr * v->nr * k * v->esize);
     if (!pb->packed) return AD_ENOMEM;
     v->pack(n, k, b, transpose_b ? 1 : n, transpose_b ? k : 1, pb->packed);

@@ -340,6 +340,20 @@ def test_every_variant_multiplies_a_last_panel_of_one_vector(transpose_a):
                 _variant_product(np, variant, a, b, transpose_a, (name, m, k, n, in_place, pack_a, deep))
 
 
+@pytest.mark.parametrize("transpose_a", [0, 1])
+def test_every_variant_multiplies_products_around_the_small_paths_bounds(transpose_a):
+    """Products up to 128^3 with a row-major b take AVX-512's small path (its 4 x 4 vector tile) unless the last
+    vector would recompute over an eighth of c's columns: every variant, on both sides of those bounds (and of the
+    4-row groups), against numpy."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    for variant, name, plan, dtype in _variants():
+        for m, k, n in [(64, 64, 64), (7, 100, 100), (100, 100, 100), (130, 130, 33), (45, 90, 38), (128, 128, 128),
+                        (129, 128, 128), (3, 700, 80), (33, 47, 112), (128, 64, 257)]:
+            a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
+            _variant_product(np, variant, a, b, transpose_a, (name, m, k, n))
+
+
 def test_the_tuning_times_products_the_plan_steers():
     """A variant's "narrow" flag says its row-major narrow products bypass the plan (their bits do not move with the
     depth block), so the tuning times those layers' weight gradients (a transposed: the tile, steered by the plan)
