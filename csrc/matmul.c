@@ -241,8 +241,9 @@ typedef struct {
  * packed whole). A variant may fix KC instead (KC in gemm_variant.inc): AVX-512's 8 x 32 tile reads 2 vectors of b
  * per 16 FMAs, little enough to stream its panels from L2, and with KC 512 (MC 128 on Zen 4) rather than 128 (MC
  * 512) ran 1024^3 1.11x, (512^2)^T @ (512^2)^T 1.21x, 1024x256 @ 256x1024 1.10x, dy @ W^T of the MLP 1.03-1.05x,
- * the rest 0.99-1.03x (paired A/B on Zen 4; 2 threads: 1024^3 and 512x512 @ (512^2)^T 1.15x). Unknown caches (wasm, other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB
- * L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc" overrides both (mc and nc rounded down to whole tiles). */
+ * the rest 0.99-1.03x (paired A/B on Zen 4; 2 threads: 1024^3 and 512x512 @ (512^2)^T 1.15x). Unknown caches (wasm,
+ * other systems): the fixed blocks tuned on Zen 3/4 (32 KiB L1d, 0.5-1 MiB L2). PYAUTODIFF_GEMM_BLOCKING="mc,kc,nc"
+ * overrides both (mc and nc rounded down to whole tiles). */
 #define MM_NC_MAX AD_GEMM_NC
 #define MM_NC_UNIT 96
 
@@ -411,11 +412,9 @@ static void mm_run_share(void *shares, int q) {
     mm_run((mm_share *)shares + q);
 }
 
-/* rows a deep product may have (one block of them: each panel of b is read once); on Zen 4 512^3 ran 1.05x deep (the
- * model's blocks deep products were gated by before KC 512) */
-#ifndef MM_DEEP_ROWS
+/* rows a deep product may have (one block of them: each panel of b is read once); on Zen 4 512^3 ran 1.05x deep,
+ * 1024^3 0.95x and 1024x256 @ 256x1024 0.87x */
 #define MM_DEEP_ROWS 512
-#endif
 
 /* the product with variant v and b packed whole (bp) or NULL, over at most nt threads */
 static int mm_product(const mm_variant *v, int64_t batch, int64_t m, int64_t n, int64_t k,

@@ -70,7 +70,7 @@ int ad_gemm_b_in_place(void);
  * values[13] = mr, nr, mc, kc, nc, L1d, L2, L3 share (bytes, 0: unknown), PYAUTODIFF_GEMM_BLOCKING's state (1 used,
  * 0 unset, -1 malformed: ignored), b read in place (1) or packed, a row-major a packed (1) or read in place, whether
  * the variant's narrow path takes its products with a row-major a (1: they bypass the plan), whether products with
- * row-major a and b of at most mc rows go deep (1: a and b read in place, depths up to 2048 at once);
+ * row-major a and b of at most 512 rows go deep (1: a and b read in place, depths up to 2048 at once);
  * text (size >= 64) =
  * "<variant> <source of the blocks>": "PYAUTODIFF_GEMM_BLOCKING", "set" (ad_gemm_set_plan), "cpuid", "sysfs" or
  * "fixed" */

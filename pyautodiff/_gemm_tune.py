@@ -167,8 +167,8 @@ def shapes_for(name: str, plan: dict) -> list:
 
 def tune() -> dict:
     """{variant: [mc, kc, nc, b in place, a packed, deep]}: each variant's fastest candidate at one thread on its
-    shapes, the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of its
-    time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
+    shapes, the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of
+    its time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
     the host: on a Zen 4 VM the AVX2 variant kept b in place on the strength of one fast round, where b packed ran
     the MLP's products 5-14% faster in every paired comparison.)"""
     lib, C = _backend.lib, _backend.C

@@ -15,8 +15,8 @@ NULL = _NULL = ffi.NULL
 
 _new_uninit = ffi.new_allocator(should_clear_after_alloc=False)
 # typed arrays from ad_alloc (64-byte aligned, its freed blocks reused), freed by ad_free with the array: one cffi
-# call, where ad_alloc + ffi.gc, or a cffi byte array aligned by hand, cost two or four (16 KiB: 0.38 us vs 0.66,
-# 64 KiB 0.37 vs 0.59, 1 MiB 0.48 vs 0.59 on Zen 4)
+# call, where ad_alloc + ffi.gc, or a cffi byte array aligned by hand, took two or four (alloc() paired in one process
+# on Zen 4: 16 KiB 0.64 -> 0.53 us, 64 KiB 1.11x, 1 MiB 1.09x)
 _new_owned = ffi.new_allocator(alloc=lib.ad_alloc, free=lib.ad_free, should_clear_after_alloc=False)
 _ARRAY = {c: (ffi.typeof(c + "[]"), ffi.sizeof(c)) for c in ("float", "double", "int32_t", "int64_t", "uint8_t", "uint16_t")}
 SMALL = 4096  # below this cffi's own owning malloc is cheaper still (kernels need no alignment): 0.28 us vs 0.40
