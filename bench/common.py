@@ -69,7 +69,17 @@ def parse_args(description: str, threads_default: str = "1,2") -> argparse.Names
     args.thread_counts = [int(t) for t in str(args.threads).split(",")]
     args.mode = Mode(args.quick)
     args.background = None if args.child else background_load()
+    if not args.child:  # (before numpy loads here; each child's environment is made from this one)
+        BLAS_ENV_UNSET.update((k, os.environ.pop(k)) for k in BLAS_ENV if k in os.environ)
     return args
+
+
+# Some machines of this workplace set these for older OpenBLAS builds (which err or crash on some CPUs without them);
+# a current numpy, the reference here, runs slower kernels under them. So every measurement runs without them, numpy's
+# OpenBLAS choosing its kernels for the CPU (a child given OPENBLAS_CORETYPE explicitly, for the narrower SIMD levels,
+# keeps it), and the results say what was unset and which kernels ran.
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+BLAS_ENV_UNSET: dict = {}
 
 
 # --- machine and versions ------------------------------------------------------------------------
@@ -117,8 +127,8 @@ def machine_info() -> dict:
         usable = os.cpu_count()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable, "cpu_flags": cpu_flags(),
             "python": platform.python_version(), "platform": platform.platform(),
-            "env": {k: os.environ[k] for k in (*THREAD_ENV, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "XLA_FLAGS")
-                    if k in os.environ}}
+            "env": {k: os.environ[k] for k in (*THREAD_ENV, *BLAS_ENV, "XLA_FLAGS") if k in os.environ},
+            "env_unset": dict(BLAS_ENV_UNSET)}
 
 
 def _git_revision() -> str | None:
@@ -203,7 +213,7 @@ def limit_threads(n: int) -> list[str]:
 
 
 def child_env(n: int) -> dict:
-    env = dict(os.environ)
+    env = dict(os.environ)  # (without BLAS_ENV: parse_args took them out)
     for k in THREAD_ENV:
         env[k] = str(n)
     xla = env.get("XLA_FLAGS", "")
@@ -416,7 +426,9 @@ def header(result: dict) -> str:
     return (f"Machine: {m.get('cpu')}, {m.get('cores')} cores ({', '.join(m.get('cpu_flags', []))}), "
             f"Python {m.get('python')}. Libraries: {libs}"
             + (f"; pyautodiff at {v['git']}" if v.get("git") else "")
-            + (f"; numpy BLAS: {v['numpy_blas']}" if v.get("numpy_blas") else "") + ".")
+            + (f"; numpy BLAS: {v['numpy_blas']}" if v.get("numpy_blas") else "")
+            + (f" (the machine's {', '.join(f'{k}={x}' for k, x in m['env_unset'].items())} unset for the runs)"
+               if m.get("env_unset") else "") + ".")
 
 
 def section(result: dict) -> str:
