@@ -1,0 +1,82 @@
+"""Elementwise maps, reductions and softmax at a layer's size (128x512 float32; softmax over 256x1000 logits) and
+at 1M floats: pyautodiff vs PyTorch eager vs numpy, 1 thread, in µs per call."""
+
+from __future__ import annotations
+
+import common
+
+
+def measure_child(args) -> None:
+    import numpy as np
+
+    import pyautodiff as ad
+    threads = args.thread_counts[0]
+    notes = common.limit_threads(threads)
+    torch = common.optional("torch")
+    if torch is None:
+        notes.append("skipped pytorch: not installed (pip install -r bench/requirements.txt)")
+    rng = np.random.default_rng(0)
+    big = "16K" if args.quick else "1M"
+    data = {"x": rng.standard_normal((128, 512), dtype=np.float32),
+            "y": rng.standard_normal((128, 512), dtype=np.float32),
+            "logits": rng.standard_normal((256, 1000), dtype=np.float32),
+            "big": rng.standard_normal(1 << (14 if args.quick else 20), dtype=np.float32)}
+    sigmoid = {"pyautodiff": ad.sigmoid, "pytorch": "sigmoid", "numpy": lambda x: 1 / (1 + np.exp(-x))}
+
+    def np_softmax(z, log=False):
+        e = z - z.max(1, keepdims=True)
+        return e - np.log(np.exp(e).sum(1, keepdims=True)) if log else np.exp(e) / np.exp(e).sum(1, keepdims=True)
+    # case: (operands, {impl: function of the operands}); numpy spelled as its users write these
+    cases = {
+        "sigmoid 128x512": (("x",), sigmoid),
+        "tanh 128x512": (("x",), {"pyautodiff": ad.tanh, "pytorch": "tanh", "numpy": np.tanh}),
+        "exp 128x512": (("x",), {"pyautodiff": ad.exp, "pytorch": "exp", "numpy": np.exp}),
+        "relu 128x512": (("x",), {"pyautodiff": ad.relu, "pytorch": "relu", "numpy": lambda x: np.maximum(x, 0)}),
+        "add 128x512": (("x", "y"), {"pyautodiff": ad.add, "pytorch": "add", "numpy": np.add}),
+        "multiply 128x512": (("x", "y"), {"pyautodiff": ad.multiply, "pytorch": "mul", "numpy": np.multiply}),
+        "sum 128x512": (("x",), {"pyautodiff": ad.reduce_sum, "pytorch": "sum", "numpy": np.sum}),
+        "sum rows 128x512": (("x",), {"pyautodiff": lambda x: ad.reduce_sum(x, 1), "pytorch": lambda x: x.sum(1),
+                                      "numpy": lambda x: x.sum(1)}),
+        "max rows 128x512": (("x",), {"pyautodiff": lambda x: ad.reduce_max(x, 1), "pytorch": lambda x: x.amax(1),
+                                      "numpy": lambda x: x.max(1)}),
+        "softmax 256x1000": (("logits",), {"pyautodiff": ad.softmax, "pytorch": lambda z: z.softmax(1),
+                                           "numpy": np_softmax}),
+        "log_softmax 256x1000": (("logits",), {"pyautodiff": ad.log_softmax, "pytorch": lambda z: z.log_softmax(1),
+                                               "numpy": lambda z: np_softmax(z, True)}),
+        f"sigmoid {big}": (("big",), sigmoid),
+        f"sum {big}": (("big",), {"pyautodiff": ad.reduce_sum, "pytorch": "sum", "numpy": np.sum}),
+    }
+    convert = {"pyautodiff": ad.array, "numpy": lambda a: a, "pytorch": torch.from_numpy if torch else None}
+    rows = []
+    for case, (names, impls) in cases.items():
+        fns = {}
+        for impl, fn in impls.items():
+            if convert[impl] is None:
+                continue
+            operands = [convert[impl](data[n]) for n in names]
+            fn = getattr(torch, fn) if isinstance(fn, str) else fn
+            fns[impl] = lambda fn=fn, operands=operands: fn(*operands)
+        expected = np.asarray(fns["numpy"](), dtype=np.float64)
+        for impl, fn in fns.items():
+            value = np.asarray(fn(), dtype=np.float64)
+            if value.shape != expected.shape or not np.allclose(value, expected, rtol=1e-4, atol=1e-5):
+                notes.append(f"{case}: {impl} computes a different result from numpy")
+        for impl, t in common.measure_many(fns, args.mode).items():
+            rows.append(common.row(case, threads, impl, t["median_s"] * 1e6, t))
+            print(f"  {case:>22} {impl:>10}: {rows[-1]['value']:9.2f} µs", flush=True)
+    common.write_child(args.child, rows, notes)
+
+
+def main() -> None:
+    args = common.parse_args(__doc__, threads_default="1")
+    if args.child:
+        return measure_child(args)
+    payloads = common.run_children(__file__, args)
+    common.save("elementwise", "Elementwise maps, reductions, softmax (µs per call)", "us", False,
+                ["pytorch", "numpy"], [r for p in payloads for r in p["rows"]],
+                [n for p in payloads for n in p["notes"]], args,
+                {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)})
+
+
+if __name__ == "__main__":
+    main()
