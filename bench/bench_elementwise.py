@@ -47,35 +47,17 @@ def measure_child(args) -> None:
         f"sum {big}": (("big",), {"pyautodiff": ad.reduce_sum, "pytorch": "sum", "numpy": np.sum}),
     }
     convert = {"pyautodiff": ad.array, "numpy": lambda a: a, "pytorch": torch.from_numpy if torch else None}
-    rows = []
-    for case, (names, impls) in cases.items():
-        fns = {}
-        for impl, fn in impls.items():
-            if convert[impl] is None:
-                continue
-            operands = [convert[impl](data[n]) for n in names]
-            fn = getattr(torch, fn) if isinstance(fn, str) else fn
-            fns[impl] = lambda fn=fn, operands=operands: fn(*operands)
-        expected = np.asarray(fns["numpy"](), dtype=np.float64)
-        for impl, fn in fns.items():
-            value = np.asarray(fn(), dtype=np.float64)
-            if value.shape != expected.shape or not np.allclose(value, expected, rtol=1e-4, atol=1e-5):
-                notes.append(f"{case}: {impl} computes a different result from numpy")
-        for impl, t in common.measure_many(fns, args.mode).items():
-            rows.append(common.row(case, threads, impl, t["median_s"] * 1e6, t))
-            print(f"  {case:>22} {impl:>10}: {rows[-1]['value']:9.2f} µs", flush=True)
+    fns = {case: {impl: (lambda fn=getattr(torch, fn) if isinstance(fn, str) else fn,
+                         operands=[convert[impl](data[n]) for n in names]: fn(*operands))
+                  for impl, fn in impls.items() if convert[impl] is not None}
+           for case, (names, impls) in cases.items()}
+    rows = common.time_calls(fns, threads, args.mode, notes, rtol=1e-4)
     common.write_child(args.child, rows, notes)
 
 
 def main() -> None:
-    args = common.parse_args(__doc__, threads_default="1")
-    if args.child:
-        return measure_child(args)
-    payloads = common.run_children(__file__, args)
-    common.save("elementwise", "Elementwise maps, reductions, softmax (µs per call)", "us", False,
-                ["pytorch", "numpy"], [r for p in payloads for r in p["rows"]],
-                [n for p in payloads for n in p["notes"]], args,
-                {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)})
+    common.step_bench_main(__file__, __doc__, "elementwise", "Elementwise maps, reductions, softmax (µs per call)",
+                           measure_child, None, ("pytorch", "numpy"), threads_default="1")
 
 
 if __name__ == "__main__":

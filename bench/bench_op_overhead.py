@@ -23,28 +23,14 @@ def measure_child(args) -> None:
         impls["pytorch"] = (torch.from_numpy(x), torch.from_numpy(w), torch.matmul)
     cases = {"x + 2, x (6, 2) float32": lambda a, b, mm: lambda: a + 2,
              "matmul 6x2 @ 2x128": lambda a, b, mm: lambda: mm(a, b)}
-    rows = []
-    for case, make in cases.items():
-        fns = {impl: make(*operands) for impl, operands in impls.items()}
-        expected = np.asarray(fns["numpy"]())
-        for impl, fn in fns.items():
-            value = np.asarray(fn())
-            if value.shape != expected.shape or not np.allclose(value, expected, rtol=1e-5, atol=1e-5):
-                notes.append(f"{case}: {impl} computes a different result from numpy")
-        for impl, t in common.measure_many(fns, args.mode).items():
-            rows.append(common.row(case, threads, impl, t["median_s"] * 1e6, t))
-            print(f"  {case:>24} {impl:>10}: {rows[-1]['value']:8.2f} µs", flush=True)
+    rows = common.time_calls({case: {impl: make(*operands) for impl, operands in impls.items()}
+                              for case, make in cases.items()}, threads, args.mode, notes)
     common.write_child(args.child, rows, notes)
 
 
 def main() -> None:
-    args = common.parse_args(__doc__, threads_default="1")
-    if args.child:
-        return measure_child(args)
-    payloads = common.run_children(__file__, args)
-    common.save("op_overhead", "Per-op overhead (µs per call)", "us", False, ["numpy", "pytorch"],
-                [r for p in payloads for r in p["rows"]], [n for p in payloads for n in p["notes"]], args,
-                {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)})
+    common.step_bench_main(__file__, __doc__, "op_overhead", "Per-op overhead (µs per call)", measure_child, None,
+                           ("numpy", "pytorch"), threads_default="1")
 
 
 if __name__ == "__main__":

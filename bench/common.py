@@ -527,13 +527,32 @@ def write_chart(directory: Path) -> Path | None:
     return path
 
 
-def step_bench_main(script: str, doc: str, name: str, title: str, measure_child, goals) -> None:
-    """main() of a training-step benchmark timed against PyTorch (µs per step) in one child per thread count."""
-    args = parse_args(doc)
+def step_bench_main(script: str, doc: str, name: str, title: str, measure_child, goals,
+                    references=("pytorch",), threads_default: str = "1,2") -> None:
+    """main() of a benchmark timed in µs (a training step, or a call) against the references, in one child per
+    thread count."""
+    args = parse_args(doc, threads_default)
     if args.child:
         return measure_child(args)
     payloads = run_children(script, args)
-    save(name, title, "us", False, ["pytorch"], [r for p in payloads for r in p["rows"]],
+    save(name, title, "us", False, list(references), [r for p in payloads for r in p["rows"]],
          merged_notes(args.thread_counts, payloads), args,
          {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
+
+
+def time_calls(cases: dict, threads: int, mode, notes: list, rtol: float = 1e-5, atol: float = 1e-5) -> list:
+    """Rows of µs per call for {case: {implementation: function of nothing}}, each case's implementations timed in
+    interleaved rounds, after checking each one's result against numpy's (a note where it differs)."""
+    import numpy as np
+    rows = []
+    for case, fns in cases.items():
+        expected = np.asarray(fns["numpy"](), dtype=np.float64)
+        for impl, fn in fns.items():
+            value = np.asarray(fn(), dtype=np.float64)
+            if value.shape != expected.shape or not np.allclose(value, expected, rtol=rtol, atol=atol):
+                notes.append(f"{case}: {impl} computes a different result from numpy")
+        for impl, t in measure_many(fns, mode).items():
+            rows.append(row(case, threads, impl, t["median_s"] * 1e6, t))
+            print(f"  {case:>24} {impl:>10}: {rows[-1]['value']:9.2f} µs", flush=True)
+    return rows
 
