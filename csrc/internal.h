@@ -123,6 +123,9 @@ static inline double ad_sigmoid(double x) {
 enum { AD_ACTIVATIONS(AD_ACTIVATION_ID) AD_ACTIVATION_COUNT };
 /* y (rows, n) = act(y + b) in place, b (n) or NULL, on the calling thread (nn.c: dense's tail, conv's too) */
 int ad_bias_act_rows(int dtype, int act, int64_t rows, int64_t n, const void *b, void *y);
+/* a float row's sum in double, and its max (NaN if it holds one, -inf when empty), as vector loops (reduce.c) */
+double ad_row_sum(int dtype, int64_t n, const void *x);
+double ad_row_max(int dtype, int64_t n, const void *x);
 
 /* Expand the body once per dtype, with T the element type; unknown dtypes return AD_EDTYPE. NUM: the dtypes
  * with arithmetic; ALL adds bool (uint8_t 0/1), for the kernels that move, select or compare values. */

@@ -53,6 +53,14 @@ SUM_FNS(double, f64)
 #define EXTREME_ROW(T, n, x, most) (T) BY_WIDTH(T, extreme_row, x, n, most)
 #define SUM_COLS(T, n, x, acc, stride) BY_WIDTH(T, sum_cols, x, n, acc, stride)
 
+double ad_row_sum(int dtype, int64_t n, const void *x) {
+    return dtype == AD_FLOAT32 ? sum_row_f32(x, n) : sum_row_f64(x, n);
+}
+
+double ad_row_max(int dtype, int64_t n, const void *x) {
+    return dtype == AD_FLOAT32 ? extreme_row_f32(x, n, 1) : extreme_row_f64(x, n, 1);
+}
+
 int ad_reduce(int op, int dtype, int ndim, const int64_t *shape, const void *x,
               const int64_t *ystrides, void *y, double scale) {
     if (op < 0 || op >= AD_REDUCE_COUNT || ndim < 0 || ndim > AD_MAX_NDIM) return AD_EINVAL;

@@ -82,3 +82,27 @@ def test_softmax_along_rows_at_every_length(dtype, n):
     with np.errstate(all="ignore"):
         np.testing.assert_allclose(np.asarray(ad.log_softmax(ad.array(x)))[rows], np.log(expected[rows]),
                                    rtol=tol["rtol"], atol=1e-5 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 15, 17, 33, 1000])
+def test_cross_entropies_from_logits_at_every_class_count(dtype, n):
+    """The losses' softmax runs as vector loops too (float32: ad_expf, sums in double): the per-example losses and
+    the logits' gradients of both cross-entropies against float64 numpy, with logits far apart."""
+    x = RNG.uniform(-30, 30, (6, n)).astype(dtype)
+    x[0, :] = 80.0  # equal and large
+    labels = RNG.integers(0, n, 6).astype(np.int32)
+    onehot = np.eye(n)[labels]
+    x64 = x.astype(np.float64)
+    lse = x64.max(1) + np.log(np.exp(x64 - x64.max(1, keepdims=True)).sum(1))
+    probs = np.exp(x64 - lse[:, None])
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-13)
+    for loss, target in ((ad.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None), labels),
+                         (ad.losses.CategoricalCrossentropy(from_logits=True, reduction=None), onehot.astype(dtype))):
+        v = ad.Variable(x)
+        with ad.GradientTape() as tape:
+            per_example = loss(ad.array(target), v)
+            total = ad.reduce_sum(per_example)
+        grad = tape.gradient(total, v)
+        np.testing.assert_allclose(np.asarray(per_example), lse - x64[np.arange(6), labels], **tol)
+        np.testing.assert_allclose(np.asarray(grad), probs - onehot, **tol)
