@@ -56,9 +56,9 @@ static int op_kind(int dtype) {
  * (exact also far left, where 1 + erf(x/sqrt 2) cancels), its tanh form with p != 0. */
 #define SMOOTH_OPS(X)                                                                                         \
     X(erf, AD_LIBM(T, erf, x), (T)AD_2_SQRTPI * AD_EXP_OF(T, -x * x))                                         \
-    X(gelu, p != 0 ? AD_GELU_TANH(T, x, AD_GELU_T(T, x)) : (T)0.5 * x * AD_LIBM(T, erfc, -x * (T)AD_SQRT1_2), \
+    X(gelu, p != 0 ? AD_GELU_TANH(T, x, AD_GELU_T(T, x)) : (T)0.5 * x * AD_ERFC_OF(T, -x * (T)AD_SQRT1_2), \
       p != 0 ? AD_GELU_TANH_D(T, x, AD_GELU_T(T, x))                                                          \
-             : (T)0.5 * AD_LIBM(T, erfc, -x * (T)AD_SQRT1_2) + x * (T)AD_INV_SQRT_2PI * AD_EXP_OF(T, -x * x / 2)) \
+             : (T)0.5 * AD_ERFC_OF(T, -x * (T)AD_SQRT1_2) + x * (T)AD_INV_SQRT_2PI * AD_EXP_OF(T, -x * x / 2)) \
     X(silu, x * AD_SIGMOID_OF(T, x), AD_SIGMOID_OF(T, x) * ((T)1 + x * ((T)1 - AD_SIGMOID_OF(T, x))))         \
     X(mish, x * AD_MISH_T(T, x),                                                                              \
       AD_MISH_T(T, x) + x * ((T)1 - AD_MISH_T(T, x) * AD_MISH_T(T, x)) * AD_SIGMOID_OF(T, x))                \
