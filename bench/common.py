@@ -542,11 +542,12 @@ def step_bench_main(script: str, doc: str, name: str, title: str, measure_child,
 
 def time_calls(cases: dict, threads: int, mode, notes: list, rtol: float = 1e-5, atol: float = 1e-5) -> list:
     """Rows of µs per call for {case: {implementation: function of nothing}}, each case's implementations timed in
-    interleaved rounds, after checking each one's result against numpy's (a note where it differs)."""
+    interleaved rounds, after checking each one's result against numpy's (or PyTorch's where numpy has none; a note
+    where it differs)."""
     import numpy as np
     rows = []
     for case, fns in cases.items():
-        expected = np.asarray(fns["numpy"](), dtype=np.float64)
+        expected = np.asarray(fns["numpy" if "numpy" in fns else "pytorch"](), dtype=np.float64)
         for impl, fn in fns.items():
             value = np.asarray(fn(), dtype=np.float64)
             if value.shape != expected.shape or not np.allclose(value, expected, rtol=rtol, atol=atol):

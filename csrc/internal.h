@@ -82,7 +82,7 @@ static inline float ad_tanhf(float x) {
     q = x2 * q + 2.26843463243900e-03f;
     q = x2 * q + 4.89352518554385e-03f;
     float y = c * p / q;
-    return (x < 0 ? -x : x) < 0.0004f ? x : y;
+    return __builtin_fabsf(x) < 0.0004f ? x : y; /* (fabs: a conditional negate here kept GCC 12 from vectorizing) */
 }
 #define AD_TANH_OF(T, x) (sizeof(T) == 4 ? (T)ad_tanhf((float)(x)) : (T)tanh((double)(x)))
 
@@ -90,7 +90,7 @@ static inline float ad_tanhf(float x) {
  * z / 2), z = |x|, fractional error below 1.2e-7 everywhere, erfc(-z) = 2 - erfc(z)), so that gelu's loops vectorize
  * where libm's erfcf would not (its exact form ran 7.7x slower than PyTorch's) */
 static inline float ad_erfcf(float x) {
-    float z = x < 0 ? -x : x, t = 1.0f / (1.0f + 0.5f * z);
+    float z = __builtin_fabsf(x), t = 1.0f / (1.0f + 0.5f * z);
     float p = t * (-0.82215223f + t * 0.17087277f);
     p = t * (1.48851587f + p);
     p = t * (-1.13520398f + p);
