@@ -121,3 +121,21 @@ def test_float32_gelu_vectorized_erfc_stays_within_libm_like_error():
     alone = np.array([np.asarray(ad.gelu(ad.array(x[i:i + 1])))[0] for i in range(0, len(x), 97)], np.float32)
     np.testing.assert_array_equal(got[::97].astype(np.float32).view(np.uint32), alone.view(np.uint32))
     assert ad.gelu(ad.array([-12.0])).item() < 0
+
+
+def test_reduction_plans_are_kept_per_shape_axis_and_keepdims_without_skipping_checks():
+    """Reductions keep what a (shape, dtype, axis, keepdims) needs after the first call: later calls with other
+    spellings still get their own shapes, and a bool axis is still refused after the same int axis ran."""
+    x = ad.array(np.arange(6, dtype=np.float32).reshape(2, 3))
+    for _ in range(2):
+        assert ad.reduce_sum(x, 1).shape == (2,)
+        assert ad.reduce_sum(x, 1, keepdims=1).shape == (2, 1)
+        assert ad.reduce_sum(x, 1, keepdims=False).shape == (2,)
+        assert ad.reduce_mean(x, (0, 1), keepdims=True).tolist() == [[2.5]]
+        assert ad.reduce_sum(x, [1]).tolist() == [3.0, 12.0]
+        assert ad.reduce_max(x, np.int64(0)).tolist() == [3.0, 4.0, 5.0]
+        with pytest.raises(TypeError, match="bool"):
+            ad.reduce_sum(x, True)
+    with pytest.raises(TypeError):  # int32 has no mean, also once its sum's plan exists
+        ad.reduce_sum(ad.array([1, 2], "int32"), 0)
+        ad.reduce_mean(ad.array([1, 2], "int32"), 0)

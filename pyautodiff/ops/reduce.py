@@ -21,8 +21,12 @@ def _grad_to_input(g, node):
     return broadcast_to(reshape(g, _kept(x.shape, node.attrs["axes"])), x.shape)
 
 
-def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
-    x = as_tensor(x)
+_PLANS: dict = {}  # (op, shape, dtype, axis, keepdims) -> _plan's tuple
+
+
+def _plan(op, kernel_op: int, x, axis, keepdims: bool, mean: bool):
+    """(axes, output shape, count reduced, shape and output strides for the kernel, scale, dtype code): what a call
+    with this shape, dtype and axis needs, checked once (kept in _PLANS where the axis is plain ints)"""
     if mean:  # sum, max, min and prod also take int32 (not differentiated)
         need_float(op.name, x)
     axes = normalize_axes(op.name, axis, x)
@@ -32,15 +36,30 @@ def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
     if kernel_op in (C.AD_REDUCE_MAX, C.AD_REDUCE_MIN) and count == 0 and x.size == 0 and shape_size(shape) > 0 \
             and x.dtype != BOOL:  # (any of nothing is False, all of nothing True)
         raise ValueError(f"{op.name}: cannot reduce an empty axis of shape {x.shape}")
-    y = out_like(shape, x.dtype)
     ystrides, step = [0] * x.ndim, 1
     for i in reversed(range(x.ndim)):
         if i not in axes:
             ystrides[i] = step
             step *= x.shape[i]
     factor = (1.0 / count if count else float("nan")) if mean else 1.0  # the mean of nothing is nan
-    run(op.name, (x,), lib.ad_reduce, kernel_op, code(x), x.ndim, i64(x.shape), x._ptr, i64(tuple(ystrides)),
-        y._ptr, factor)
+    return axes, shape, count, i64(x.shape), i64(tuple(ystrides)), factor, code(x)
+
+
+def _reduce(op, kernel_op: int, x, axis, keepdims: bool, mean: bool = False):
+    x = as_tensor(x)
+    # (an axis of plain ints or None keys the plan: bools, numpy integers and lists are checked on every call)
+    plain = axis is None or type(axis) is int or (type(axis) is tuple and all(type(a) is int for a in axis))
+    key = (op, x.shape, x.dtype, axis, bool(keepdims)) if plain else None
+    plan = _PLANS.get(key) if plain else None
+    if plan is None:
+        plan = _plan(op, kernel_op, x, axis, keepdims, mean)
+        if plain:
+            _PLANS[key] = plan
+            if len(_PLANS) > 4096:
+                _PLANS.clear()
+    axes, shape, count, xshape, ystrides, factor, dtype_code = plan
+    y = out_like(shape, x.dtype)
+    run(op.name, (x,), lib.ad_reduce, kernel_op, dtype_code, x.ndim, xshape, x._ptr, ystrides, y._ptr, factor)
     return emit(op, (x,), y, {"axes": axes, "count": count})
 
 
