@@ -282,6 +282,7 @@ def _entry(k, name: str) -> tuple:
 
 
 _BASIC = (int, slice, type(Ellipsis))
+_SPECS: dict = {}  # (shape, key with slices as (start, stop, step)) -> _index_spec's (a slice is unhashable in 3.11)
 
 
 @register
@@ -294,8 +295,14 @@ def _index(x: Tensor, key, name: str) -> Tensor:
     among them) index together, broadcast, their axes in place when adjacent, else first; a boolean mask
     stands for the positions of its True entries over the axes it covers. Differentiable."""
     key, shown = key if isinstance(key, tuple) else (key,), x.shape
-    if all(type(k) in _BASIC for k in key):  # (the common case, at once)
-        return _slice(x, _index_spec(x, key))
+    if all(type(k) in _BASIC for k in key):  # (the common case, at once; its spec kept per shape and key)
+        plan = (shown, tuple((k.start, k.stop, k.step) if type(k) is slice else k for k in key))
+        spec = _SPECS.get(plan)
+        if spec is None:
+            spec = _SPECS[plan] = _index_spec(x, key)
+            if len(_SPECS) > 4096:
+                _SPECS.clear()
+        return _slice(x, spec)
     entries = [_entry(k, name) for k in key]
     if all(kind in ("...", "slice", "int") for kind, _ in entries):
         return _slice(x, _index_spec(x, key))
