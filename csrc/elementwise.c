@@ -26,7 +26,7 @@ static int op_kind(int dtype) {
     X(square, AD_WRAP(T, x, *, x), OP_NUM)                                   \
     X(sqrt, AD_LIBM(T, sqrt, x), OP_FLOAT)                     \
     X(exp, AD_EXP_OF(T, x), OP_FLOAT)                          \
-    X(log, AD_LIBM(T, log, x), OP_FLOAT)                       \
+    X(log, AD_LOG_OF(T, x), OP_FLOAT)                          \
     X(log1p, AD_LIBM(T, log1p, x), OP_FLOAT)                   \
     X(expm1, AD_LIBM(T, expm1, x), OP_FLOAT)                   \
     X(sign, x != x ? x : (T)((x > 0) - (x < 0)), OP_NUM)       \

@@ -62,6 +62,31 @@ static inline float ad_expf(float x) {
     return x != x ? x : x > 88.7228391f ? AD_INF : y;
 }
 
+/* log x for float32 in plain arithmetic (Cephes' logf: x = m 2^e with m in [sqrt(1/2), sqrt(2)), a polynomial in
+ * m - 1, e ln 2 added in two parts), within ~1 ulp, so that its loops vectorize where libm's logf would not; a
+ * subnormal x is scaled by 2^23 first; log 0 = -inf, log of a negative is NaN, log inf = inf, NaN stays NaN. */
+static inline float ad_logf(float x) {
+    int sub = x < 1.17549435e-38f;
+    float xs = sub ? x * 8388608.0f : x;
+    int32_t bits;
+    __builtin_memcpy(&bits, &xs, sizeof bits);
+    float e = (float)(((bits >> 23) & 0xff) - 126 - (sub ? 23 : 0)), m; /* xs = m 2^e, m in [0.5, 1) */
+    bits = (bits & (int32_t)0x807fffff) | 0x3f000000;
+    __builtin_memcpy(&m, &bits, sizeof m);
+    int low = m < 0.707106781186547524f;
+    e = low ? e - 1.0f : e;
+    float t = low ? m + m - 1.0f : m - 1.0f, z = t * t;
+    float y = ((((((((7.0376836292e-2f * t - 1.1514610310e-1f) * t + 1.1676998740e-1f) * t - 1.2420140846e-1f) * t +
+                   1.4249322787e-1f) * t - 1.6668057665e-1f) * t + 2.0000714765e-1f) * t - 2.4999993993e-1f) * t +
+              3.3333331174e-1f) * t * z;
+    y = y + e * -2.12194440e-4f - 0.5f * z;
+    float r = (t + y) + e * 0.693359375f;
+    r = x == AD_INF ? x : r; /* (one select at a time: the chain as one expression kept GCC 12 from vectorizing) */
+    r = x == 0 ? -AD_INF : r;
+    return x >= 0 ? r : __builtin_nanf(""); /* (negative or NaN) */
+}
+#define AD_LOG_OF(T, x) (sizeof(T) == 4 ? (T)ad_logf((float)(x)) : (T)log((double)(x)))
+
 /* e^x: ad_expf for float32, libm's exp for float64 */
 #define AD_EXP_OF(T, x) (sizeof(T) == 4 ? (T)ad_expf((float)(x)) : (T)exp((double)(x)))
 
