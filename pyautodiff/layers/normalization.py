@@ -39,10 +39,13 @@ class _Normalization(Layer):
                              f"{self.axis}, got inputs of shape {x.shape}")
         return axis
 
-    def _affine(self, x, mean, variance, axis):
-        """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the parameters broadcast along axis."""
+    def _affine(self, x, mean, variance, axis, centered=None):
+        """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the parameters broadcast along axis (centered: x -
+        mean where the caller has it). The division is a product with the reciprocal, computed once per mean: its
+        gradient takes fewer passes over x than a division's."""
         bshape = tuple(d if i == axis else 1 for i, d in enumerate(x.shape))
-        y = ops.divide(ops.subtract(x, mean), ops.sqrt(ops.increment(variance, self.epsilon)))
+        centered = ops.subtract(x, mean) if centered is None else centered
+        y = ops.multiply(centered, ops.reciprocal(ops.sqrt(ops.increment(variance, self.epsilon))))
         if self.gamma is not None:
             y = ops.multiply(y, ops.reshape(self.gamma, bshape))
         if self.beta is not None:
@@ -82,11 +85,12 @@ class BatchNormalization(_Normalization):
                                 ops.reshape(self.moving_variance, bshape), axis)
         reduce_axes = tuple(i for i in range(inputs.ndim) if i != axis)
         mean = ops.reduce_mean(inputs, reduce_axes, keepdims=True)
-        variance = ops.reduce_mean(ops.square(ops.subtract(inputs, mean)), reduce_axes, keepdims=True)
+        centered = ops.subtract(inputs, mean)
+        variance = ops.reduce_mean(ops.square(centered), reduce_axes, keepdims=True)
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             batch = ops.reshape(stop_gradient(batch), moving.shape)
             moving.assign(ops.add(ops.scale(self.momentum, moving), ops.scale(1.0 - self.momentum, batch)))
-        return self._affine(inputs, mean, variance, axis)
+        return self._affine(inputs, mean, variance, axis, centered)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum,
@@ -100,5 +104,6 @@ class LayerNormalization(_Normalization):
     def call(self, inputs, training=False):
         axis = self._check(inputs)
         mean = ops.reduce_mean(inputs, axis, keepdims=True)
-        variance = ops.reduce_mean(ops.square(ops.subtract(inputs, mean)), axis, keepdims=True)
-        return self._affine(inputs, mean, variance, axis)
+        centered = ops.subtract(inputs, mean)
+        variance = ops.reduce_mean(ops.square(centered), axis, keepdims=True)
+        return self._affine(inputs, mean, variance, axis, centered)
