@@ -10,11 +10,7 @@ def measure_child(args) -> None:
     import numpy as np
 
     import pyautodiff as ad
-    threads = args.thread_counts[0]
-    notes = common.limit_threads(threads)
-    torch = common.optional("torch")
-    if torch is None:
-        notes.append("skipped pytorch: not installed (pip install -r bench/requirements.txt)")
+    threads, notes, torch = common.call_child(args)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 2), dtype=np.float32)
     w = rng.standard_normal((2, 128), dtype=np.float32)

@@ -540,6 +540,16 @@ def step_bench_main(script: str, doc: str, name: str, title: str, measure_child,
          {str(n): p["threads"] for n, p in zip(args.thread_counts, payloads)}, goals)
 
 
+def call_child(args) -> tuple:
+    """(threads, notes, torch or None) of a µs-per-call child: its threads capped, PyTorch's absence noted."""
+    threads = args.thread_counts[0]
+    notes = limit_threads(threads)
+    torch = optional("torch")
+    if torch is None:
+        notes.append("skipped pytorch: not installed (pip install -r bench/requirements.txt)")
+    return threads, notes, torch
+
+
 def time_calls(cases: dict, threads: int, mode, notes: list, rtol: float = 1e-5, atol: float = 1e-5) -> list:
     """Rows of µs per call for {case: {implementation: function of nothing}}, each case's implementations timed in
     interleaved rounds, after checking each one's result against numpy's (or PyTorch's where numpy has none; a note
