@@ -166,37 +166,52 @@ int ad_unary(int op, int dtype, int64_t n, const void *vx, void *vy, double p0, 
 
 #define AD_FLOAT_POW(T, u, v) (sizeof(T) == 4 ? (T)powf((float)(u), (float)(v)) : (T)pow((double)(u), (double)(v)))
 
-/* One inner row of a binary op: a and b advance by sa / sb (0 for a broadcast operand); a predicate writes
- * bool (the test on its constant kinds folds away). */
+/* One inner row (or block of it) of a binary op: n elements, a and b advance by sa / sb (0 for a broadcast operand);
+ * a predicate writes bool (the test on its constant kinds folds away). */
 #define BINARY_CASE(name, expr, kinds)                                \
     case BINARY_##name:                                               \
-        for (int64_t i = 0; i < inner; i++) {                         \
+        for (int64_t i = 0; i < n; i++) {                             \
             T a = pa[i * sa], b = pb[i * sb];                         \
-            if ((kinds) & OP_PRED) ((uint8_t *)vy)[done + i] = (uint8_t)(expr); \
+            if ((kinds) & OP_PRED) ((uint8_t *)vy)[at + i] = (uint8_t)(expr); \
             else py[i] = (T)(expr);                                   \
         }                                                             \
         break;
 #define BINARY_ACT_CASE(name, f, grad, ints)                          \
     case BINARY_##name##_grad:                                        \
-        for (int64_t i = 0; i < inner; i++) {                         \
+        for (int64_t i = 0; i < n; i++) {                             \
             T y = pa[i * sa], g = pb[i * sb];                         \
             py[i] = (T)(grad);                                        \
         }                                                             \
         break;
 
+/* A row where one operand is one value (stride 0: x - mean along the last axis, x * a column) runs in blocks of
+ * BINARY_BLOCK with that value copied out, so the loop has the unit strides GCC vectorizes (it versions the loop
+ * for those only): x (128, 512) times a (128, 1) column took 43 us against 10 for two (128, 512) on Zen 4 */
+#define BINARY_BLOCK 256
 AD_WIDE_CLONES static int binary_loop(int op, int dtype, ad_iter *itp, int64_t total, const void *va, const void *vb,
                                       void *vy) {
     ad_iter it = *itp;
     /* after merging, the walk's inner row is the last dim; the output is contiguous */
-    int64_t inner = it.shape[it.ndim - 1], sa = it.strides[0][it.ndim - 1], sb = it.strides[1][it.ndim - 1];
+    int64_t inner = it.shape[it.ndim - 1], ra = it.strides[0][it.ndim - 1], rb = it.strides[1][it.ndim - 1];
+    int fill = inner >= 16 && ((ra == 1 && rb == 0) || (ra == 0 && rb == 1)); /* (16: not worth a copy below) */
+    int64_t block = fill ? BINARY_BLOCK : inner;
     AD_DISPATCH_ALL(dtype, {
         const T *A = va, *B = vb;
-        T *Y = vy;
+        T *Y = vy, one[BINARY_BLOCK];
         for (int64_t done = 0; done < total; done += inner, ad_iter_next(&it)) {
-            const T *pa = A + it.offset[0], *pb = B + it.offset[1];
-            T *py = Y + done;
-            (void)py;
-            switch (op) { BINARY_OPS(BINARY_CASE) AD_ACTIVATIONS(BINARY_ACT_CASE) }
+            for (int64_t j = 0; j < inner; j += block) {
+                int64_t n = inner - j < block ? inner - j : block, at = done + j, sa = ra, sb = rb;
+                const T *pa = A + it.offset[0] + j * sa, *pb = B + it.offset[1] + j * sb;
+                T *py = Y + at;
+                (void)py;
+                if (fill) {
+                    const T value = sa ? *pb : *pa;
+                    for (int64_t i = 0; i < n; i++) one[i] = value;
+                    if (sa) pb = one, sb = 1;
+                    else pa = one, sa = 1;
+                }
+                switch (op) { BINARY_OPS(BINARY_CASE) AD_ACTIVATIONS(BINARY_ACT_CASE) }
+            }
         }
     })
     return AD_OK;

@@ -155,3 +155,21 @@ def test_float32_log_in_plain_arithmetic_is_within_an_ulp_everywhere():
     special = np.asarray(ad.log(ad.array([0.0, -0.0, -1.0, np.inf, -np.inf, np.nan], "float32")))
     assert special[:2].tolist() == [-np.inf, -np.inf] and special[3] == np.inf
     assert np.isnan(special[[2, 4, 5]]).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 256, 257, 600])
+def test_binary_ops_against_a_broadcast_column_or_row_value(dtype, n):
+    """A row against one value (stride 0: x - mean, x * a column) runs in blocks with the value copied out; every
+    position of a block, and blocks past the first, agree with numpy, either operand being the broadcast one."""
+    x = (RNG.uniform(-4, 4, (3, n)) > 0) if dtype == "bool" else RNG.uniform(-4, 4, (3, n)).astype(dtype)
+    col = x[:, :1].copy() if dtype == "bool" else RNG.uniform(-4, 4, (3, 1)).astype(dtype)
+    names = ["logical_and", "logical_xor", "equal"] if dtype == "bool" else \
+        ["add", "subtract", "multiply", "maximum", "less", "greater_equal"] + (["divide"] if "float" in dtype else [])
+    for name in names:
+        fn, ref = getattr(ad, name), getattr(np, name)
+        for a, b in ((x, col), (col, x)):
+            got = np.asarray(fn(ad.array(a), ad.array(b)))
+            expected = ref(a, b)
+            assert got.dtype == expected.dtype, name
+            np.testing.assert_array_equal(got, expected, err_msg=f"{name} {a.shape} {b.shape}")
