@@ -266,6 +266,17 @@ int ad_sigmoid_xent(int dtype, int64_t n, const void *logits, const void *labels
 /* dlogits = g * (sigmoid(x) - z) */
 int ad_sigmoid_xent_backward(int dtype, int64_t n, const void *logits, const void *labels, const void *g,
                              void *dlogits);
+/* Normalization of x (rows, cols) per group, a row (layer normalization, by_column 0) or a column (batch
+ * normalization while training, by_column 1): y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, gamma and
+ * beta per column (NULL: 1 and 0); each group's mean and (biased) variance written to mean and variance (rows or
+ * cols of them; NaN for a group of no values) */
+int ad_normalize(int dtype, int by_column, int64_t rows, int64_t cols, const void *x, const void *gamma,
+                 const void *beta, double epsilon, void *y, void *mean, void *variance);
+/* its gradients for dy (rows, cols), from the forward's x, gamma, mean and variance: dx (rows, cols), dgamma and
+ * dbeta (cols), each skipped when NULL */
+int ad_normalize_backward(int dtype, int by_column, int64_t rows, int64_t cols, const void *x, const void *gamma,
+                          const void *mean, const void *variance, double epsilon, const void *dy, void *dx,
+                          void *dgamma, void *dbeta);
 /* inverted dropout: mask = (u >= rate) / (1 - rate), y = x * mask. state[0] is the seed, state[1] counts
  * the calls and is advanced by each: fresh numbers every call, also when a traced graph is replayed */
 int ad_dropout(int dtype, int64_t n, double rate, int64_t *state, const void *x, void *y, void *mask);

@@ -4,7 +4,7 @@ KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i i
 d double, p pointer read, o pointer written. ARGS gives each kernel's argument positions by the
 header's parameter names. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 1936749564
+SIGNATURE = 498769661
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -44,21 +44,23 @@ KERNELS = {
     "ad_softmax_xent_backward": (35, "iiipppoi"),
     "ad_sigmoid_xent": (36, "iippo"),
     "ad_sigmoid_xent_backward": (37, "iipppo"),
-    "ad_dropout": (38, "iidopoo"),
-    "ad_permutation": (39, "iio"),
-    "ad_lr_schedule": (40, "po"),
-    "ad_optim_step": (41, "o"),
-    "ad_optim_norm": (42, "iipo"),
-    "ad_sgd_update": (43, "iiopop"),
-    "ad_adam_update": (44, "iiopooop"),
-    "ad_rmsprop_update": (45, "iiopooop"),
-    "ad_adagrad_update": (46, "iiopop"),
-    "ad_adadelta_update": (47, "iiopoop"),
-    "ad_adamax_update": (48, "iiopoop"),
-    "ad_nadam_update": (49, "iiopoop"),
-    "ad_lion_update": (50, "iiopop"),
-    "ad_optim_ema": (51, "iioop"),
-    "ad_all_finite": (52, "iip"),
+    "ad_normalize": (38, "iiiipppdooo"),
+    "ad_normalize_backward": (39, "iiiippppdpooo"),
+    "ad_dropout": (40, "iidopoo"),
+    "ad_permutation": (41, "iio"),
+    "ad_lr_schedule": (42, "po"),
+    "ad_optim_step": (43, "o"),
+    "ad_optim_norm": (44, "iipo"),
+    "ad_sgd_update": (45, "iiopop"),
+    "ad_adam_update": (46, "iiopooop"),
+    "ad_rmsprop_update": (47, "iiopooop"),
+    "ad_adagrad_update": (48, "iiopop"),
+    "ad_adadelta_update": (49, "iiopoop"),
+    "ad_adamax_update": (50, "iiopoop"),
+    "ad_nadam_update": (51, "iiopoop"),
+    "ad_lion_update": (52, "iiopop"),
+    "ad_optim_ema": (53, "iioop"),
+    "ad_all_finite": (54, "iip"),
 }
 ARGS = {
     "ad_fill": {"dtype": 0, "n": 1, "value": 2, "y": 3},
@@ -99,6 +101,8 @@ ARGS = {
     "ad_softmax_xent_backward": {"dtype": 0, "m": 1, "n": 2, "probs": 3, "labels": 4, "g": 5, "dlogits": 6, "mean": 7},
     "ad_sigmoid_xent": {"dtype": 0, "n": 1, "logits": 2, "labels": 3, "loss": 4},
     "ad_sigmoid_xent_backward": {"dtype": 0, "n": 1, "logits": 2, "labels": 3, "g": 4, "dlogits": 5},
+    "ad_normalize": {"dtype": 0, "by_column": 1, "rows": 2, "cols": 3, "x": 4, "gamma": 5, "beta": 6, "epsilon": 7, "y": 8, "mean": 9, "variance": 10},
+    "ad_normalize_backward": {"dtype": 0, "by_column": 1, "rows": 2, "cols": 3, "x": 4, "gamma": 5, "mean": 6, "variance": 7, "epsilon": 8, "dy": 9, "dx": 10, "dgamma": 11, "dbeta": 12},
     "ad_dropout": {"dtype": 0, "n": 1, "rate": 2, "state": 3, "x": 4, "y": 5, "mask": 6},
     "ad_permutation": {"n": 0, "seed": 1, "out": 2},
     "ad_lr_schedule": {"hp": 0, "lr": 1},

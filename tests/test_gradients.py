@@ -62,6 +62,14 @@ def _custom_softplus(x):
 
 
 # op name -> (function of the inputs, inputs); each exercises broadcasting where the op broadcasts
+def _normalize_grad_sum(x, gamma, dy, by_column):
+    """A weighted sum of normalize_grad's three outputs, its statistics from the forward (not differentiated: the
+    backward's vjp recomputes them from x)"""
+    _, mean, variance = F.normalize(x, gamma, None, 1e-2, by_column)
+    outs = F.normalize_grad(x, gamma, dy, mean, variance, 1e-2, by_column)
+    return ad.add_n([ad.reduce_sum(t * rand(t.shape, seed=520 + i)) for i, t in enumerate(outs)])
+
+
 CASES = {
     "negative": (ad.negative, [rand((2, 3), seed=1)]),
     "abs": (ad.abs, [rand((2, 3), seed=2)]),
@@ -135,6 +143,20 @@ CASES = {
     "bias_act_grad": (_bias_act, [rand((2, 3), lo=0.1, hi=0.9, seed=85), rand((2, 3), seed=86)]),
     "sparse_softmax_cross_entropy": (lambda x: F.sparse_softmax_cross_entropy(labels, x) * rand((2,), seed=87),
                                      [rand((2, 3), seed=88)]),
+    # layer / batch normalization (statistics per row / per column), one kernel each way; the backward's own vjp
+    # differentiates it written with ops
+    "normalize": (lambda x, g, b: F.normalize(x, g, b, 1e-3)[0] * rand((3, 5), seed=500),
+                  [rand((3, 5), seed=501), rand((5,), seed=502), rand((5,), seed=503)]),
+    "normalize by column": (lambda x, g, b: F.normalize(x, g, b, 0.5, by_column=True)[0] * rand((4, 3), seed=504),
+                            [rand((4, 3), seed=505), rand((3,), seed=506), rand((3,), seed=507)]),
+    "normalize without gamma and beta": (lambda x: F.normalize(x, None, None, 1e-3)[0] * rand((2, 6), seed=508),
+                                         [rand((2, 6), seed=509)]),
+    "normalize_grad": (lambda x, g, dy: _normalize_grad_sum(x, g, dy, False), [rand((3, 5), seed=510),
+                       rand((5,), seed=511), rand((3, 5), seed=512)]),
+    "normalize_grad by column": (lambda x, g, dy: _normalize_grad_sum(x, g, dy, True), [rand((4, 3), seed=513),
+                                 rand((3,), seed=514), rand((4, 3), seed=515)]),
+    "normalize_grad without gamma": (lambda x, dy: _normalize_grad_sum(x, None, dy, False), [rand((3, 5), seed=516),
+                                     rand((3, 5), seed=517)]),
     "sparse_softmax_cross_entropy_grad": (
         lambda x, g: F.sparse_softmax_cross_entropy_grad(x, labels, g) * rand((2, 3), seed=89),
         [rand((2, 3), seed=90), rand((2,), seed=91)]),
@@ -282,7 +304,8 @@ def test_matmul_variants(sa, sb, ta, tb):
                                          "dense_grad", "sin", "cos", "erf", "erf_derivative", "gelu", "gelu tanh",
                                          "gelu_derivative", "gelu_derivative tanh", "silu", "silu_derivative", "mish",
                                          "mish_derivative", "elu", "elu_derivative", "logsumexp", "softmax with a mask",
-                                         "einsum", "conv_bias_act"} | set(B.ACTIVATIONS) - {"relu"}))
+                                         "einsum", "conv_bias_act", "normalize", "normalize by column",
+                                         "normalize_grad", "normalize_grad by column"} | set(B.ACTIVATIONS) - {"relu"}))
 def test_second_order(name):
     """The gradient of the (sum of the) gradient: vjps are differentiable too."""
     fn, inputs, *_ = CASES[name]

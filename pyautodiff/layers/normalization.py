@@ -1,6 +1,9 @@
-"""BatchNormalization and LayerNormalization, written with ops (their gradients come from the tape)."""
+"""BatchNormalization and LayerNormalization: over the last axis one fused op each way (ops.nn.normalize), along
+another axis (or in float16) written with ops."""
 
 from .. import constraints, ops, regularizers
+from ..dtypes import FLOATS
+from ..ops import nn as fused
 from ..tape import stop_gradient
 from .base import Layer
 
@@ -52,6 +55,16 @@ class _Normalization(Layer):
             y = ops.add(y, ops.reshape(self.beta, bshape))
         return y
 
+    def _fused(self, inputs, axis: int, by_column: bool):
+        """(y, mean, variance) by the fused kernels, the inputs seen as (everything else, features) when they
+        normalize the last axis (the layers' default) in float32 or float64; None otherwise."""
+        if axis != inputs.ndim - 1 or inputs.dtype not in FLOATS:
+            return None
+        flat = inputs.ndim == 2  # (else a reshape: of a Variable, a copy)
+        x = inputs if flat else ops.reshape(inputs, (inputs.size // max(1, self._features), self._features))
+        y, mean, variance = fused.normalize(x, self.gamma, self.beta, self.epsilon, by_column)
+        return y if flat else ops.reshape(y, inputs.shape), mean, variance
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale, "beta_initializer": self.beta_initializer,
@@ -83,14 +96,19 @@ class BatchNormalization(_Normalization):
         if not training:
             return self._affine(inputs, ops.reshape(self.moving_mean, bshape),
                                 ops.reshape(self.moving_variance, bshape), axis)
-        reduce_axes = tuple(i for i in range(inputs.ndim) if i != axis)
-        mean = ops.reduce_mean(inputs, reduce_axes, keepdims=True)
-        centered = ops.subtract(inputs, mean)
-        variance = ops.reduce_mean(ops.square(centered), reduce_axes, keepdims=True)
+        out = self._fused(inputs, axis, by_column=True)
+        if out is None:
+            reduce_axes = tuple(i for i in range(inputs.ndim) if i != axis)
+            mean = ops.reduce_mean(inputs, reduce_axes, keepdims=True)
+            centered = ops.subtract(inputs, mean)
+            variance = ops.reduce_mean(ops.square(centered), reduce_axes, keepdims=True)
+            y = self._affine(inputs, mean, variance, axis, centered)
+        else:
+            y, mean, variance = out  # (mean and variance are not differentiable)
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             batch = ops.reshape(stop_gradient(batch), moving.shape)
             moving.assign(ops.add(ops.scale(self.momentum, moving), ops.scale(1.0 - self.momentum, batch)))
-        return self._affine(inputs, mean, variance, axis, centered)
+        return y
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum,
@@ -103,6 +121,9 @@ class LayerNormalization(_Normalization):
 
     def call(self, inputs, training=False):
         axis = self._check(inputs)
+        out = self._fused(inputs, axis, by_column=False)
+        if out is not None:
+            return out[0]
         mean = ops.reduce_mean(inputs, axis, keepdims=True)
         centered = ops.subtract(inputs, mean)
         variance = ops.reduce_mean(ops.square(centered), axis, keepdims=True)

@@ -9,11 +9,13 @@ import numbers
 
 from .. import _backend as B
 from .. import _gemm_tune
-from ..dtypes import CODE, INT32
+from ..dtypes import CODE, FLOATS, INT32
 from ..tensor import Tensor, as_tensor, shape_size
-from .elementwise import add, multiply, negative, scale, sigmoid, sigmoid_grad, subtract
+from ..tape import GradientTape
+from .elementwise import (add, increment, multiply, negative, reciprocal, scale, sigmoid, sigmoid_grad, sqrt, square,
+                          subtract)
 from .matmul import matmul
-from .reduce import log_softmax, reduce_sum, softmax
+from .reduce import log_softmax, reduce_mean, reduce_sum, softmax
 from .shape import cast, expand_dims, one_hot, reshape
 from ._core import GRAD_DY, C, code, defop, describe, emit, lib, need_float, out_like, run
 from .reduce import softmax_vjp
@@ -300,6 +302,90 @@ def sigmoid_cross_entropy_grad(x, z, g) -> Tensor:
     return emit(SIGMOID_XENT_GRAD, (x, z, g), d)
 
 
+# --- normalization: LayerNormalization's and BatchNormalization's (training), one kernel each way ------------------
+
+def _normalize_vjp(g, n, needs):
+    x, rest = n.inputs[0], n.inputs[1:]
+    gamma = rest[0] if n.attrs["scaled"] else None
+    dx, dgamma, dbeta = normalize_grad(x, gamma, g, n.attrs["mean"], n.attrs["variance"], n.attrs["epsilon"],
+                                       n.attrs["by_column"])
+    return (dx,) + ((dgamma,) if gamma is not None else ()) + ((dbeta,) if len(rest) > (gamma is not None) else ())
+
+
+def _normalize_grad_vjp(gs, n, needs):
+    # (second derivatives only) the backward written with ops, differentiated by a tape of its own: any outer tape
+    # records both, so higher orders follow
+    with GradientTape(persistent=True) as t:
+        t.watch(list(n.inputs))
+        outs = _normalize_grad_ops(*(n.inputs if n.attrs["scaled"] else (n.inputs[0], None, n.inputs[1])),
+                                   n.attrs["epsilon"], n.attrs["by_column"])
+    return t.gradient(list(outs), list(n.inputs), output_gradients=list(gs))
+
+
+def _normalize_grad_ops(x, gamma, dy, epsilon: float, by_column: bool) -> tuple:
+    """normalize_grad's (dx, dgamma, dbeta) as ops: dx = rs (g - mean(g) - xhat mean(g xhat)) per group, g = dy
+    gamma, xhat = (x - mean) rs, rs = 1 / sqrt(variance + epsilon)"""
+    axis = 0 if by_column else 1
+    centered = subtract(x, reduce_mean(x, axis, keepdims=True))
+    rs = reciprocal(sqrt(increment(reduce_mean(square(centered), axis, keepdims=True), epsilon)))
+    xhat = multiply(centered, rs)
+    g = dy if gamma is None else multiply(dy, gamma)
+    dx = multiply(rs, subtract(subtract(g, reduce_mean(g, axis, keepdims=True)),
+                               multiply(xhat, reduce_mean(multiply(g, xhat), axis, keepdims=True))))
+    return dx, reduce_sum(multiply(dy, xhat), 0), reduce_sum(dy, 0)
+
+
+NORMALIZE = defop("normalize", _normalize_vjp)
+NORMALIZE_GRAD = defop("normalize_grad", _normalize_grad_vjp)
+
+
+def _check_normalize(name: str, x, params: tuple) -> None:
+    if x.ndim != 2 or x.dtype not in FLOATS or any(
+            p is not None and (p.shape != (x.shape[1],) or p.dtype != x.dtype) for p in params):
+        raise ValueError(f"{name}: expects x (rows, cols) of float32 or float64 and per-column parameters (cols,) "
+                         f"of its dtype, got {describe(x, *(p for p in params if p is not None))}")
+
+
+def normalize(x, gamma=None, beta=None, epsilon: float = 1e-3, by_column: bool = False) -> tuple:
+    """(y, mean, variance) for x (rows, cols): y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, the
+    statistics (biased variance) per row (layer normalization) or per column (batch normalization while training),
+    gamma and beta (cols,) or None, in one kernel. y is differentiable in x, gamma and beta; mean and variance are
+    not (what BatchNormalization's moving statistics take)."""
+    x = as_tensor(x)
+    params = tuple(None if p is None else as_tensor(p) for p in (gamma, beta))
+    _check_normalize("normalize", x, params)
+    rows, cols = x.shape
+    groups = cols if by_column else rows
+    y, mean, variance = out_like(x.shape, x.dtype), out_like((groups,), x.dtype), out_like((groups,), x.dtype)
+    inputs = (x,) + tuple(p for p in params if p is not None)
+    gamma, beta = params
+    run("normalize", inputs, lib.ad_normalize, code(x), int(by_column), rows, cols, x._ptr,
+        NULL if gamma is None else gamma._ptr, NULL if beta is None else beta._ptr, float(epsilon), y._ptr,
+        mean._ptr, variance._ptr)
+    y = emit(NORMALIZE, inputs, y, {"scaled": gamma is not None, "mean": mean, "variance": variance,
+                                    "epsilon": float(epsilon), "by_column": bool(by_column)})
+    return y, mean, variance
+
+
+def normalize_grad(x, gamma, dy, mean, variance, epsilon: float, by_column: bool) -> tuple:
+    """(dx, dgamma, dbeta) of normalize's y for the upstream gradient dy, from its mean and variance: the fused
+    backward."""
+    x, dy = as_tensor(x), as_tensor(dy)
+    gamma = None if gamma is None else as_tensor(gamma)
+    _check_normalize("normalize_grad", x, (gamma,))
+    groups = x.shape[1] if by_column else x.shape[0]
+    if dy.shape != x.shape or dy.dtype != x.dtype or mean.shape != (groups,) or variance.shape != (groups,):
+        raise ValueError(f"normalize_grad: the upstream gradient and statistics do not fit x: "
+                         f"{describe(x, dy, mean, variance)}")
+    dx, dgamma, dbeta = out_like(x.shape, x.dtype), out_like(x.shape[1:], x.dtype), out_like(x.shape[1:], x.dtype)
+    inputs = (x, dy) if gamma is None else (x, gamma, dy)
+    run("normalize_grad", inputs, lib.ad_normalize_backward, code(x), int(by_column), x.shape[0], x.shape[1],
+        x._ptr, NULL if gamma is None else gamma._ptr, mean._ptr, variance._ptr, float(epsilon), dy._ptr, dx._ptr,
+        dgamma._ptr, dbeta._ptr)
+    return emit(NORMALIZE_GRAD, inputs, (dx, dgamma, dbeta), {"scaled": gamma is not None, "epsilon": float(epsilon),
+                                                              "by_column": bool(by_column)})
+
+
 # --- dropout -----------------------------------------------------------------------------------------
 
 DROPOUT = defop("dropout", lambda g, n, needs: (multiply(g, n.attrs["mask"]),))
@@ -339,6 +425,8 @@ __all__ = [
     "dense",
     "dense_grad",
     "dropout",
+    "normalize",
+    "normalize_grad",
     "permutation",
     "sigmoid_cross_entropy",
     "sigmoid_cross_entropy_grad",
