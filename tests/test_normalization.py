@@ -113,6 +113,9 @@ def test_bad_arguments_are_refused():
     _, mean, var = F.normalize(x, None, None)
     with pytest.raises(ValueError, match="normalize_grad: the upstream gradient and statistics do not fit"):
         F.normalize_grad(x, None, ad.zeros((3, 2)), mean, var, 1e-3, False)
+    # (statistics of another dtype)
+    with pytest.raises(ValueError, match=r"normalize_grad: .* \(2,\) float64, \(2,\) float32"):
+        F.normalize_grad(x, None, x, ad.cast(mean, "float64"), var, 1e-3, False)
     # the kernels check again
     lib, C, NULL = B.lib, B.C, B.NULL
     y, m, v = ad.zeros((2, 3)), ad.zeros((3,)), ad.zeros((3,))

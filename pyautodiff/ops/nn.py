@@ -374,7 +374,8 @@ def normalize_grad(x, gamma, dy, mean, variance, epsilon: float, by_column: bool
     gamma = None if gamma is None else as_tensor(gamma)
     _check_normalize("normalize_grad", x, (gamma,))
     groups = x.shape[1] if by_column else x.shape[0]
-    if dy.shape != x.shape or dy.dtype != x.dtype or mean.shape != (groups,) or variance.shape != (groups,):
+    if dy.shape != x.shape or any(t.dtype != x.dtype for t in (dy, mean, variance)) or \
+            mean.shape != (groups,) or variance.shape != (groups,):
         raise ValueError(f"normalize_grad: the upstream gradient and statistics do not fit x: "
                          f"{describe(x, dy, mean, variance)}")
     dx, dgamma, dbeta = out_like(x.shape, x.dtype), out_like(x.shape[1:], x.dtype), out_like(x.shape[1:], x.dtype)
