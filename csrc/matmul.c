@@ -113,13 +113,15 @@ typedef float f32x16 __attribute__((vector_size(64)));
     }
 
 /* a row-major b is read in place (see the packed driver in gemm_variant.inc) where the plan says it pays, unless a
- * panel's row is one cache line and the rows are within a line of a multiple of 4 KiB apart: then a panel's rows
- * fall in one L1 set (4 KiB a way on Zen 3/4 and on Intel since Skylake), 16 or more rows in a row for 1023 or 1025
- * floats, and the kernel waits on L2 for each. Paired A/B on Zen 4 with AVX2 (16 floats a row), b packed instead:
- * 128x256 @ 256xN with N = 1024 / 2048 1.31-2.06x / 1.39-1.41x, 64x1024 @ 1024x1024 1.30x; rows of two lines
- * (AVX-512's 32 floats) went either way (N = 2048: 0.93-1.13x) */
+ * panel's row is one cache line and the rows are within a line of a multiple of 2 KiB apart: then a panel's rows
+ * fall in one or two L1 sets (4 KiB a way on Zen 3/4 and on Intel since Skylake), 16 or more rows in a row for 1023
+ * or 1025 floats, and the kernel waits on L2 for them. Paired A/B on Zen 4 with AVX2 (16 floats a row), b packed
+ * instead: 128x256 @ 256xN with N = 1024 / 2048 1.31-2.06x / 1.39-1.41x, 64x1024 @ 1024x1024 1.30x; N = 512 (2 KiB):
+ * 128x784 @ 784x512 1.03-1.09x, 128x512 @ 512x512 1.07-1.08x, 64x512 @ 512x512 1.07x, 32xK @ Kx512 1.02-1.03x,
+ * 128x256 @ 256x512 and 64x784 @ 784x512 0.99-1.01x (the same with 16-byte vectors: 1.03x). Rows of two lines
+ * (AVX-512's 32 floats) went either way (N = 2048: 0.93-1.13x). */
 #define MM_ALIASING_ROWS(rs, es, nr) \
-    ((nr) * (es) <= 64 && (rs) * (es) >= 4096 - 64 && ((rs) * (es) + 64) % 4096 < 128)
+    ((nr) * (es) <= 64 && (rs) * (es) >= 2048 - 64 && ((rs) * (es) + 64) % 2048 < 128)
 #define MM_B_IN_PLACE(m, rsb, csb, o) \
     ((csb) == 1 && (m) <= (o)->mc && (o)->in_place && !MM_ALIASING_ROWS(rsb, (int64_t)sizeof(T), NR))
 #define MM_KC_IN_PLACE 2048

@@ -38,8 +38,9 @@ FORMAT = 3  # of the cache file (2: plans gained "a packed"; 3: "deep")
 # the x86 depth loop unrolled; 4: AVX-512's own 8 x 8 tile for narrow float products; 5: AVX-512's narrow path, which
 # takes its products with a row-major a from the 8 x 8 tile; 6: that variant tuned on the products it still runs;
 # 7: deep products read a in place whatever the plan's "a packed", and deep is the plan's own choice; 8: AVX-512's
-# tile from 32 columns on, with half panels from 5 columns and the small path up to 128^3)
-DRIVERS = 8
+# tile from 32 columns on, with half panels from 5 columns and the small path up to 128^3; 9: b whose rows of a panel
+# are one cache line packed when they are a multiple of 2 KiB apart, not only 4 KiB)
+DRIVERS = 9
 
 pending = True  # no float product large enough has run yet (ops test this before calling first_product)
 source = None  # "autotune" or "cache file" once a plan is installed

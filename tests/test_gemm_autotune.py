@@ -392,16 +392,16 @@ def test_the_tuning_times_products_the_plan_steers():
 
 
 @pytest.mark.parametrize("pack_a, deep", [(0, 0), (1, 0), (0, 1), (1, 1)])
-def test_every_variant_multiplies_a_b_whose_rows_are_4_kib_apart(pack_a, deep):
-    """Rows of b within a line of a multiple of 4 KiB apart fall in one L1 set: where a panel's row is one cache line
+def test_every_variant_multiplies_a_b_whose_rows_are_2_kib_apart(pack_a, deep):
+    """Rows of b within a line of a multiple of 2 KiB apart fall in one or two L1 sets: where a panel's row is one cache line
     (AVX2's 16 floats) b is packed then, even when the plan reads b in place (and "deep" reads b in place too, so it
     must not go deep); the plan's other choices as they were. Against numpy, next to b whose rows are not so."""
     np = pytest.importorskip("numpy")
     rng = np.random.default_rng(11)
     for variant, name, plan, dtype in _variants():
-        per_4k = 4096 // np.dtype(dtype).itemsize
+        per_2k = 2048 // np.dtype(dtype).itemsize
         assert lib.ad_gemm_set_plan(variant, plan["mc"], plan["kc"], plan["nc"], 1, pack_a, deep) == 0
-        for m, k, n in [(40, 300, per_4k), (40, 300, 2 * per_4k), (plan["mc"], 77, per_4k), (40, 300, per_4k - 1),
-                        (40, 300, per_4k + 1), (40, 300, per_4k - 40)]:
+        for m, k, n in [(40, 300, per_2k), (40, 300, 2 * per_2k), (40, 300, 3 * per_2k), (plan["mc"], 77, per_2k),
+                        (40, 300, per_2k - 1), (40, 300, 2 * per_2k + 1), (40, 300, per_2k - 40)]:
             a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
             _variant_product(np, variant, a, b, 0, (name, m, k, n, pack_a, deep))
