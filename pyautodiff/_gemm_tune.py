@@ -32,6 +32,8 @@ NARROW_SHAPES = [(128, 512, 10), (256, 784, 10), (128, 1024, 12)]
 ROUNDS = (3, 10)  # timings per candidate and shape (the candidates interleaved in each round): at least, at most
 BUDGET_S = 1.0  # rounds stop once a variant's share of this is spent
 MARGIN = 0.03  # another plan must beat the model's by more than this to replace it (noise must not flip plans)
+CONFIRM = (8, 40)  # rounds of the model's plan against the best candidate, head to head (see tune): at least, at most
+CONFIRM_S = 1.0  # those rounds stop once a variant's share of this is spent
 FORMAT = 3  # of the cache file (2: plans gained "a packed"; 3: "deep")
 # the GEMM drivers' revision, part of a plan's key: raised when a change to them can move the best plan, so that plans
 # tuned on older drivers at the same version are tuned again (2: b's panels packed just before their first use; 3:
@@ -166,12 +168,38 @@ def shapes_for(name: str, plan: dict) -> list:
     return [(k, m, n, 1, 0) if plan["narrow"] else (m, k, n, 0, 0) for m, k, n in NARROW_SHAPES]
 
 
+def _scores(variant: int, plans: list, buffers: list, rounds: tuple, deadline: float) -> list:
+    """Each plan's score on the shapes in buffers: over the shapes, the sum of the median (over rounds) of its time
+    relative to plans[0]'s in the same round (plans[0] scores len(shapes)). Rounds interleave the plans; round 0 warms
+    caches and pages up, untimed; at least rounds[0] and at most rounds[1] timed ones, none begun after deadline."""
+    lib = _backend.lib
+    ratios = [[[] for _ in buffers] for _ in plans]  # [plan][shape]
+    for rnd in range(rounds[1] + 1):
+        times = []
+        for plan in plans:
+            lib.ad_gemm_set_plan(variant, *plan)
+            times.append([])
+            for (m, k, n, ta, tb), ((_, a), (_, b), (_, out)) in buffers:
+                t = time.perf_counter()
+                if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, tb, out):
+                    raise MemoryError("ad_gemm_run_variant failed")
+                times[-1].append(time.perf_counter() - t)
+        if rnd:
+            for c, row in enumerate(times):
+                for s, t in enumerate(row):
+                    ratios[c][s].append(t / times[0][s])
+        if rnd >= rounds[0] and time.perf_counter() > deadline:
+            break
+    return [sum(statistics.median(r) for r in per_shape) for per_shape in ratios]
+
+
 def tune() -> dict:
     """{variant: [mc, kc, nc, b in place, a packed, deep]}: each variant's fastest candidate at one thread on its
-    shapes, the model's unless another is more than MARGIN faster. A candidate's score: over its shapes, the median of
-    its time relative to the model's in the same round. (The best of each one's rounds, compared across rounds, followed
-    the host: on a Zen 4 VM the AVX2 variant kept b in place on the strength of one fast round, where b packed ran
-    the MLP's products 5-14% faster in every paired comparison.)"""
+    shapes, the model's unless another is more than MARGIN faster, first among all candidates (_scores), then again
+    head to head with the model over more rounds (CONFIRM): the best of ten scores from a few noisy rounds is often
+    luck, and on a Zen 4 VM three tunings in a row picked three plans for the AVX2 tile and two for float64's. (Each
+    one's best round, compared across rounds, followed the host: the AVX2 variant kept b in place on the strength of
+    one fast round, where b packed ran the MLP's products 5-14% faster in every paired comparison.)"""
     lib, C = _backend.lib, _backend.C
     _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
     model = blocking()[0]["blocking"]
@@ -186,26 +214,16 @@ def tune() -> dict:
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
             buffers.append(((m, k, n, ta, tb), owners_ptrs))
-        ratios = [[[] for _ in shapes] for _ in cands]  # [candidate][shape]: time / the model's, per round
-        for rnd in range(ROUNDS[1] + 1):  # (round 0 warms caches and pages up, untimed)
-            times = []
-            for cand in cands:
-                lib.ad_gemm_set_plan(variant, *cand)
-                times.append([])
-                for (m, k, n, ta, tb), ((_, a), (_, b), (_, out)) in buffers:
-                    t = time.perf_counter()
-                    if lib.ad_gemm_run_variant(variant, m, n, k, a, ta, b, tb, out):
-                        raise MemoryError("ad_gemm_run_variant failed")
-                    times[-1].append(time.perf_counter() - t)
-            if rnd:
-                for c, row in enumerate(times):
-                    for s, t in enumerate(row):
-                        ratios[c][s].append(t / times[0][s])
-            if rnd >= ROUNDS[0] and time.perf_counter() - start > BUDGET_S * (variant + 1) / len(model):
-                break
-        scores = [sum(statistics.median(r) for r in per_shape) for per_shape in ratios]  # (the model's: len(shapes))
+        share = BUDGET_S / len(model)
+        scores = _scores(variant, cands, buffers, ROUNDS, start + share * (variant + 1))
         pick = min(range(len(cands)), key=scores.__getitem__)
-        chosen[name] = list(cands[pick] if scores[pick] < scores[0] * (1 - MARGIN) else cands[0])
+        if scores[pick] < scores[0] * (1 - MARGIN):
+            again = _scores(variant, [cands[0], cands[pick]], buffers, CONFIRM,
+                            time.perf_counter() + CONFIRM_S / len(model))
+            pick = pick if again[1] < again[0] * (1 - MARGIN) else 0
+        else:
+            pick = 0
+        chosen[name] = list(cands[pick])
     _clear(len(model))
     return chosen
 

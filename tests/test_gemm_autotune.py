@@ -405,3 +405,32 @@ def test_every_variant_multiplies_a_b_whose_rows_are_2_kib_apart(pack_a, deep):
                         (40, 300, per_2k - 1), (40, 300, 2 * per_2k + 1), (40, 300, per_2k - 40)]:
             a, b = rng.uniform(-1, 1, (m, k)).astype(dtype), rng.uniform(-1, 1, (k, n)).astype(dtype)
             _variant_product(np, variant, a, b, 0, (name, m, k, n, pack_a, deep))
+
+
+@native
+@pytest.mark.parametrize("confirmed", [True, False])
+def test_a_candidate_replaces_the_model_only_if_it_wins_again_head_to_head(monkeypatch, confirmed):
+    """The best of many candidates timed over a few rounds is timed again against the model's plan alone (more
+    rounds): it replaces the model only if it wins by MARGIN both times (scripted scores: the timing is not what is
+    tested here); a candidate not ahead by MARGIN in the first round is not timed again."""
+    calls = []
+
+    def scores(variant, plans, buffers, rounds, deadline):
+        calls.append((variant, list(plans), rounds))
+        base = float(len(buffers))
+        if len(calls) % 2:  # all candidates: the third well ahead, the second just within the margin
+            return [base, base * (1 - _gemm_tune.MARGIN / 2), base * 0.8] + [base] * (len(plans) - 3)
+        return [base, base * (0.9 if confirmed else 0.99)]
+
+    monkeypatch.setattr(_gemm_tune, "_scores", scores)
+    model = ad.backend_info()["gemm"]["blocking"]
+    chosen = _gemm_tune.tune()
+    assert list(chosen) == list(model)
+    for variant, (name, plan) in enumerate(model.items()):
+        cands = _gemm_tune.candidates(plan, 4 if name.startswith("f32") else 8)
+        assert len(cands) >= 3, name
+        first, again = [c for c in calls if c[0] == variant]
+        assert first[1] == cands and first[2] == _gemm_tune.ROUNDS
+        assert again[1] == [cands[0], cands[2]] and again[2] == _gemm_tune.CONFIRM
+        assert chosen[name] == list(cands[2] if confirmed else cands[0])
+    assert ad.backend_info()["gemm"]["blocking"] == model  # (tune leaves the model's plans installed)
