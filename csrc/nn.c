@@ -450,6 +450,16 @@ int ad_normalize_backward(int dtype, int by_column, int64_t rows, int64_t cols, 
                                                    dgamma, dbeta);
 }
 
+int ad_moving_average(int dtype, int64_t n, double momentum, const void *x, void *average) {
+    if (n < 0 || (n > 0 && (!x || !average)) || momentum - momentum != 0) return AD_EINVAL; /* (NaN or infinite) */
+    AD_DISPATCH_FLOAT(dtype, {
+        const T *X = x;
+        T *A = average;
+        for (int64_t i = 0; i < n; i++) A[i] = (T)(momentum * (double)A[i] + (1.0 - momentum) * (double)X[i]);
+    })
+    return AD_OK;
+}
+
 /* ---- randomness with its state in memory --------------------------------------------------------- */
 
 /* a uniform double in [0, 1) for element i of draw number `call` of stream `seed` */

@@ -277,6 +277,9 @@ int ad_normalize(int dtype, int by_column, int64_t rows, int64_t cols, const voi
 int ad_normalize_backward(int dtype, int by_column, int64_t rows, int64_t cols, const void *x, const void *gamma,
                           const void *mean, const void *variance, double epsilon, const void *dy, void *dx,
                           void *dgamma, void *dbeta);
+/* average = momentum * average + (1 - momentum) * x over n values, in double (BatchNormalization's moving
+ * statistics, in place: one call where ops took four) */
+int ad_moving_average(int dtype, int64_t n, double momentum, const void *x, void *average);
 /* inverted dropout: mask = (u >= rate) / (1 - rate), y = x * mask. state[0] is the seed, state[1] counts
  * the calls and is advanced by each: fresh numbers every call, also when a traced graph is replayed */
 int ad_dropout(int dtype, int64_t n, double rate, int64_t *state, const void *x, void *y, void *mask);

@@ -4,7 +4,7 @@ KERNELS maps each kernel the C plan runner can call to (id, argument kinds): i i
 d double, p pointer read, o pointer written. ARGS gives each kernel's argument positions by the
 header's parameter names. SIGNATURE must equal ad_plan_signature()."""
 
-SIGNATURE = 498769661
+SIGNATURE = 1107768751
 KERNELS = {
     "ad_fill": (0, "iido"),
     "ad_cast": (1, "iiipo"),
@@ -46,21 +46,22 @@ KERNELS = {
     "ad_sigmoid_xent_backward": (37, "iipppo"),
     "ad_normalize": (38, "iiiipppdooo"),
     "ad_normalize_backward": (39, "iiiippppdpooo"),
-    "ad_dropout": (40, "iidopoo"),
-    "ad_permutation": (41, "iio"),
-    "ad_lr_schedule": (42, "po"),
-    "ad_optim_step": (43, "o"),
-    "ad_optim_norm": (44, "iipo"),
-    "ad_sgd_update": (45, "iiopop"),
-    "ad_adam_update": (46, "iiopooop"),
-    "ad_rmsprop_update": (47, "iiopooop"),
-    "ad_adagrad_update": (48, "iiopop"),
-    "ad_adadelta_update": (49, "iiopoop"),
-    "ad_adamax_update": (50, "iiopoop"),
-    "ad_nadam_update": (51, "iiopoop"),
-    "ad_lion_update": (52, "iiopop"),
-    "ad_optim_ema": (53, "iioop"),
-    "ad_all_finite": (54, "iip"),
+    "ad_moving_average": (40, "iidpo"),
+    "ad_dropout": (41, "iidopoo"),
+    "ad_permutation": (42, "iio"),
+    "ad_lr_schedule": (43, "po"),
+    "ad_optim_step": (44, "o"),
+    "ad_optim_norm": (45, "iipo"),
+    "ad_sgd_update": (46, "iiopop"),
+    "ad_adam_update": (47, "iiopooop"),
+    "ad_rmsprop_update": (48, "iiopooop"),
+    "ad_adagrad_update": (49, "iiopop"),
+    "ad_adadelta_update": (50, "iiopoop"),
+    "ad_adamax_update": (51, "iiopoop"),
+    "ad_nadam_update": (52, "iiopoop"),
+    "ad_lion_update": (53, "iiopop"),
+    "ad_optim_ema": (54, "iioop"),
+    "ad_all_finite": (55, "iip"),
 }
 ARGS = {
     "ad_fill": {"dtype": 0, "n": 1, "value": 2, "y": 3},
@@ -103,6 +104,7 @@ ARGS = {
     "ad_sigmoid_xent_backward": {"dtype": 0, "n": 1, "logits": 2, "labels": 3, "g": 4, "dlogits": 5},
     "ad_normalize": {"dtype": 0, "by_column": 1, "rows": 2, "cols": 3, "x": 4, "gamma": 5, "beta": 6, "epsilon": 7, "y": 8, "mean": 9, "variance": 10},
     "ad_normalize_backward": {"dtype": 0, "by_column": 1, "rows": 2, "cols": 3, "x": 4, "gamma": 5, "mean": 6, "variance": 7, "epsilon": 8, "dy": 9, "dx": 10, "dgamma": 11, "dbeta": 12},
+    "ad_moving_average": {"dtype": 0, "n": 1, "momentum": 2, "x": 3, "average": 4},
     "ad_dropout": {"dtype": 0, "n": 1, "rate": 2, "state": 3, "x": 4, "y": 5, "mask": 6},
     "ad_permutation": {"n": 0, "seed": 1, "out": 2},
     "ad_lr_schedule": {"hp": 0, "lr": 1},

@@ -131,3 +131,57 @@ def test_bad_arguments_are_refused():
     assert lib.ad_normalize_backward(C.AD_FLOAT32, 1, 2, 3, *back) == C.AD_OK
     assert lib.ad_normalize_backward(C.AD_FLOAT32, 1, 2, 3, *back[:5], NULL, NULL, NULL, NULL) == C.AD_EINVAL
     assert lib.ad_normalize_backward(C.AD_FLOAT32, 0, 2, 3, x._ptr, NULL, NULL, v._ptr, *back[4:]) == C.AD_EINVAL
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_moving_average_is_the_formula_in_place_and_bumps_the_version(dtype):
+    avg, x = RNG.standard_normal(37), RNG.standard_normal(37)
+    v = ad.Variable(avg.astype(dtype))
+    version = v.version
+    F.moving_average(v, ad.array(x.astype(dtype)), 0.9)
+    want = 0.9 * avg.astype(dtype).astype(np.float64) + 0.1 * x.astype(dtype).astype(np.float64)
+    np.testing.assert_allclose(np.asarray(v, np.float64), want, rtol=1e-7 if dtype == "float32" else 1e-14, atol=1e-15)
+    assert v.version == version + 1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_batch_normalization_moves_its_statistics(dtype, axis):
+    """by the moving_average kernel after the fused kernel (axis -1) or the ops (another axis), also in a Function's
+    replays"""
+    x = RNG.standard_normal((8, 5)).astype(dtype)
+    data = x if axis == -1 else x.T.copy()
+    bn = ad.layers.BatchNormalization(axis=axis, momentum=0.75, dtype=dtype)
+    step = ad.Function(lambda t: bn(t, training=True))
+    mean, var = np.zeros(5), np.ones(5)
+    for _ in range(3):
+        step(ad.array(data))
+        xd = x.astype(np.float64)
+        mean, var = 0.75 * mean + 0.25 * xd.mean(0), 0.75 * var + 0.25 * xd.var(0)
+        tol = 1e-5
+        np.testing.assert_allclose(np.asarray(bn.moving_mean, np.float64), mean, rtol=tol, atol=tol)
+        np.testing.assert_allclose(np.asarray(bn.moving_variance, np.float64), var, rtol=tol, atol=tol)
+
+
+def test_moving_average_refuses_bad_arguments():
+    v = ad.Variable(np.zeros(3, np.float32))
+    for average, x, momentum, match in [
+            (ad.zeros((3,)), ad.zeros((3,)), 0.9, r"a float32 or float64 Variable .* got \(3,\) float32"),
+            (v, ad.zeros((4,)), 0.9, r"values of its size and dtype, got .* \(4,\) float32"),
+            (v, ad.zeros((3,), "float64"), 0.9, r"\(3,\) float64"),
+            (ad.Variable(np.zeros(3, np.int32)), ad.zeros((3,), "int32"), 0.9, "int32"),
+            (v, ad.zeros((3,)), float("nan"), "momentum must be a finite number, got nan"),
+            (v, ad.zeros((3,)), float("inf"), "momentum must be a finite number"),
+            (v, ad.zeros((3,)), "0.9", "momentum must be a finite number")]:
+        with pytest.raises(ValueError, match=f"moving_average: .*{match}"):
+            F.moving_average(average, x, momentum)
+    lib, C, NULL = B.lib, B.C, B.NULL
+    x = ad.zeros((3,))
+    assert lib.ad_moving_average(C.AD_FLOAT32, 3, 0.9, x._ptr, v._ptr) == C.AD_OK
+    assert lib.ad_moving_average(C.AD_INT32, 3, 0.9, x._ptr, v._ptr) == C.AD_EDTYPE
+    assert lib.ad_moving_average(C.AD_FLOAT32, -1, 0.9, x._ptr, v._ptr) == C.AD_EINVAL
+    assert lib.ad_moving_average(C.AD_FLOAT32, 3, 0.9, NULL, v._ptr) == C.AD_EINVAL
+    assert lib.ad_moving_average(C.AD_FLOAT32, 3, 0.9, x._ptr, NULL) == C.AD_EINVAL
+    assert lib.ad_moving_average(C.AD_FLOAT32, 0, 0.9, NULL, NULL) == C.AD_OK
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        assert lib.ad_moving_average(C.AD_FLOAT32, 3, bad, x._ptr, v._ptr) == C.AD_EINVAL

@@ -4,7 +4,6 @@ another axis (or in float16) written with ops."""
 from .. import constraints, ops, regularizers
 from ..dtypes import FLOATS
 from ..ops import nn as fused
-from ..tape import stop_gradient
 from .base import Layer
 
 
@@ -106,8 +105,7 @@ class BatchNormalization(_Normalization):
         else:
             y, mean, variance = out  # (mean and variance are not differentiable)
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            batch = ops.reshape(stop_gradient(batch), moving.shape)
-            moving.assign(ops.add(ops.scale(self.momentum, moving), ops.scale(1.0 - self.momentum, batch)))
+            fused.moving_average(moving, batch, self.momentum)  # (in place, not recorded: no gradient flows)
         return y
 
     def get_config(self):

@@ -10,7 +10,7 @@ import numbers
 from .. import _backend as B
 from .. import _gemm_tune
 from ..dtypes import CODE, FLOATS, INT32
-from ..tensor import Tensor, as_tensor, shape_size
+from ..tensor import Tensor, Variable, as_tensor, shape_size
 from ..tape import GradientTape
 from .elementwise import (add, increment, multiply, negative, reciprocal, scale, sigmoid, sigmoid_grad, sqrt, square,
                           subtract)
@@ -387,6 +387,21 @@ def normalize_grad(x, gamma, dy, mean, variance, epsilon: float, by_column: bool
                                                               "by_column": bool(by_column)})
 
 
+def moving_average(average, x, momentum: float) -> None:
+    """average = momentum * average + (1 - momentum) * x in place, for a float Variable and a tensor of its size and
+    dtype (BatchNormalization's moving statistics: one kernel call where ops took four), in double; never recorded
+    by a tape, as Variable.assign."""
+    x = as_tensor(x)
+    if not isinstance(average, Variable) or average.dtype not in FLOATS or x.dtype != average.dtype or \
+            x.size != average.size:
+        raise ValueError(f"moving_average: expects a float32 or float64 Variable and values of its size and dtype, "
+                         f"got {describe(average, x)}")
+    if not isinstance(momentum, numbers.Real) or momentum != momentum or abs(momentum) == float("inf"):
+        raise ValueError(f"moving_average: momentum must be a finite number, got {momentum!r}")
+    run("moving_average", (x, average), lib.ad_moving_average, code(x), x.size, float(momentum), x._ptr, average._ptr)
+    average._written()
+
+
 # --- dropout -----------------------------------------------------------------------------------------
 
 DROPOUT = defop("dropout", lambda g, n, needs: (multiply(g, n.attrs["mask"]),))
@@ -426,6 +441,7 @@ __all__ = [
     "dense",
     "dense_grad",
     "dropout",
+    "moving_average",
     "normalize",
     "normalize_grad",
     "permutation",
