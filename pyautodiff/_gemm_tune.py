@@ -203,7 +203,7 @@ def tune() -> dict:
     lib, C = _backend.lib, _backend.C
     _clear(len(blocking()[0]["blocking"]))  # (the model's plans to start from)
     model = blocking()[0]["blocking"]
-    chosen, start = {}, time.perf_counter()
+    chosen = {}
     for variant, (name, plan) in enumerate(model.items()):
         es = 4 if name.startswith("f32") else 8
         dtype = C.AD_FLOAT32 if es == 4 else C.AD_FLOAT64
@@ -214,8 +214,7 @@ def tune() -> dict:
             for (_owner, ptr), size in zip(owners_ptrs, (m * k, k * n, m * n)):
                 lib.ad_fill(dtype, size, 0.5, ptr)  # (not whatever was there: subnormals would time slow)
             buffers.append(((m, k, n, ta, tb), owners_ptrs))
-        share = BUDGET_S / len(model)
-        scores = _scores(variant, cands, buffers, ROUNDS, start + share * (variant + 1))
+        scores = _scores(variant, cands, buffers, ROUNDS, time.perf_counter() + BUDGET_S / len(model))
         pick = min(range(len(cands)), key=scores.__getitem__)
         if scores[pick] < scores[0] * (1 - MARGIN):
             again = _scores(variant, [cands[0], cands[pick]], buffers, CONFIRM,
