@@ -5,6 +5,7 @@ so nested tapes still give higher-order derivatives. The forwards save what thei
 (a dense saves its output, a softmax cross-entropy its probabilities).
 """
 
+import math
 import numbers
 
 from .. import _backend as B
@@ -396,7 +397,7 @@ def moving_average(average, x, momentum: float) -> None:
             x.size != average.size:
         raise ValueError(f"moving_average: expects a float32 or float64 Variable and values of its size and dtype, "
                          f"got {describe(average, x)}")
-    if not isinstance(momentum, numbers.Real) or momentum != momentum or abs(momentum) == float("inf"):
+    if not isinstance(momentum, numbers.Real) or not math.isfinite(momentum):
         raise ValueError(f"moving_average: momentum must be a finite number, got {momentum!r}")
     run("moving_average", (x, average), lib.ad_moving_average, code(x), x.size, float(momentum), x._ptr, average._ptr)
     average._written()
