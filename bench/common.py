@@ -50,7 +50,9 @@ class Mode:
 
     def __init__(self, quick: bool):
         self.quick = quick
-        self.rounds = 3 if quick else 7
+        # (11, not 7: each figure is the median of per-round ratios, and a goal row the worst of up to 7 figures; on
+        # a shared host whose slow spells move single rounds by 20-30%, 7 rounds let one spell decide a figure)
+        self.rounds = 3 if quick else 11
         self.min_round_s = 0.002 if quick else 0.1   # calls per round are chosen to last at least this
         self.warmup_s = 0.0 if quick else 0.3       # plus at least two warm-up calls
         self.max_measure_s = 1.0 if quick else 6.0  # fewer rounds (never under 3) for slow calls
