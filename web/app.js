@@ -9,7 +9,8 @@ import { DigitsTab } from "./digits.js";
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const GRID = 64;               // heat-map resolution (GRID x GRID predictions per chunk)
-const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not even seen by then restarts the worker
+const INTERRUPT_GRACE_MS = 3000;  // a Stop Python the interpreter has not received by then restarts the worker
+const INTERRUPT_POLL_MS = 50;
 
 // What the tests (and the curious) can read: window.pyautodiffDemo
 const state = { ready: false, readyMs: null, readyAt: null, info: null, interruptible: false, restarts: 0,
@@ -28,8 +29,9 @@ const buttons = { train: $("train"), stop: $("stop"), resume: $("resume"), step:
                   save: $("save-weights"), load: $("load-weights") };
 
 // ---- the worker: Pyodide, restarted when a Python run cannot be interrupted ------------------------------
-// Where the page is cross-origin isolated, a SharedArrayBuffer lets Stop Python raise KeyboardInterrupt.
-const interrupt = self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+// Where the page is cross-origin isolated, a SharedArrayBuffer lets Stop Python raise KeyboardInterrupt: [0] is
+// Pyodide's interrupt buffer (2 = SIGINT), [1] counts the interrupts the worker's Python received.
+const interrupt = self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(8)) : null;
 let worker = null;
 
 function startWorker() {
@@ -270,13 +272,25 @@ const panel = new PythonPanel({
       return;
     }
     interrupted = id;
+    const received = Atomics.load(interrupt, 1);
+    const t0 = performance.now();
+    let unanswered = false;
     Atomics.store(interrupt, 0, 2);  // SIGINT: KeyboardInterrupt at the next bytecode
-    clearTimeout(interruptTimer);
-    interruptTimer = setTimeout(() => {  // still 2: the interpreter never looked (stuck outside Python bytecode)
-      if (panel.pending === id && Atomics.load(interrupt, 0) === 2) {
+    clearInterval(interruptTimer);
+    interruptTimer = setInterval(() => {
+      if (panel.pending !== id || Atomics.load(interrupt, 1) !== received) {
+        clearInterval(interruptTimer);
+      } else if (performance.now() - t0 > INTERRUPT_GRACE_MS) {  // stuck outside Python bytecode (or ignoring it)
+        clearInterval(interruptTimer);
         restartWorker("Stopped: Python did not answer the interrupt, so it was restarted.");
+      } else {
+        // Pyodide reads its buffer and then zeroes it, not atomically: a 2 written between the two is lost. A buffer
+        // at 0 with nothing received for a whole poll is such a loss (a received one counts within microseconds).
+        const lost = Atomics.load(interrupt, 0) === 0;
+        if (lost && unanswered) Atomics.store(interrupt, 0, 2);
+        unanswered = lost;
       }
-    }, INTERRUPT_GRACE_MS);
+    }, INTERRUPT_POLL_MS);
   },
   onBusy: (running) => {
     if (running) setStatus("running your Python ... (Stop Python interrupts it)");
@@ -368,7 +382,7 @@ function onMessage(data) {
       panel.append(data.id, data.text);
       break;
     case "output":
-      clearTimeout(interruptTimer);
+      clearInterval(interruptTimer);
       panel.finished(data);
       state.outputs.push(data);
       break;

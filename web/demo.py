@@ -12,6 +12,7 @@ import linecache
 import math
 import os
 import random
+import signal
 import sys
 import time
 import traceback
@@ -377,8 +378,24 @@ class _Stream(io.TextIOBase):
             self.sent += 1
 
 
+_sigint = signal.default_int_handler
+
+
+def count_interrupts_in(received) -> None:
+    """SIGINT from now on calls `received()` (the page counts it: Pyodide can lose a write to its interrupt buffer, so
+    the page writes again until one is received) and then raises KeyboardInterrupt, as Python's default handler does."""
+    global _sigint
+
+    def handler(signum, frame):
+        received()
+        raise KeyboardInterrupt
+    _sigint = handler
+    signal.signal(signal.SIGINT, handler)
+
+
 def run_code(source: str, filename: str, send, trainer) -> dict:
     """Run the panel's code in a fresh namespace, output streamed to `send`; `page` is the page's model and data."""
+    signal.signal(signal.SIGINT, _sigint)  # the last run's code may have replaced it
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the lines
     page = types.SimpleNamespace(model=trainer and trainer.model, data=trainer and trainer.data, trainer=trainer)
 

@@ -29,7 +29,8 @@ let trainer = null;     // the current model and data (a Python proxy), shared w
 let model = null;       // the run that built `trainer`: progress names it, so none is lost when a run changes
 let currentRun = null;  // the run a training loop may continue; anything else ends it
 let paced = null;       // {pace (epochs/s, 0: flat out), t0, first epoch} of the training loop
-let interrupt = null;   // Pyodide's interrupt buffer: the page writes 2 (SIGINT) to stop a Python run
+let interrupt = null;   // [0] Pyodide's interrupt buffer: the page writes 2 (SIGINT) to stop a Python run; [1] counts
+                        // the interrupts Python received, so the page can tell a lost write from one received
 let digits = null;      // the digits tab's DigitsTrainer (built on first use)
 let digitsRun = null;   // the digits run its training loop may continue
 
@@ -49,7 +50,6 @@ async function init(buffer) {
   // no package index: only our wheel is loaded, by URL, so Pyodide's 119 KB pyodide-lock.json is not fetched
   py = await loadPyodide({ indexURL: here("pyodide/"), lockFileContents: { info: manifest.lock_info, packages: {} },
                            packageBaseUrl: here("pyodide/") });
-  if (interrupt) py.setInterruptBuffer(interrupt);
   py.setStdin({ error: true });  // no console here: reading stdin raises at once instead of calling prompt()
   const tPyodide = performance.now();
   post({ type: "status", text: "loading pyautodiff ...", step: 2 });
@@ -58,6 +58,7 @@ async function init(buffer) {
   if (errors.length) throw new Error(`loading ${manifest.wheel} failed: ${errors.join("; ")}`);
   demo = py.globals.get("dict")();
   py.runPython(await demoSource, { globals: demo, filename: "demo.py" });
+  if (interrupt) demo.get("count_interrupts_in")(() => Atomics.add(interrupt, 1, 1));
   const info = py.runPython("import json, pyautodiff as ad; json.dumps(ad.backend_info())");
   const t1 = performance.now();
   post({ type: "ready", info: JSON.parse(info), ms: t1 - t0, pyodide: py.version, interruptible: !!interrupt,
@@ -100,15 +101,7 @@ async function train(run, until, pace) {
     const allowed = paced.pace
       ? Math.min(until, paced.first + 1 + Math.floor((paced.pace * (performance.now() - paced.t0)) / 1000)) : until;
     if (allowed > trainer.epoch) {
-      let chunk;
-      try {
-        chunk = toPlain(trainer.train(CHUNK_MS, allowed));
-      } catch (e) {
-        // a Stop Python that landed just after the panel's run finished: harmless here, keep training
-        if (!String(e.message).includes("KeyboardInterrupt")) throw e;
-        Atomics.store(interrupt, 0, 0);
-        continue;
-      }
+      const chunk = toPlain(trainer.train(CHUNK_MS, allowed));
       const [shown, transfer] = views();
       post({ type: "progress", run, model, ...chunk, ...shown }, transfer);
       const reason = chunk.diverged ? "diverged" : chunk.done ? "done" : trainer.epoch >= until ? "step" : null;
@@ -134,12 +127,24 @@ function stop(run) {
   post({ type: "ended", run, reason: "stopped", epoch: trainer ? trainer.epoch : 0 });
 }
 
+// The interrupt buffer is watched only while the panel's code runs: a Stop Python for a run still queued behind a
+// training chunk must reach that run (the page cleared the buffer when it sent it), not interrupt the chunk. A stop
+// already waiting raises at run_code's first bytecode, before its own try: that KeyboardInterrupt is the run's output.
 function runCode(id, code, filename) {
   const send = (text) => post({ type: "stdout", id, text });
+  const t0 = performance.now();
+  if (interrupt) py.setInterruptBuffer(interrupt);
   try {
     post({ type: "output", id, ...toPlain(demo.get("run_code")(code, filename, send, trainer)) });
+  } catch (e) {
+    if (e.type !== "KeyboardInterrupt") throw e;
+    send("KeyboardInterrupt\n");
+    post({ type: "output", id, ok: false, elapsed_ms: performance.now() - t0 });
   } finally {
-    if (interrupt) Atomics.store(interrupt, 0, 0);
+    if (interrupt) {
+      py.setInterruptBuffer(undefined);
+      Atomics.store(interrupt, 0, 0);
+    }
   }
   if (trainer) view(null);  // the code may have trained page.model: show what it did
 }

@@ -71,6 +71,24 @@ def test_an_endless_loop_is_interrupted(app):
     expect(app.by_id("python-output")).to_contain_text("after 42")
 
 
+def test_a_stop_that_lands_while_the_page_trains_still_stops_the_run(app):
+    """Run and Stop in one task while the worker trains flat out: the stop reaches the run, not a training chunk."""
+    app.set_field("epochs", "100000")
+    app.by_id("train").click()
+    app.wait("s.running && s.epoch > arg", app.state("epoch") + 2)
+    for attempt in range(3):
+        app.by_id("python-code").fill(f"print('busy {attempt}')\n" + BUSY_LOOP)
+        app.page.evaluate("() => { document.getElementById('run').click(); "
+                          "document.getElementById('stop-python').click(); }")
+        expect(app.by_id("python-output")).to_contain_text("KeyboardInterrupt", timeout=10_000)
+        expect(app.by_id("run-python")).to_be_enabled()
+    assert app.state("restarts") == 0
+    assert app.state("running"), "the page's training went on under the runs"
+    app.by_id("stop").click()
+    app.wait("!s.running")
+    app.set_field("epochs", "30")
+
+
 def test_code_that_swallows_the_interrupt_is_stopped_by_a_second_stop(app):
     app.run_python("print('looping')\nwhile True:\n    try:\n        while True:\n            pass\n"
                    "    except KeyboardInterrupt:\n        print('caught it')\n")
