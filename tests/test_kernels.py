@@ -119,6 +119,24 @@ def test_reductions(name, dtype, axis, keepdims):
     close(getattr(ad, name)(ad.array(x), axis, keepdims), ref(x, axis=axis, keepdims=keepdims), dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 63, 64, 65, 79, 80, 127, 128, 200, 1000])
+def test_row_extremes_in_every_part_of_the_lanes(dtype, n):
+    """A row's max and min run in 64 lanes, then 16, then one: the extreme and a NaN placed in each part are found."""
+    rng = np.random.default_rng(n)
+    for where in sorted({0, n // 2, n - 1, min(n - 1, (n // 64) * 64), min(n - 1, (n // 64) * 64 + 16)}):
+        x = rng.standard_normal((3, n)).astype(dtype)
+        x[1, where], x[2, where] = 100.0, -100.0
+        for axis in (1, None):
+            close(ad.reduce_max(ad.array(x), axis), np.max(x, axis=axis), dtype)
+            close(ad.reduce_min(ad.array(x), axis), np.min(x, axis=axis), dtype)
+        x[0, where] = np.nan
+        for f in (ad.reduce_max, ad.reduce_min):
+            got = np.asarray(f(ad.array(x), 1))
+            assert np.isnan(got[0]) and not np.isnan(got[1:]).any(), (f.__name__, where, got)
+        assert np.isnan(np.asarray(ad.softmax(ad.array(x))))[0].all()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reductions_edge_shapes(dtype):
     for shape, axis in [((0, 3), 0), ((0, 3), 1), ((1,), None), ((), None), ((1000,), None), ((2, 1, 3), 1)]:
