@@ -393,9 +393,29 @@ def count_interrupts_in(received) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+_sleep = time.sleep
+SLEEP_SLICE_S = 0.01
+
+
+def _interruptible_sleep(seconds) -> None:
+    """time.sleep for the panel's code, in slices of 10 ms: Pyodide's own sleep never looks at the interrupt buffer, so
+    Stop Python during time.sleep(30) had to restart Python; between slices the interpreter runs and sees the Stop."""
+    if isinstance(seconds, (str, bytes, bytearray)):  # (float() would take these; time.sleep takes real numbers)
+        raise TypeError(f"'{type(seconds).__name__}' object cannot be interpreted as an integer or float")
+    seconds = float(seconds)
+    if math.isnan(seconds):
+        raise ValueError("Invalid value NaN (not a number)")
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        _sleep(min(left, SLEEP_SLICE_S))
+
+
 def run_code(source: str, filename: str, send, trainer) -> dict:
     """Run the panel's code in a fresh namespace, output streamed to `send`; `page` is the page's model and data."""
     signal.signal(signal.SIGINT, _sigint)  # the last run's code may have replaced it
+    time.sleep = _interruptible_sleep  # (the worker's own Python never sleeps: set for good)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the lines
     page = types.SimpleNamespace(model=trainer and trainer.model, data=trainer and trainer.data, trainer=trainer)
 

@@ -89,6 +89,19 @@ def test_a_stop_that_lands_while_the_page_trains_still_stops_the_run(app):
     app.set_field("epochs", "30")
 
 
+def test_a_long_sleep_is_interrupted_without_a_restart(app):
+    """Pyodide's time.sleep never looks at the interrupt buffer: the panel's sleeps in slices, so Stop reaches it."""
+    app.run_python("import time\nt0 = time.monotonic()\ntime.sleep(0.3)\n"
+                   "print('slept', round(time.monotonic() - t0, 1))\ntime.sleep(30)\n")
+    expect(app.by_id("python-output")).to_contain_text("slept 0.3")
+    app.by_id("stop-python").click()
+    expect(app.by_id("python-output")).to_contain_text("KeyboardInterrupt", timeout=5_000)
+    assert app.state("restarts") == 0
+    app.run_python("import time\nfor bad in (-1, float('nan'), '1'):\n    try:\n        time.sleep(bad)\n"
+                   "    except (ValueError, TypeError) as e:\n        print(type(e).__name__)\n")
+    expect(app.by_id("python-output")).to_contain_text("ValueError\nValueError\nTypeError")
+
+
 def test_code_that_swallows_the_interrupt_is_stopped_by_a_second_stop(app):
     app.run_python("print('looping')\nwhile True:\n    try:\n        while True:\n            pass\n"
                    "    except KeyboardInterrupt:\n        print('caught it')\n")
