@@ -13,7 +13,6 @@
  * the end, then the rest, so that it vectorizes with the same bits at every width (one dependent add after another
  * ran 1.2 ns an element); down columns: each element onto its column's sum, contiguous columns vectorized. */
 #define SUM_LANES 16
-#define EXTREME_LANES 64
 #define SUM_FNS(T, S)                                                                                  \
     AD_WIDE_CLONES static double sum_row_##S(const T *x, int64_t n) {                                   \
         double lane[SUM_LANES] = {0};                                                                   \
@@ -30,11 +29,11 @@
      * floats: independent compare chains), then 16, the lanes folded in halves of constant width so that the folds \
      * vectorize too (a loop over a variable width ran scalar, a mispredicted branch each: rows of 512 floats 1.5x) */ \
     AD_WIDE_CLONES static T extreme_row_##S(const T *x, int64_t n, int most) {                          \
-        T lane[EXTREME_LANES];                                                                          \
-        for (int l = 0; l < EXTREME_LANES; l++) lane[l] = most ? -(T)AD_INF : (T)AD_INF;                \
+        T lane[64];                                                                                     \
+        for (int l = 0; l < 64; l++) lane[l] = most ? -(T)AD_INF : (T)AD_INF;                           \
         int64_t i = 0;                                                                                  \
-        for (; i + EXTREME_LANES <= n; i += EXTREME_LANES)                                              \
-            for (int l = 0; l < EXTREME_LANES; l++) lane[l] = EXTREME(x[i + l], lane[l], most);        \
+        for (; i + 64 <= n; i += 64)                                                                    \
+            for (int l = 0; l < 64; l++) lane[l] = EXTREME(x[i + l], lane[l], most);                   \
         FOLD(32, most) FOLD(16, most)                                                                   \
         for (; i + 16 <= n; i += 16)                                                                    \
             for (int l = 0; l < 16; l++) lane[l] = EXTREME(x[i + l], lane[l], most);                   \

@@ -415,7 +415,7 @@ def _interruptible_sleep(seconds) -> None:
 def run_code(source: str, filename: str, send, trainer) -> dict:
     """Run the panel's code in a fresh namespace, output streamed to `send`; `page` is the page's model and data."""
     signal.signal(signal.SIGINT, _sigint)  # the last run's code may have replaced it
-    time.sleep = _interruptible_sleep  # (the worker's own Python never sleeps: set for good)
+    time.sleep = _interruptible_sleep  # (each run, as the handler: the last run's code may have replaced it)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the lines
     page = types.SimpleNamespace(model=trainer and trainer.model, data=trainer and trainer.data, trainer=trainer)
 
